@@ -1,0 +1,76 @@
+// pipelab/config.h — everything one run needs, with defaults and validation.
+//
+// RunConfig is filled by the CLI (or a test, or the visualizer) and checked by
+// validate_config(), which throws pipelab::UsageError naming the flag at fault.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipelab/partition.h"
+
+namespace pipelab {
+
+/// Where the step runs.
+enum class BackendKind { Auto, Sim, Cpu, Cuda };
+const char* to_string(BackendKind kind);
+/// "auto" | "sim" | "cpu" | "cuda" (throws UsageError on anything else).
+BackendKind backend_from_string(const std::string& name);
+
+/// Which schedule generator builds the step.
+enum class ScheduleKind { Naive, Gpipe };
+const char* to_string(ScheduleKind kind);
+ScheduleKind schedule_from_string(const std::string& name);
+
+/// Model shape: L residual MLP blocks of width d and hidden size h, then a
+/// softmax cross-entropy over d classes. Batch B samples per step.
+struct ModelSpec {
+  int layers = 16;   ///< L
+  int width = 256;   ///< d (also the number of classes)
+  int hidden = 1024; ///< h
+  int batch = 128;   ///< B
+  std::uint64_t seed = 1;
+  float learning_rate = 0.01f;
+};
+
+/// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
+struct SimCostModel {
+  double device_tflops = 10.0;  ///< compute rate of every simulated device (TFLOP/s)
+  double link_gbps = 0.0;       ///< link bandwidth in Gbit/s; 0 = infinite
+  double link_latency_us = 0.0; ///< per-transfer latency in µs
+  /// Per-stage multiplier on compute time (empty = all 1): what-if for unbalanced stages.
+  std::vector<double> stage_skew;
+  /// Count the loss in the last stage's cost (true = what the cpu backend does).
+  bool count_loss = true;
+  /// Count the SGD update (2 FLOPs per parameter) at the end of each stage.
+  bool count_optimizer = true;
+};
+
+/// One run: model, split, schedule, backend.
+struct RunConfig {
+  ModelSpec model;
+  int devices = 4;        ///< K
+  int microbatches = 8;   ///< M (naive forces 1)
+  ScheduleKind schedule = ScheduleKind::Gpipe;
+  bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
+  BackendKind backend = BackendKind::Auto;
+  PartitionMethod partition = PartitionMethod::Even;
+  SimCostModel sim;
+  double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
+  std::string trace_path;          ///< "" = no trace file
+};
+
+/// Upper bounds enforced by validate_config (documented in docs/limits).
+constexpr int kMaxDevices = 64;
+constexpr int kMaxMicrobatches = 4096;
+
+/// Throws UsageError (flag + message + hint) for the first invalid setting.
+/// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive
+/// sizes, finite non-negative link settings, skew entries > 0.
+void validate_config(const RunConfig& config);
+
+/// The config as a JSON object (text), stored in trace metadata.
+std::string to_json(const RunConfig& config);
+
+}  // namespace pipelab

@@ -1,0 +1,85 @@
+// pipelab/kernels/cpu.h — the math of the model on plain buffers (CPU reference).
+//
+// Every function works on row-major fp32 buffers owned by the caller; nothing
+// here knows about stages, schedules or devices. Each CUDA kernel (kernels/cuda)
+// has its reference here. Errors (bad sizes) throw pipelab::Error.
+//
+// Shapes use (rows, cols). b = rows of a (micro-)batch, d = width, h = hidden.
+#pragma once
+
+#include <cstddef>
+
+namespace pipelab::kernels::cpu {
+
+/// Whether a GEMM operand is used as stored or transposed.
+enum class Trans { No, Yes };
+
+/// C = alpha · op(A) · op(B) + beta · C, all row-major.
+///   op(A) is (m, k): A is stored (m, k) with lda >= k (Trans::No) or (k, m) with lda >= m (Yes).
+///   op(B) is (k, n): B is stored (k, n) with ldb >= n (Trans::No) or (n, k) with ldb >= k (Yes).
+///   C is (m, n) with ldc >= n. beta == 0 means C is not read (may hold NaN);
+///   alpha == 0 or k == 0 means C = beta · C and A, B are not read (BLAS convention).
+/// Determinism contract: each C(i, j) sums over p = 0..k-1 in an order that depends
+/// only on k — never on m, n, the row offset or any blocking — so computing a batch
+/// in one call or split into row blocks (micro-batches) gives bit-identical rows.
+/// The CPU reference goes further: C(i, j) is one sequential chain
+///   c = beta·C(i, j);  for p = 0..k-1: c += (alpha·op(A)(i, p)) · op(B)(p, j)
+/// rounded to fp32 after every step (fused multiply-add on CPUs with AVX2+FMA).
+/// So splitting k into consecutive chunks — first call with the caller's beta, the
+/// others with beta = 1 — is bit-identical too: weight gradients accumulated over
+/// micro-batches equal the full-batch gradient to the bit. Results can differ in the
+/// last bits between micro-kernels (gemm_kernel()), never within one process.
+/// C must not overlap A or B (throws). Safe to call from several threads at once.
+void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+
+/// The micro-kernels gemm() can run. Auto = the fastest one this CPU supports.
+enum class GemmKernel { Auto, Generic, Avx2Fma };
+/// Whether this build and this CPU can run `kernel` (Auto and Generic: always).
+bool gemm_kernel_supported(GemmKernel kernel);
+/// Pins the micro-kernel for gemm() calls made on the calling thread only (tests,
+/// diagnostics); Auto restores the automatic choice. Throws if not supported.
+void set_gemm_kernel_for_this_thread(GemmKernel kernel);
+/// The micro-kernel gemm() uses on the calling thread (never Auto).
+GemmKernel gemm_kernel();
+/// "generic" or "avx2-fma": for reports and trace metadata.
+const char* gemm_kernel_name(GemmKernel kernel);
+
+/// GELU, exact form: gelu(x) = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+float gelu(float x);
+/// d gelu / dx = Φ(x) + x · φ(x), φ the standard normal density.
+float gelu_grad(float x);
+
+/// a (rows, cols) += bias (cols) broadcast over rows, in place; then g = gelu(a).
+void bias_gelu_forward(float* a, const float* bias, float* g, int rows, int cols);
+
+/// Backward of bias_gelu_forward: da = dg ⊙ gelu'(a); dbias (cols) += Σ_rows da.
+/// `a` is the pre-activation (after the bias add). dbias is accumulated, not overwritten.
+void bias_gelu_backward(const float* dg, const float* a, float* da, float* dbias, int rows,
+                        int cols);
+
+/// Residual + bias: y (rows, cols) += bias (cols, broadcast) + x (rows, cols), in place.
+void bias_residual_forward(float* y, const float* bias, const float* x, int rows, int cols);
+
+/// dbias (cols) += Σ_rows dy (rows, cols): the backward of any broadcast bias add.
+void bias_backward(const float* dy, float* dbias, int rows, int cols);
+
+/// dst[i] += src[i] for i < n: the backward of a residual connection (dx += dy).
+void add_inplace(float* dst, const float* src, std::size_t n);
+
+/// Softmax cross-entropy, summed over rows and multiplied by `scale`:
+///   returns scale · Σ_i −log softmax(logits_i)[labels_i]   (logits is (rows, classes)).
+/// Numerically stable (subtracts the row max). Labels outside [0, classes) throw.
+/// Use scale = 1 / global_batch so that micro-batch losses add up to the batch mean.
+double softmax_xent_forward(const float* logits, const int* labels, int rows, int classes,
+                            float scale);
+
+/// Gradient of softmax_xent_forward w.r.t. logits:
+///   dlogits_i = scale · (softmax(logits_i) − onehot(labels_i)). Overwrites dlogits.
+void softmax_xent_backward(const float* logits, const int* labels, float* dlogits, int rows,
+                           int classes, float scale);
+
+/// Plain SGD: param[i] −= lr · grad[i] for i < n.
+void sgd_update(float* param, const float* grad, std::size_t n, float learning_rate);
+
+}  // namespace pipelab::kernels::cpu

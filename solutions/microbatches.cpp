@@ -1,0 +1,20 @@
+// microbatches.cpp — ex03 reference: micro-batch sizes, like numpy.array_split.
+#include "pipelab/error.h"
+#include "pipelab/exercise.h"
+
+namespace pipelab {
+
+std::vector<int> split_microbatches(int batch, int microbatches) {
+  if (microbatches < 1 || microbatches > batch)
+    PIPELAB_THROW("cannot split a batch of " + std::to_string(batch) + " into " +
+                      std::to_string(microbatches) + " micro-batches",
+                  "every micro-batch needs at least one sample: use 1 <= microbatches <= batch");
+  // size_m = B / M, plus one for the first B % M micro-batches; the sizes sum to B.
+  const int base = batch / microbatches;
+  const int extra = batch % microbatches;
+  std::vector<int> sizes(microbatches, base);
+  for (int m = 0; m < extra; ++m) ++sizes[m];
+  return sizes;
+}
+
+}  // namespace pipelab

@@ -1,0 +1,134 @@
+// test_cli.cpp — the `pipelab` binary end to end: bad input gives one line
+// naming the flag and exit code 2; the JSON of `compare` has the documented
+// fields and the values theory predicts on sim.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs bin/pipelab with `args` (a shell-quoted string).
+CliResult run_pipelab(const std::string& args) {
+  const std::string dir = ::testing::TempDir();
+  const std::string out = dir + "/pipelab_cli_out_" + std::to_string(getpid());
+  const std::string err = dir + "/pipelab_cli_err_" + std::to_string(getpid());
+  const std::string cmd = std::string(PIPELAB_BINARY_DIR) + "/bin/pipelab " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+struct BadInput {
+  const char* args;
+  const char* flag;  // the flag the message must name
+};
+
+class CliBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CliBadInput, ExitsTwoWithOneLineNamingTheFlag) {
+  const BadInput& c = GetParam();
+  const CliResult r = run_pipelab(c.args);
+  EXPECT_EQ(r.exit_code, 2) << c.args << "\nstderr: " << r.err;
+  EXPECT_NE(r.err.find(c.flag), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hint"), std::string::npos) << r.err;
+  // One line.
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CliBadInput,
+    ::testing::Values(BadInput{"compare --backend sim --devices 0", "--devices"},
+                      BadInput{"compare --backend sim --microbatches 0", "--microbatches"},
+                      BadInput{"compare --backend sim --batch 16 --microbatches 17", "--microbatches"},
+                      BadInput{"compare --backend sim --layers 3 --devices 4", "--devices"},
+                      BadInput{"compare --backend gpu", "--backend"},
+                      BadInput{"compare --backend cuda", "--backend"},
+                      BadInput{"run --backend sim --trace /nonexistent-dir/x.json", "--trace"},
+                      BadInput{"compare --backend sim --trace /nonexistent-dir/x.json", "--trace"},
+                      BadInput{"run --backend sim --devices 65 --layers 80", "--devices"},
+                      BadInput{"run --backend sim --schedule pipedream", "--schedule"},
+                      BadInput{"run --backend sim --link-gbps -1", "--link-gbps"},
+                      BadInput{"run --backend sim --stage-skew 1,2", "--stage-skew"},
+                      BadInput{"run --backend sim --devices abc", "--devices"},
+                      BadInput{"sweep --backend sim --microbatches 1,x", "--microbatches"},
+                      BadInput{"run --backend sim --microbatches 1,2", "--microbatches"}),
+    [](const auto& info) { return "Case" + std::to_string(info.index); });
+
+TEST(Cli, CompareJsonOnSimMatchesTheory) {
+  const CliResult r = run_pipelab("compare --backend sim --devices 4 --microbatches 8 --json -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  const auto& naive = j["runs"][0];
+  const auto& gpipe = j["runs"][1];
+  EXPECT_EQ(naive["schedule"], "naive");
+  EXPECT_EQ(gpipe["schedule"], "gpipe");
+  EXPECT_NEAR(naive["mean_utilization"].get<double>(), 0.25, 0.005);
+  EXPECT_NEAR(gpipe["mean_utilization"].get<double>(), 8.0 / 11.0, 0.005);
+  EXPECT_NEAR(gpipe["theory"]["bubble_fraction"].get<double>(), 3.0 / 11.0, 1e-12);
+  for (const char* key : {"devices", "microbatches", "backend", "step_time_ms", "speedup_vs_naive", "utilization",
+                          "bubble_fraction", "comm_time_ms", "peak_memory_bytes"})
+    EXPECT_TRUE(gpipe.contains(key)) << key;
+  EXPECT_EQ(gpipe["utilization"].size(), 4u);
+  EXPECT_TRUE(j["transparency"]["ok"].is_null());  // sim computes no numerics
+
+  const CliResult slow = run_pipelab("compare --backend sim --devices 4 --microbatches 8 --json -q --link-gbps 10");
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  const auto s = nlohmann::json::parse(slow.out);
+  EXPECT_LT(s["runs"][0]["mean_utilization"].get<double>(), naive["mean_utilization"].get<double>());
+  EXPECT_LT(s["runs"][1]["mean_utilization"].get<double>(), gpipe["mean_utilization"].get<double>());
+}
+
+TEST(Cli, CompareOnCpuPassesTransparencyAndWritesTraces) {
+  const std::string prefix = ::testing::TempDir() + "/cli_trace_" + std::to_string(getpid()) + ".json";
+  const CliResult r = run_pipelab("compare --backend cpu --layers 4 --width 16 --hidden 32 --batch 24 --devices 2 "
+                                  "--microbatches 3 --json -q --trace " + prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["transparency"]["ok"], true);
+  EXPECT_LE(j["transparency"]["max_rel_diff"].get<double>(), 1e-5);
+  const std::string gpipe_trace = slurp(prefix.substr(0, prefix.size() - 5) + "-gpipe.json");
+  ASSERT_FALSE(gpipe_trace.empty());
+  const auto t = nlohmann::json::parse(gpipe_trace);
+  EXPECT_TRUE(t.contains("traceEvents"));
+}
+
+TEST(Cli, SweepPrintsOneRowPerMicrobatchCountAndCsv) {
+  const CliResult r = run_pipelab("sweep --backend sim --microbatches 1,2,4 --csv -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Header + naive baseline + 3 GPipe rows.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
+  EXPECT_EQ(r.out.rfind("schedule,devices,microbatches", 0), 0u) << r.out;
+}
+
+TEST(Cli, DevicesExplainsCuda) {
+  const CliResult r = run_pipelab("devices");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("cuda"), std::string::npos);
+  EXPECT_NE(r.out.find("sim"), std::string::npos);
+}
+
+}  // namespace
