@@ -17,4 +17,12 @@ std::vector<int> split_microbatches(int batch, int microbatches) {
   return sizes;
 }
 
+float microbatch_loss_scale(int microbatch_rows, int batch) {
+  (void)microbatch_rows;
+  // The step's loss is the mean over the whole batch, (1/B) Σ_i loss_i. A
+  // micro-batch contributes its rows' terms, each scaled by 1/B — not 1/b: the
+  // mean of micro-batch means is wrong when micro-batches are uneven.
+  return 1.0f / static_cast<float>(batch);
+}
+
 }  // namespace pipelab

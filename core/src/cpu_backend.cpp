@@ -208,7 +208,7 @@ class CpuBackend final : public Backend {
       // Logits stay for the loss backward; the loss is summed once (not on recompute).
       mb.output.hold(mem, MemoryCategory::Stash, out);
       if (!recompute) {
-        const float scale = 1.0f / static_cast<float>(spec_.batch);
+        const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
         st.loss += k::softmax_xent_forward(mb.output.data.data(), batch_.labels.data() + offsets_[m],
                                            rows, spec_.width, scale);
       }
@@ -237,8 +237,8 @@ class CpuBackend final : public Backend {
       PIPELAB_THROW(to_string(Action{ActionKind::Backward, stage, m}) + ": activations missing",
                     "with remat the schedule needs a Recompute before each B");
     if (is_last(stage)) {
-      // dlogits = (softmax − onehot) / B, into the gradient buffer.
-      const float scale = 1.0f / static_cast<float>(spec_.batch);
+      // dlogits = (softmax − onehot) · scale (1/B: the batch mean), into the gradient buffer.
+      const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
       std::vector<float> dlogits(n);
       k::softmax_xent_backward(mb.output.data.data(), batch_.labels.data() + offsets_[m], dlogits.data(),
                                rows, spec_.width, scale);

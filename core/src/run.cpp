@@ -49,8 +49,12 @@ Partition build_partition(const RunConfig& c) {
 }
 
 Schedule build_schedule(const RunConfig& c) {
-  Schedule s = c.schedule == ScheduleKind::Naive ? naive_schedule(c.devices)
-                                                 : gpipe_schedule(c.devices, c.microbatches);
+  Schedule s;
+  switch (c.schedule) {
+    case ScheduleKind::Naive: s = naive_schedule(c.devices); break;
+    case ScheduleKind::Gpipe: s = gpipe_schedule(c.devices, c.microbatches); break;
+    case ScheduleKind::OneFOneB: s = one_f_one_b_schedule(c.devices, c.microbatches); break;
+  }
   if (c.remat) s = with_recompute(s);
   return s;
 }

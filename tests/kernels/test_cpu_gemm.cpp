@@ -112,14 +112,14 @@ std::vector<GemmKernel> supported_kernels() {
   return kernels;
 }
 
-// Awkward (m, n, k): no multiple of any tile, 1s, and one that crosses every block
-// boundary of the implementation (MC = 144 rows, NC = 2048 columns, KC = 256).
+// Awkward (m, n, k): no multiple of any tile, 1s, and the last two cross every block
+// boundary of the implementation (MC = 144 rows, KC = 256 depths, NC = 2048 columns).
 struct Shape {
   int m, n, k;
 };
-constexpr Shape kShapes[] = {{1, 1, 1},    {1, 7, 33},    {7, 1, 130},   {33, 130, 7},
-                             {130, 33, 1}, {7, 33, 130},  {130, 130, 33}, {33, 7, 257},
-                             {130, 1, 130}, {1, 130, 130}, {145, 2049, 257}};
+constexpr Shape kShapes[] = {{1, 1, 1},     {1, 7, 33},     {7, 1, 130},  {33, 130, 7},
+                             {130, 33, 1},  {7, 33, 130},   {130, 130, 33}, {33, 7, 257},
+                             {130, 1, 130}, {1, 130, 130},  {145, 33, 257}, {7, 2049, 257}};
 
 TEST_P(GemmCpu, MatchesReferenceInAllTransposeCases) {
   std::uint32_t seed = 100;

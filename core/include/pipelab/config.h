@@ -19,7 +19,7 @@ const char* to_string(BackendKind kind);
 BackendKind backend_from_string(const std::string& name);
 
 /// Which schedule generator builds the step.
-enum class ScheduleKind { Naive, Gpipe };
+enum class ScheduleKind { Naive, Gpipe, OneFOneB };
 const char* to_string(ScheduleKind kind);
 ScheduleKind schedule_from_string(const std::string& name);
 

@@ -40,6 +40,12 @@ Schedule gpipe_schedule(int devices, int microbatches);
 /// more sample. Precondition: 1 <= microbatches <= batch.
 std::vector<int> split_microbatches(int batch, int microbatches);
 
+/// ex03: the factor each sample's loss (and so its gradient) is multiplied by
+/// when a micro-batch of `microbatch_rows` rows of a batch of `batch` samples
+/// runs, so that gradients accumulated over all micro-batches equal the
+/// full-batch gradient of the mean loss — also when micro-batches are uneven.
+float microbatch_loss_scale(int microbatch_rows, int batch);
+
 // ---------------------------------------------------------- ex04 measuring
 /// A half-open time interval [start, end).
 struct Interval {
@@ -56,5 +62,12 @@ double busy_time(std::vector<Interval> spans);
 /// stages minimizing the largest stage cost (exact). Ties: any optimum.
 /// Precondition: 1 <= devices <= layer_costs.size(), costs >= 0.
 Partition balanced_partition(const std::vector<double>& layer_costs, int devices);
+
+// ----------------------------------------------------------- ex09 1F1B (bonus)
+/// ex09: the 1F1B schedule (PipeDream-Flush): stage s runs min(K - s, M)
+/// warm-up forwards, then alternates one B and one F (steady state), then the
+/// remaining backwards (cool-down); micro-batches in order 0..M-1 for both F and B;
+/// one OptimizerStep per stage at the end. Name: "1f1b".
+Schedule one_f_one_b_schedule(int devices, int microbatches);
 
 }  // namespace pipelab
