@@ -105,10 +105,11 @@ StepMetrics compute_metrics(const Trace& trace) {
   // 4. Memory. Per category: the allocator's own peaks (trace.peak_memory, exact even
   //    when samples were thinned), raised by any sample that exceeds them.
   if (!trace.peak_memory.empty() && trace.peak_memory.size() != device_count)
-    PIPELAB_THROW("trace.peak_memory has " + std::to_string(trace.peak_memory.size()) +
-                      " entries for " + std::to_string(devices) + " devices",
+    PIPELAB_THROW("trace.peak_memory has " + std::to_string(trace.peak_memory.size()) + " entries for " +
+                      std::to_string(devices) + " devices",
                   "give one MemoryBytes per device, or leave peak_memory empty");
-  for (std::size_t d = 0; d < trace.peak_memory.size(); ++d) m.peak_memory_by_category[d] = trace.peak_memory[d];
+  for (std::size_t d = 0; d < trace.peak_memory.size(); ++d)
+    m.peak_memory_by_category[d] = trace.peak_memory[d];
   std::vector<bool> has_samples(device_count, false);
   std::vector<std::uint64_t> sampled_peak_total(device_count, 0);
   for (std::size_t i = 0; i < trace.memory.size(); ++i) {

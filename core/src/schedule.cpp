@@ -73,29 +73,6 @@ void append_backward(std::vector<Action>& program, int stage, int mb, int stages
   if (stage > 0) program.push_back({ActionKind::SendGrad, stage, mb});
 }
 
-Schedule with_recompute(const Schedule& schedule) {
-  Schedule out = schedule;
-  out.name = schedule.name + "+remat";
-  for (auto& program : out.per_stage) {
-    std::vector<Action> rewritten;
-    rewritten.reserve(program.size() * 2);
-    for (std::size_t i = 0; i < program.size(); ++i) {
-      const Action& a = program[i];
-      // A RecvGrad immediately followed by its B: recompute goes before the recv.
-      const bool recv_then_b = a.kind == ActionKind::RecvGrad && i + 1 < program.size() &&
-                               program[i + 1].kind == ActionKind::Backward &&
-                               program[i + 1].microbatch == a.microbatch;
-      const bool bare_b = a.kind == ActionKind::Backward &&
-                          !(i > 0 && program[i - 1].kind == ActionKind::RecvGrad &&
-                            program[i - 1].microbatch == a.microbatch);
-      if (recv_then_b || bare_b) rewritten.push_back({ActionKind::Recompute, a.stage, a.microbatch});
-      rewritten.push_back(a);
-    }
-    program = std::move(rewritten);
-  }
-  return out;
-}
-
 std::string describe(const Schedule& schedule) {
   std::ostringstream out;
   out << schedule.name << ": " << schedule.stages << " stages, " << schedule.microbatches

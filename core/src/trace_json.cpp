@@ -9,8 +9,8 @@
 // [SECTION] reading: entry points, JSON syntax errors as line:column
 #include "pipelab/trace_json.h"
 
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -92,7 +92,7 @@ void check_writable(const Trace& trace) {
       fail("meta.config_json is not a JSON object: '" + meta.config_json.substr(0, 60) + "'",
            "store the RunConfig as JSON object text, or leave it empty");
   }
-  // Metadata events (3 per device + 3 lanes per device) count against the limit too.
+  // Row-name events (process name + sort index + 3 thread names = 5 per device) count too.
   const std::size_t total = trace.events.size() + trace.memory.size() + devices * 5;
   if (total > kMaxTraceEvents)
     fail(std::to_string(total) + " trace events, more than the limit of " + std::to_string(kMaxTraceEvents),
@@ -103,9 +103,11 @@ void check_writable(const Trace& trace) {
     const int lane = static_cast<int>(e.lane);
     const int kind = static_cast<int>(e.action.kind);
     if (e.device < 0 || e.device >= meta.devices)
-      fail(where + "device " + std::to_string(e.device) + " is outside [0, " + std::to_string(meta.devices) + ")",
+      fail(where + "device " + std::to_string(e.device) + " is outside [0, " + std::to_string(meta.devices) +
+               ")",
            "set trace.meta.devices to the number of devices the step ran on");
-    if (lane < 0 || lane >= kLaneCount) fail(where + "lane " + std::to_string(lane) + " is not a Lane", "use Lane::");
+    if (lane < 0 || lane >= kLaneCount)
+      fail(where + "lane " + std::to_string(lane) + " is not a Lane", "use Lane::");
     if (kind < 0 || kind >= kActionKindCount)
       fail(where + "action kind " + std::to_string(kind) + " is not an ActionKind", "use ActionKind::");
     if (e.action.stage < 0 || e.action.microbatch < -1)
@@ -163,7 +165,10 @@ void write_row_names(const Trace& trace, const Emit& emit) {
     emit({{"ph", "M"}, {"name", "process_name"}, {"pid", d}, {"args", {{"name", label}}}});
     emit({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", d}, {"args", {{"sort_index", d}}}});
     for (int lane = 0; lane < kLaneCount; ++lane) {
-      emit({{"ph", "M"}, {"name", "thread_name"}, {"pid", d}, {"tid", lane},
+      emit({{"ph", "M"},
+            {"name", "thread_name"},
+            {"pid", d},
+            {"tid", lane},
             {"args", {{"name", to_string(static_cast<Lane>(lane))}}}});
     }
   }
@@ -262,20 +267,24 @@ class Fields {
   // never writes them, so one is a sign of a hand-edit gone wrong.
   std::int64_t integer(const json& value, const std::string& field, std::int64_t lo, std::int64_t hi) const {
     if (!value.is_number_integer())
-      fail("'" + field + "' must be an integer, got " + std::string(value.type_name()) + " " + excerpt(value));
+      fail("'" + field + "' must be an integer, got " + std::string(value.type_name()) + " " +
+           excerpt(value));
     if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
-      fail("'" + field + "' is " + excerpt(value) + ", outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      fail("'" + field + "' is " + excerpt(value) + ", outside [" + std::to_string(lo) + ", " +
+           std::to_string(hi) + "]");
     const std::int64_t v = value.get<std::int64_t>();
     if (v < lo || v > hi)
-      fail("'" + field + "' is " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      fail("'" + field + "' is " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " +
+           std::to_string(hi) + "]");
     return v;
   }
 
   std::uint64_t byte_count(const json& value, const std::string& field) const {
     if (!value.is_number_integer())
-      fail("'" + field + "' must be a byte count (integer >= 0), got " + std::string(value.type_name()) + " " +
-           excerpt(value));
-    if (!value.is_number_unsigned()) fail("'" + field + "' is " + excerpt(value) + ", a byte count cannot be negative");
+      fail("'" + field + "' must be a byte count (integer >= 0), got " + std::string(value.type_name()) +
+           " " + excerpt(value));
+    if (!value.is_number_unsigned())
+      fail("'" + field + "' is " + excerpt(value) + ", a byte count cannot be negative");
     return value.get<std::uint64_t>();
   }
 
@@ -308,7 +317,8 @@ class Fields {
   MemoryBytes memory_bytes(const json& args, const std::string& prefix) const {
     MemoryBytes bytes{};
     for (int c = 0; c < kMemoryCategoryCount; ++c)
-      bytes[c] = byte_count(require(args, kCategoryKeys[c], prefix + kCategoryKeys[c]), prefix + kCategoryKeys[c]);
+      bytes[c] =
+          byte_count(require(args, kCategoryKeys[c], prefix + kCategoryKeys[c]), prefix + kCategoryKeys[c]);
     return bytes;
   }
 
@@ -333,11 +343,12 @@ void read_meta(const std::string& source, const json& p, ReadState& state) {
   const std::string& format = f.text(f.require(p, "format", "pipelab.format"), "pipelab.format");
   if (format != kTraceFormatName)
     f.fail("'pipelab.format' is '" + format + "', expected '" + kTraceFormatName + "'");
-  const std::int64_t version = f.integer(f.require(p, "version", "pipelab.version"), "pipelab.version",
-                                         std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+  const std::int64_t version =
+      f.integer(f.require(p, "version", "pipelab.version"), "pipelab.version",
+                std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
   if (version != kTraceFormatVersion)
-    f.fail("trace format version " + std::to_string(version) + " is not supported; this build reads version " +
-               std::to_string(kTraceFormatVersion),
+    f.fail("trace format version " + std::to_string(version) +
+               " is not supported; this build reads version " + std::to_string(kTraceFormatVersion),
            "re-create the trace with this build of pipelab");
 
   TraceMeta& meta = state.trace.meta;
@@ -364,10 +375,11 @@ void read_meta(const std::string& source, const json& p, ReadState& state) {
   }
   if (const json* theory = f.optional(p, "theory")) {
     f.object(*theory, "pipelab.theory");
-    meta.theory_utilization =
-        f.finite(f.require(*theory, "utilization", "pipelab.theory.utilization"), "pipelab.theory.utilization");
-    meta.theory_bubble_fraction = f.finite(f.require(*theory, "bubble_fraction", "pipelab.theory.bubble_fraction"),
-                                           "pipelab.theory.bubble_fraction");
+    meta.theory_utilization = f.finite(f.require(*theory, "utilization", "pipelab.theory.utilization"),
+                                       "pipelab.theory.utilization");
+    meta.theory_bubble_fraction =
+        f.finite(f.require(*theory, "bubble_fraction", "pipelab.theory.bubble_fraction"),
+                 "pipelab.theory.bubble_fraction");
   }
   if (const json* peaks = f.optional(p, "peak_memory")) {
     f.array(*peaks, "pipelab.peak_memory");
@@ -407,7 +419,8 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
     span.lane = static_cast<Lane>(f.integer(f.require(e, "tid", "tid"), "tid", 0, kLaneCount - 1));
     span.start_us = f.finite(f.require(e, "ts", "ts"), "ts");
     span.dur_us = f.finite(f.require(e, "dur", "dur"), "dur");
-    if (span.dur_us < 0) f.fail("'dur' is " + shortest(span.dur_us) + ": a span cannot have a negative duration");
+    if (span.dur_us < 0)
+      f.fail("'dur' is " + shortest(span.dur_us) + ": a span cannot have a negative duration");
     const json& args = f.object(f.require(e, "args", "args"), "args");
     const std::string& kind = f.text(f.require(args, "kind", "args.kind"), "args.kind");
     try {
@@ -417,8 +430,9 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
     }
     span.action.stage = static_cast<int>(
         f.integer(f.require(args, "stage", "args.stage"), "args.stage", 0, std::numeric_limits<int>::max()));
-    span.action.microbatch = static_cast<int>(f.integer(f.require(args, "microbatch", "args.microbatch"),
-                                                        "args.microbatch", -1, std::numeric_limits<int>::max()));
+    span.action.microbatch =
+        static_cast<int>(f.integer(f.require(args, "microbatch", "args.microbatch"), "args.microbatch", -1,
+                                   std::numeric_limits<int>::max()));
     span.bytes = f.byte_count(f.require(args, "bytes", "args.bytes"), "args.bytes");
     state.trace.events.push_back(span);
     state.span_index.push_back(index);
@@ -433,7 +447,7 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
   }
 }
 
-// ============================================ [SECTION] reading: SAX handler (streams traceEvents one event at a time)
+// ================================ [SECTION] reading: SAX handler (streams traceEvents one event at a time)
 
 // Builds one JSON value from SAX calls with an explicit stack (no recursion).
 class ValueBuilder {
@@ -568,7 +582,8 @@ class TraceSax {
         begin_capture(Target::Event, container);
       } else {
         event_failed([&] {
-          read_error(source_, "traceEvents[" + std::to_string(index) + "]", "must be an object, got an array");
+          read_error(source_, "traceEvents[" + std::to_string(index) + "]",
+                     "must be an object, got an array");
         });
         capture_ = Capture::Skip;
         capture_depth_ = 2;
@@ -632,10 +647,10 @@ class TraceSax {
   [[noreturn]] void top_level_not_object(const std::string& type) {
     if (type == "array")
       read_error(source_, "top level",
-                 "is a JSON array (Chrome's 'JSON Array Format'), not a pipelab trace; traces from other "
+                 "a JSON array (Chrome's 'JSON Array Format'), not a pipelab trace; traces from other "
                  "tools are not supported",
                  "open a trace written by pipelab: an object with 'traceEvents' and 'pipelab' metadata");
-    read_error(source_, "top level", "is a JSON " + type + ", not an object; this is not a pipelab trace",
+    read_error(source_, "top level", "a JSON " + type + ", not an object; this is not a pipelab trace",
                "open a trace written by pipelab: an object with 'traceEvents' and 'pipelab' metadata");
   }
 
@@ -715,8 +730,9 @@ void write_trace_csv(const Trace& trace, std::ostream& out) {
     if (lane < 0 || lane >= kLaneCount || kind < 0 || kind >= kActionKindCount)
       PIPELAB_THROW("cannot write CSV: events[" + std::to_string(i) + "] has an invalid lane or action kind",
                     "use the Lane:: and ActionKind:: values");
-    out << e.device << ',' << to_string(e.lane) << ',' << to_string(e.action.kind) << ',' << e.action.stage << ','
-        << e.action.microbatch << ',' << shortest(e.start_us) << ',' << shortest(e.dur_us) << ',' << e.bytes << '\n';
+    out << e.device << ',' << to_string(e.lane) << ',' << to_string(e.action.kind) << ',' << e.action.stage
+        << ',' << e.action.microbatch << ',' << shortest(e.start_us) << ',' << shortest(e.dur_us) << ','
+        << e.bytes << '\n';
   }
   if (!out) PIPELAB_THROW("writing the CSV failed (stream error)", "check the stream / free disk space");
 }
@@ -738,10 +754,12 @@ Trace read_chrome_trace(std::istream& in, const std::string& source_name) {
     const std::size_t byte = sax.syntax_error_byte.value_or(0);
     const auto position = line_and_column(in, start, byte);
     const std::string where = position ? "line " + std::to_string(position->first) + ", column " +
-                                             std::to_string(position->second) + " (byte " + std::to_string(byte) + ")"
+                                             std::to_string(position->second) + " (byte " +
+                                             std::to_string(byte) + ")"
                                        : "byte " + std::to_string(byte);
-    read_error(source, "not valid JSON at " + where, syntax_problem(sax.syntax_error_text),
-               "the file is truncated (was the run interrupted?) or is not a JSON trace; re-create it with pipelab");
+    read_error(
+        source, "not valid JSON at " + where, syntax_problem(sax.syntax_error_text),
+        "the file is truncated (was the run interrupted?) or is not a JSON trace; re-create it with pipelab");
   }
   if (!sax.seen_pipelab())
     read_error(source, "top level",
@@ -758,15 +776,18 @@ Trace read_chrome_trace(std::istream& in, const std::string& source_name) {
                  "'pid' is " + std::to_string(pid) + ", outside [0, " + std::to_string(devices) +
                      ") of pipelab.devices");
   };
-  for (std::size_t i = 0; i < state.trace.events.size(); ++i) check_pid(state.trace.events[i].device, state.span_index[i], "X");
-  for (std::size_t i = 0; i < state.trace.memory.size(); ++i) check_pid(state.trace.memory[i].device, state.sample_index[i], "C");
+  for (std::size_t i = 0; i < state.trace.events.size(); ++i)
+    check_pid(state.trace.events[i].device, state.span_index[i], "X");
+  for (std::size_t i = 0; i < state.trace.memory.size(); ++i)
+    check_pid(state.trace.memory[i].device, state.sample_index[i], "C");
   return std::move(state.trace);
 }
 
 Trace read_chrome_trace_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    PIPELAB_THROW("cannot read trace file '" + path + "': it is a directory", "give the path of a .json trace file");
+    PIPELAB_THROW("cannot read trace file '" + path + "': it is a directory",
+                  "give the path of a .json trace file");
   errno = 0;
   std::ifstream file(path, std::ios::binary);
   if (!file.is_open())

@@ -2,31 +2,35 @@
 //
 // The GotoBLAS / BLIS scheme, reduced to what the kit needs:
 //   1. C = beta·C once (C = 0 when beta == 0, so a NaN in C is never read).
-//   2. for each block of NC columns, for each block of KC depths p:
-//        pack op(B) into panels of NR columns (zero-padded), one per thread;
+//   2. for each block of NC columns, for each block of KC depths p (in order):
+//        pack op(B) into panels of NR columns (zero-padded) in per-thread scratch;
 //        for each block of MC rows:
 //          pack alpha·op(A) into panels of MR rows (zero-padded);
 //          for each MR × NR tile of C: the micro-kernel adds Σ_p a_p · b_p into it.
 // Packing turns every transpose case into the same unit-stride layout, so one
 // micro-kernel serves all four; it costs O(mk + kn) next to the O(mnk) product.
+// Exception: with few rows (a small micro-batch) and Trans::No, op(B) is read in
+// place, since packing it would then cost about as much as the product.
 //
 // Determinism: inside the micro-kernel every C(i, j) is its own accumulator that
 // receives p = 0, 1, ..., k-1 in order (KC blocks are visited in order and the tile
 // is stored to C, exactly, between them). Edge tiles run the same micro-kernel on a
 // zero-padded copy. So the bits of C(i, j) depend only on row i of op(A), column j
-// of op(B), k, alpha and beta(C) — never on m, n, offsets or blocking.
+// of op(B), k, alpha and beta·C(i, j) — never on m, n, offsets, blocking or packing.
 //
 // Micro-kernels: a 6 × 16 AVX2+FMA one (12 ymm accumulators) chosen at run time
-// when the CPU has it, and a portable C++ one otherwise. The build stays baseline
-// x86-64: only the AVX2 function is compiled for AVX2 (target attribute).
+// when the CPU has it, and a portable one otherwise (GCC/Clang vector types: SSE2
+// on baseline x86-64, NEON on arm64). The build stays baseline x86-64: only the
+// AVX2 function is compiled for AVX2 (target attribute).
 //
-// Rate on a 2-core AMD EPYC (Zen 3) VM, (m, n, k) = (256, 1024, 256), one thread:
-// see the kernel tests' report and bench/gemm_cpu_bench.cpp.
+// Napkin math, (m, n, k) = (256, 1024, 256): 2·m·n·k = 134 MFLOP on 1.25 MiB of
+// operands. One Zen 3 core at ~2.45 GHz peaks at 2 FMA × 8 lanes × 2 = 32 FLOP/cycle
+// ≈ 78 GFLOP/s with AVX2+FMA; SSE2 without FMA peaks at ~20 GFLOP/s. Measured on the
+// 2-core AMD EPYC VM, one thread: see the numbers in bench/ (gemm_cpu_bench).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,11 +59,14 @@ constexpr int kNR = 16;
 constexpr int kKC = 256;
 constexpr int kMC = 24 * kMR;
 constexpr int kNC = 128 * kNR;
+// Up to this many rows of C, op(B) with Trans::No is read in place, not packed.
+constexpr int kMaxRowsForUnpackedB = 2 * kMR;
 
 // Adds Σ_{p<kc} a_panel[p][r] · b_panel[p][c] to c[r·ldc + c] for the MR × NR tile.
-// a_panel is (kc, MR), b_panel is (kc, NR), both contiguous.
-using MicroKernel = void (*)(int kc, const float* a_panel, const float* b_panel, float* c,
-                             Index ldc);
+// a_panel is (kc, MR) contiguous; b_panel is (kc, NR) with row stride ldb (NR when
+// packed, the caller's ldb when op(B) is read in place).
+using MicroKernel = void (*)(int kc, const float* a_panel, const float* b_panel, Index ldb,
+                             float* c, Index ldc);
 
 // Portable micro-kernel, written with GCC/Clang vector types (SSE2 on baseline
 // x86-64, NEON on arm64). Two halves of 8 columns so the 6 × 8 accumulator
@@ -74,8 +81,8 @@ Float4 load4(const float* p) {
 }
 void store4(float* p, Float4 v) { std::memcpy(p, &v, sizeof v); }
 
-void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, float* c,
-                          Index ldc) {
+void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, Index ldb,
+                          float* c, Index ldc) {
   for (int half = 0; half < kNR; half += 8) {
     Float4 acc[kMR][2];
     for (int r = 0; r < kMR; ++r) {
@@ -83,8 +90,8 @@ void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, fl
       acc[r][1] = load4(c + r * ldc + half + 4);
     }
     for (int p = 0; p < kc; ++p) {
-      const Float4 b0 = load4(b_panel + p * kNR + half);
-      const Float4 b1 = load4(b_panel + p * kNR + half + 4);
+      const Float4 b0 = load4(b_panel + p * ldb + half);
+      const Float4 b1 = load4(b_panel + p * ldb + half + 4);
       // acc(r, :) += a(r) · b(:): one rank-1 update of the 6 × 8 half tile.
       for (int r = 0; r < kMR; ++r) {
         const float a = a_panel[p * kMR + r];
@@ -103,8 +110,8 @@ void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, fl
 // AVX2 + FMA micro-kernel: row r of the tile is two ymm accumulators (cr0, cr1);
 // per p, two loads of b and six broadcasts of a feed twelve fused multiply-adds.
 __attribute__((target("avx2,fma"))) void micro_kernel_avx2(int kc, const float* a_panel,
-                                                           const float* b_panel, float* c,
-                                                           Index ldc) {
+                                                           const float* b_panel, Index ldb,
+                                                           float* c, Index ldc) {
   __m256 c00 = _mm256_loadu_ps(c + 0 * ldc), c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
   __m256 c10 = _mm256_loadu_ps(c + 1 * ldc), c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
   __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
@@ -113,8 +120,8 @@ __attribute__((target("avx2,fma"))) void micro_kernel_avx2(int kc, const float* 
   __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
   for (int p = 0; p < kc; ++p) {
     const float* a = a_panel + p * kMR;
-    const __m256 b0 = _mm256_loadu_ps(b_panel + p * kNR);
-    const __m256 b1 = _mm256_loadu_ps(b_panel + p * kNR + 8);
+    const __m256 b0 = _mm256_loadu_ps(b_panel + p * ldb);
+    const __m256 b1 = _mm256_loadu_ps(b_panel + p * ldb + 8);
     __m256 ar = _mm256_broadcast_ss(a + 0);  // c(r, :) = fma(a(r), b(:), c(r, :))
     c00 = _mm256_fmadd_ps(ar, b0, c00);
     c01 = _mm256_fmadd_ps(ar, b1, c01);
@@ -211,9 +218,54 @@ void pack_a(Trans trans_a, const float* A, Index lda, float alpha, int ic, int m
   }
 }
 
+#if PIPELAB_GEMM_HAVE_AVX2
+// Transposes the 8 × 8 block held in rows[0..7], in registers (unpack pairs,
+// shuffle quads, swap 128-bit halves).
+__attribute__((target("avx2"))) inline void transpose_8x8(__m256 rows[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(rows[0], rows[1]), t1 = _mm256_unpackhi_ps(rows[0], rows[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(rows[2], rows[3]), t3 = _mm256_unpackhi_ps(rows[2], rows[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(rows[4], rows[5]), t5 = _mm256_unpackhi_ps(rows[4], rows[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(rows[6], rows[7]), t7 = _mm256_unpackhi_ps(rows[6], rows[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  rows[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  rows[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  rows[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  rows[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  rows[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  rows[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  rows[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  rows[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// One full NR-column panel of a Trans::Yes pack, dst(p, c) = src[c·ldb + p], moved
+// as 8 × 8 blocks through registers: several times faster than scattering floats,
+// which matters when a small micro-batch (few rows) reuses each panel little.
+__attribute__((target("avx2"))) void pack_b_panel_transposed_avx2(const float* src, Index ldb,
+                                                                 int kc, float* dst) {
+  int p = 0;
+  for (; p + 8 <= kc; p += 8)
+    for (int half = 0; half < kNR; half += 8) {  // columns half .. half+7
+      __m256 rows[8];  // rows[c] = B row (half + c), depths p .. p+7
+      for (int c = 0; c < 8; ++c) rows[c] = _mm256_loadu_ps(src + (half + c) * ldb + p);
+      transpose_8x8(rows);  // rows[q] = depth p + q, columns half .. half+7
+      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (p + q) * kNR + half, rows[q]);
+    }
+  for (; p < kc; ++p)  // the last kc % 8 depths
+    for (int c = 0; c < kNR; ++c) dst[p * kNR + c] = src[c * ldb + p];
+}
+#endif
+
 // Packs op(B)(pc .. pc+kc, jc .. jc+nc) into panels of NR columns:
-// dst is (ceil(nc / NR), kc, NR); columns past nc are zero.
-void pack_b(Trans trans_b, const float* B, Index ldb, int pc, int kc, int jc, int nc, float* dst) {
+// dst is (ceil(nc / NR), kc, NR); columns past nc are zero. `avx2`: the CPU has it.
+void pack_b(Trans trans_b, const float* B, Index ldb, int pc, int kc, int jc, int nc, bool avx2,
+            float* dst) {
   for (int jr = 0; jr < nc; jr += kNR, dst += Index{kc} * kNR) {
     const int cols = std::min(kNR, nc - jr);
     const Index j0 = jc + jr;
@@ -225,6 +277,13 @@ void pack_b(Trans trans_b, const float* B, Index ldb, int pc, int kc, int jc, in
         for (int c = cols; c < kNR; ++c) dst[p * kNR + c] = 0.0f;
       }
     } else {
+#if PIPELAB_GEMM_HAVE_AVX2
+      if (avx2 && cols == kNR) {
+        pack_b_panel_transposed_avx2(B + j0 * ldb + pc, ldb, kc, dst);
+        continue;
+      }
+#endif
+      (void)avx2;
       // op(B)(p, j) = B[j·ldb + p]: read each stored row contiguously, scatter by NR.
       for (int c = 0; c < cols; ++c) {
         const float* src = B + (j0 + c) * ldb + pc;
@@ -238,15 +297,15 @@ void pack_b(Trans trans_b, const float* B, Index ldb, int pc, int kc, int jc, in
 
 // One MR × NR tile (rows × cols valid). A partial tile runs the same micro-kernel
 // on a zero-padded copy, so its elements get exactly the bits a full tile gives.
-void run_tile(MicroKernel kernel, int kc, const float* a_panel, const float* b_panel, float* c,
-              Index ldc, int rows, int cols) {
+void run_tile(MicroKernel kernel, int kc, const float* a_panel, const float* b_panel, Index ldb,
+              float* c, Index ldc, int rows, int cols) {
   if (rows == kMR && cols == kNR) {
-    kernel(kc, a_panel, b_panel, c, ldc);
+    kernel(kc, a_panel, b_panel, ldb, c, ldc);
     return;
   }
   float tile[kMR * kNR] = {};
   for (int r = 0; r < rows; ++r) std::copy(c + r * ldc, c + r * ldc + cols, tile + r * kNR);
-  kernel(kc, a_panel, b_panel, tile, kNR);
+  kernel(kc, a_panel, b_panel, ldb, tile, kNR);
   for (int r = 0; r < rows; ++r) std::copy(tile + r * kNR, tile + r * kNR + cols, c + r * ldc);
 }
 
@@ -355,25 +414,36 @@ void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const 
   if (k == 0 || alpha == 0.0f) return;  // nothing to add: C = beta·C (BLAS convention)
 
   // 2. C += alpha·op(A)·op(B), block by block (see the file comment).
-  const MicroKernel kernel = micro_kernel_for(gemm_kernel());
+  const GemmKernel kernel_choice = gemm_kernel();
+  const MicroKernel kernel = micro_kernel_for(kernel_choice);
+  const bool avx2 = kernel_choice == GemmKernel::Avx2Fma;  // also packs with AVX2
   const int n_block = std::min(kNC, n), k_block = std::min(kKC, k), m_block = std::min(kMC, m);
   const auto round_up = [](int x, int to) { return Index{(x + to - 1) / to * to}; };
   float* packed_b = aligned_floats(scratch.b, round_up(n_block, kNR) * k_block);
   float* packed_a = aligned_floats(scratch.a, round_up(m_block, kMR) * k_block);
+  // Few rows use each B panel only a few times, so packing op(B) would cost as much
+  // as the product; with Trans::No its rows are already NR-contiguous and are read
+  // in place (only a ragged last panel is packed). Same micro-kernel, same bits.
+  const bool b_in_place = trans_b == Trans::No && m <= kMaxRowsForUnpackedB;
   for (int jc = 0; jc < n; jc += kNC) {
     const int nc = std::min(kNC, n - jc);
+    const int nc_whole = b_in_place ? nc / kNR * kNR : 0;  // columns read in place
     for (int pc = 0; pc < k; pc += kKC) {  // increasing p: each C(i, j) chain stays in order
       const int kc = std::min(kKC, k - pc);
-      pack_b(trans_b, B, ldb, pc, kc, jc, nc, packed_b);  // packed_b is (nc/NR, kc, NR)
+      // packed_b is (ceil((nc − nc_whole) / NR), kc, NR)
+      pack_b(trans_b, B, ldb, pc, kc, jc + nc_whole, nc - nc_whole, avx2, packed_b);
       for (int ic = 0; ic < m; ic += kMC) {
         const int mc = std::min(kMC, m - ic);
         pack_a(trans_a, A, lda, alpha, ic, mc, pc, kc, packed_a);  // packed_a is (mc/MR, kc, MR)
         for (int jr = 0; jr < nc; jr += kNR) {
-          const float* b_panel = packed_b + Index{jr / kNR} * kc * kNR;
+          const bool in_place = jr < nc_whole;
+          const float* b_panel = in_place ? B + pc * Index{ldb} + (jc + jr)
+                                          : packed_b + Index{(jr - nc_whole) / kNR} * kc * kNR;
+          const Index b_stride = in_place ? Index{ldb} : Index{kNR};
           for (int ir = 0; ir < mc; ir += kMR) {
             const float* a_panel = packed_a + Index{ir / kMR} * kc * kMR;
             float* c_tile = C + (ic + ir) * Index{ldc} + (jc + jr);
-            run_tile(kernel, kc, a_panel, b_panel, c_tile, ldc, std::min(kMR, mc - ir),
+            run_tile(kernel, kc, a_panel, b_panel, b_stride, c_tile, ldc, std::min(kMR, mc - ir),
                      std::min(kNR, nc - jr));
           }
         }

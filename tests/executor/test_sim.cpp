@@ -38,9 +38,10 @@ TEST_P(SimTheory, GpipeUtilizationIsMOverMPlusKMinusOne) {
   EXPECT_NEAR(r.metrics.bubble_fraction, (K - 1.0) / (M + K - 1), 1e-9);
 }
 
-TEST_P(SimTheory, NaiveUtilizationIsOneOverK) {
-  const auto [K, M] = GetParam();
-  if (M != 1) GTEST_SKIP() << "naive is M = 1";
+class SimNaive : public ::testing::TestWithParam<int> {};
+
+TEST_P(SimNaive, NaiveUtilizationIsOneOverK) {
+  const int K = GetParam();
   RunConfig c = balanced_sim(K, 1);
   c.schedule = ScheduleKind::Naive;
   const RunResult r = run_step(c);
@@ -53,6 +54,8 @@ INSTANTIATE_TEST_SUITE_P(KByM, SimTheory,
                            return "K" + std::to_string(std::get<0>(info.param)) + "M" +
                                   std::to_string(std::get<1>(info.param));
                          });
+
+INSTANTIATE_TEST_SUITE_P(K, SimNaive, ::testing::Values(1, 2, 3, 4, 8));
 
 TEST(Sim, MakespanMatchesHandComputedFillDrain) {
   // One F of a micro-batch takes f, one B takes 2f (backward = 2x forward FLOPs

@@ -112,6 +112,19 @@ TEST(BiasGeluCpu, BackwardMatchesFiniteDifferences) {
   }
 }
 
+// The model computes da over dg's buffer: in place must give the same bits.
+TEST(BiasGeluCpu, BackwardInPlaceOverDgIsBitIdentical) {
+  const int rows = 33, cols = 130;
+  const std::vector<float> dg = ref::random_floats(std::size_t(rows) * cols, 25);
+  const std::vector<float> a = preactivations(dg.size(), 26);
+  std::vector<float> da(dg.size()), dbias(cols, 0.0f), in_place = dg, dbias_in_place(cols, 0.0f);
+  cpu::bias_gelu_backward(dg.data(), a.data(), da.data(), dbias.data(), rows, cols);
+  cpu::bias_gelu_backward(in_place.data(), a.data(), in_place.data(), dbias_in_place.data(), rows,
+                          cols);
+  EXPECT_EQ(std::memcmp(da.data(), in_place.data(), da.size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(dbias.data(), dbias_in_place.data(), cols * sizeof(float)), 0);
+}
+
 TEST(BiasResidualCpu, ForwardMatchesReference) {
   std::uint32_t seed = 30;
   for (Shape s : kShapes) {

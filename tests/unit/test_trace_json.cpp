@@ -133,7 +133,8 @@ std::string read_error(const std::string& text) {
   try {
     from_json_text(text, "bad.json");
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << "error must name the source: " << e.what();
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos)
+        << "error must name the source: " << e.what();
     EXPECT_FALSE(e.hint().empty()) << "error must carry a hint: " << e.what();
     return e.what();
   } catch (const std::exception& e) {
@@ -144,10 +145,10 @@ std::string read_error(const std::string& text) {
   return "";
 }
 
-#define EXPECT_READ_ERROR(text, ...)                                                   \
-  do {                                                                                 \
-    const std::string error_text = read_error(text);                                   \
-    for (const char* part : {__VA_ARGS__})                                             \
+#define EXPECT_READ_ERROR(text, ...)                                                                        \
+  do {                                                                                                      \
+    const std::string error_text = read_error(text);                                                        \
+    for (const char* part : {__VA_ARGS__})                                                                  \
       EXPECT_NE(error_text.find(part), std::string::npos) << "missing '" << part << "' in: " << error_text; \
   } while (0)
 
@@ -260,14 +261,17 @@ TEST(TraceJson, HasTheFieldsPerfettoNeeds) {
     ASSERT_TRUE(e.contains("pid")) << e;
     if (e["ph"] == "X") {
       ++spans;
-      for (const char* key : {"name", "cat", "ts", "dur", "tid", "args"}) EXPECT_TRUE(e.contains(key)) << key << " in " << e;
-      for (const char* key : {"stage", "microbatch", "kind", "bytes"}) EXPECT_TRUE(e["args"].contains(key)) << key << " in " << e;
+      for (const char* key : {"name", "cat", "ts", "dur", "tid", "args"})
+        EXPECT_TRUE(e.contains(key)) << key << " in " << e;
+      for (const char* key : {"stage", "microbatch", "kind", "bytes"})
+        EXPECT_TRUE(e["args"].contains(key)) << key << " in " << e;
       EXPECT_TRUE(e["ts"].is_number());
       EXPECT_TRUE(e["dur"].is_number());
     } else if (e["ph"] == "C") {
       ++counters;
       EXPECT_EQ(e["name"], "memory");
-      for (const char* key : {"params", "grads", "stash", "buffers"}) EXPECT_TRUE(e["args"][key].is_number()) << e;
+      for (const char* key : {"params", "grads", "stash", "buffers"})
+        EXPECT_TRUE(e["args"][key].is_number()) << e;
     } else if (e["ph"] == "M") {
       if (e["name"] == "process_name") process_names.insert(e["args"]["name"].get<std::string>());
       if (e["name"] == "thread_name") thread_names.insert(e["args"]["name"].get<std::string>());
@@ -371,7 +375,8 @@ TEST(TraceJsonRead, PipelabMetadataMayComeLast) {
   // Chrome allows any member order; "traceEvents" first means device ids are checked
   // after "pipelab" is read.
   const json doc = sample_json();
-  const std::string text = "{\"traceEvents\":" + doc["traceEvents"].dump() + ",\"pipelab\":" + doc["pipelab"].dump() + "}";
+  const std::string text =
+      "{\"traceEvents\":" + doc["traceEvents"].dump() + ",\"pipelab\":" + doc["pipelab"].dump() + "}";
   expect_same_trace(sample_trace(), from_json_text(text));
 
   json bad = doc;
@@ -407,7 +412,8 @@ TEST(TraceJsonRead, NotJsonNamesLineAndColumn) {
   EXPECT_READ_ERROR("hello", "not valid JSON", "line 1, column 1");
   EXPECT_READ_ERROR("", "not valid JSON", "line 1, column 1");
   // The 'nul' literal is cut by the newline at line 2, column 17 (byte 19).
-  EXPECT_READ_ERROR("{\n  \"pipelab\": nul\n}", "not valid JSON at line 2, column 17 (byte 19)", "invalid literal");
+  EXPECT_READ_ERROR("{\n  \"pipelab\": nul\n}", "not valid JSON at line 2, column 17 (byte 19)",
+                    "invalid literal");
   EXPECT_READ_ERROR(to_json_text(sample_trace()) + "garbage", "not valid JSON", "expected end of input");
   EXPECT_READ_ERROR("{\"pipelab\": 1e999}", "not valid JSON", "overflow");
   EXPECT_READ_ERROR("{\"pipelab\": NaN}", "not valid JSON");
@@ -415,7 +421,8 @@ TEST(TraceJsonRead, NotJsonNamesLineAndColumn) {
 
 TEST(TraceJsonRead, TruncatedFile) {
   const std::string text = to_json_text(sample_trace());
-  EXPECT_READ_ERROR(text.substr(0, text.size() / 2), "not valid JSON", "unexpected end of input", "truncated");
+  EXPECT_READ_ERROR(text.substr(0, text.size() / 2), "not valid JSON", "unexpected end of input",
+                    "truncated");
   // Every prefix is an error, never a crash or a silently shorter trace.
   for (std::size_t n = 0; n + 1 < text.size(); n += 7) {
     std::istringstream in(text.substr(0, n));
@@ -431,8 +438,9 @@ TEST(TraceJsonRead, NotAPipelabTrace) {
   EXPECT_READ_ERROR("{\"traceEvents\":[]}", "not a pipelab trace (no 'pipelab' metadata)",
                     "traces from other tools are not supported");
   // Another tool's spans lack pipelab's args: still "not a pipelab trace", not "missing args".
-  EXPECT_READ_ERROR("{\"traceEvents\":[{\"ph\":\"X\",\"name\":\"f\",\"ts\":1,\"dur\":2,\"pid\":1,\"tid\":1}]}",
-                    "not a pipelab trace");
+  EXPECT_READ_ERROR(
+      "{\"traceEvents\":[{\"ph\":\"X\",\"name\":\"f\",\"ts\":1,\"dur\":2,\"pid\":1,\"tid\":1}]}",
+      "not a pipelab trace");
   json doc = sample_json();
   doc.erase("traceEvents");
   EXPECT_READ_ERROR(doc.dump(), "no 'traceEvents' array");
@@ -515,16 +523,28 @@ TEST(TraceJsonRead, BadMetadata) {
   EXPECT_READ_ERROR(with([](json& p) { p["devices"] = std::numeric_limits<std::uint64_t>::max(); }),
                     "'pipelab.devices' is 18446744073709551615");
   EXPECT_READ_ERROR(with([](json& p) { p["devices"] = 1e30; }), "'pipelab.devices' must be an integer");
-  EXPECT_READ_ERROR(with([](json& p) { p["devices"] = "2"; }), "'pipelab.devices' must be an integer, got string");
+  EXPECT_READ_ERROR(with([](json& p) { p["devices"] = "2"; }),
+                    "'pipelab.devices' must be an integer, got string");
   EXPECT_READ_ERROR(with([](json& p) { p.erase("devices"); }), "missing 'pipelab.devices'");
   EXPECT_READ_ERROR(with([](json& p) { p["schedule"] = 3; }), "'pipelab.schedule' must be a string");
-  EXPECT_READ_ERROR(with([](json& p) { p["device_names"] = json::array({"a"}); }), "'pipelab.device_names' has 1 names for 2");
-  EXPECT_READ_ERROR(with([](json& p) { p["device_names"] = json::array({"a", 2}); }), "'pipelab.device_names[1]'");
+  EXPECT_READ_ERROR(with([](json& p) { p["device_names"] = json::array({"a"}); }),
+                    "'pipelab.device_names' has 1 names for 2");
+  EXPECT_READ_ERROR(with([](json& p) {
+                      p["device_names"] = json::array({"a", 2});
+                    }),
+                    "'pipelab.device_names[1]'");
   EXPECT_READ_ERROR(with([](json& p) { p["config"] = "x=1"; }), "'pipelab.config' must be an object");
-  EXPECT_READ_ERROR(with([](json& p) { p["theory"]["utilization"] = "high"; }), "'pipelab.theory.utilization'");
-  EXPECT_READ_ERROR(with([](json& p) { p["peak_memory"][1] = json::array({1, 2, 3}); }), "'pipelab.peak_memory[1]' must hold 4");
+  EXPECT_READ_ERROR(with([](json& p) { p["theory"]["utilization"] = "high"; }),
+                    "'pipelab.theory.utilization'");
+  EXPECT_READ_ERROR(with([](json& p) {
+                      p["peak_memory"][1] = json::array({1, 2, 3});
+                    }),
+                    "'pipelab.peak_memory[1]' must hold 4");
   EXPECT_READ_ERROR(with([](json& p) { p["peak_memory"][0][2] = -1; }), "'pipelab.peak_memory[0][2]'");
-  EXPECT_READ_ERROR(with([](json& p) { p["peak_memory"] = json::array({json::array({1, 2, 3, 4})}); }), "'pipelab.peak_memory' has 1 rows");
+  EXPECT_READ_ERROR(with([](json& p) {
+                      p["peak_memory"] = json::array({json::array({1, 2, 3, 4})});
+                    }),
+                    "'pipelab.peak_memory' has 1 rows");
 }
 
 TEST(TraceJsonRead, DeepNestingIsRefused) {

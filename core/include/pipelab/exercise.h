@@ -8,10 +8,19 @@
 // oracles, never against the reference solution.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <vector>
 
+#include "pipelab/config.h"
 #include "pipelab/partition.h"
 #include "pipelab/schedule.h"
+#include "pipelab/trace.h"
+
+// CUDA's stream and event handles (cudaStream_t is CUstream_st*, cudaEvent_t is
+// CUevent_st*), declared here so this header needs no CUDA include (ex08).
+struct CUstream_st;
+struct CUevent_st;
 
 namespace pipelab {
 
@@ -57,11 +66,88 @@ struct Interval {
 /// negative-length spans contribute nothing). Input order is arbitrary.
 double busy_time(std::vector<Interval> spans);
 
+/// What one step's trace says about utilization. Times in µs, like the trace.
+struct TraceUtilization {
+  double makespan_us = 0;           ///< T = max(end) - min(start) over every event, every lane
+  std::vector<double> busy_us;      ///< per device: busy_time of its compute spans (F, B, R)
+  std::vector<double> utilization;  ///< per device: busy_us / T (0 when T is 0)
+  double mean_utilization = 0;      ///< mean over devices of utilization
+  double bubble_fraction = 0;       ///< 1 - mean_utilization (0 when T is 0: no step, no bubble)
+};
+
+/// ex04: the DESIGN.md metrics of `trace` for trace.meta.devices devices (one entry
+/// per device, also for a device without events: it was idle). Only F, B and
+/// Recompute are busy; OptimizerStep and send/recv spans are not, but every event
+/// counts for the makespan.
+TraceUtilization measure_utilization(const Trace& trace);
+
+// ---------------------------------------------------------- ex05 comparing
+/// One row of the naive-vs-GPipe table: what one run measured, with its evidence.
+struct UtilizationRow {
+  std::string schedule;            ///< "naive" or "gpipe", as run
+  int devices = 0;                 ///< K
+  int microbatches = 0;            ///< M as run (1 for naive)
+  double step_ms = 0;              ///< measured makespan
+  double utilization = 0;          ///< measured mean utilization over devices
+  double bubble_fraction = 0;      ///< measured: 1 - utilization
+  double theory_utilization = 0;   ///< M / (M + K - 1); for naive (M = 1) that is 1 / K
+  double speedup = 0;              ///< naive step_ms / this row's step_ms (1 for naive)
+  Trace trace;                     ///< the run's trace: the numbers above must follow from it
+};
+
+/// ex05: run naive model parallelism once, then GPipe once per M in
+/// `microbatch_counts` (in that order), all on `config`'s model, devices and
+/// backend (config.schedule and config.microbatches are ignored), and return one
+/// row per run, naive first. Every measured number comes from that run's trace.
+std::vector<UtilizationRow> utilization_table(const RunConfig& config,
+                                              const std::vector<int>& microbatch_counts);
+
 // ------------------------------------------------- ex06 balanced partition
 /// ex06: contiguous partition of layers (costs given per layer) into `devices`
 /// stages minimizing the largest stage cost (exact). Ties: any optimum.
 /// Precondition: 1 <= devices <= layer_costs.size(), costs >= 0.
 Partition balanced_partition(const std::vector<double>& layer_costs, int devices);
+
+// ------------------------------------------------ ex07 re-materialization
+/// ex07: re-materialization as a schedule transform. Insert Recompute(s, m) in
+/// front of each B(s, m): before the RecvGrad(s, m) that directly precedes B when
+/// there is one (so the recompute overlaps the wait for the gradient), else right
+/// before B. Every other action keeps its order; the schedule's name gets a
+/// "+remat" suffix.
+Schedule with_recompute(const Schedule& schedule);
+
+/// What one stage holds between forward and backward, counted in micro-batches.
+struct StashPeak {
+  int inputs = 0;       ///< most micro-batches whose stage input is held at once
+  int activations = 0;  ///< most micro-batches whose full activations are held at once
+};
+
+/// ex07: walk stage `stage`'s program in order. A micro-batch's input is held from
+/// its F to its B. Its full activations are held from its F to its B — or, when the
+/// program contains Recompute for that micro-batch, only from the R to the B (F
+/// then keeps just the input). Returns the peak of each count (the count after an
+/// action; B releases). Precondition: 0 <= stage < schedule.stages.
+StashPeak stash_peak(const Schedule& schedule, int stage);
+
+// -------------------------------------------------------- ex08 GPU copy
+/// One activation's trip from the producing stage's GPU to the consuming stage's.
+struct ActivationCopy {
+  void* dst = nullptr;        ///< on dst_device
+  int dst_device = 0;
+  const void* src = nullptr;  ///< on src_device
+  int src_device = 0;
+  std::size_t bytes = 0;
+  CUevent_st* ready = nullptr;            ///< recorded on the producer's stream after it wrote src
+  CUstream_st* copy_stream = nullptr;     ///< the copy engine's stream (not the producer's)
+  CUevent_st* copied = nullptr;           ///< to record when the bytes have arrived
+  CUstream_st* consumer_stream = nullptr; ///< the consumer's compute stream
+};
+
+/// ex08 (GPU): enqueue the copy without blocking the host: the copy stream waits
+/// for `ready`, copies src to dst (peer copy), records `copied`; the consumer
+/// stream waits for `copied`. Throws pipelab::Error on a CUDA error. Built only
+/// with CUDA (exercises/gpu_copy.cu); graded only where a GPU is present.
+void copy_activation(const ActivationCopy& copy);
 
 // ----------------------------------------------------------- ex09 1F1B (bonus)
 /// ex09: the 1F1B schedule (PipeDream-Flush): stage s runs min(K - s, M)

@@ -2,8 +2,9 @@
 //
 // An Action is {kind, stage, microbatch}. A Schedule is one ordered action list
 // per stage; stage s runs on logical device s. Generators (naive, gpipe, ...)
-// live in exercise.h because students write them; this header holds the data
-// types and the helpers every generator shares.
+// and the re-materialization transform (with_recompute) live in exercise.h
+// because students write them; this header holds the data types and the helpers
+// every generator shares.
 #pragma once
 
 #include <string>
@@ -69,11 +70,6 @@ void append_forward(std::vector<Action>& program, int stage, int microbatch, int
 /// Append B(stage, mb) wrapped in its communication: a RecvGrad before it unless
 /// stage is the last, a SendGrad after it unless stage is the first.
 void append_backward(std::vector<Action>& program, int stage, int microbatch, int stages);
-
-/// Rematerialization as a schedule transform: insert Recompute(s, m) in front of
-/// each B(s, m) — before its RecvGrad, so the recompute overlaps with waiting for
-/// the gradient. The schedule's name gets a "+remat" suffix.
-Schedule with_recompute(const Schedule& schedule);
 
 /// Multi-line human listing, one line per stage ("stage 0: F0 >A0 F1 ...").
 std::string describe(const Schedule& schedule);

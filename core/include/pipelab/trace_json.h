@@ -1,7 +1,8 @@
 // pipelab/trace_json.h — a Trace as Chrome Trace Event JSON (opens in Perfetto,
 // chrome://tracing and pipelab-viz), and as CSV.
 //
-// File layout (one trace event per line):
+// File layout (one trace event per line; members of each object are written in
+// alphabetical order, shown here in reading order):
 //   {"displayTimeUnit":"ms",
 //    "pipelab":{"format":"pipelab-trace","version":1,"schedule":..,"backend":..,
 //               "devices":K,"microbatches":M,"device_names":[..K names..],

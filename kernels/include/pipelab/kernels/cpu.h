@@ -27,9 +27,10 @@ enum class Trans { No, Yes };
 /// rounded to fp32 after every step (fused multiply-add on CPUs with AVX2+FMA).
 /// So splitting k into consecutive chunks — first call with the caller's beta, the
 /// others with beta = 1 — is bit-identical too: weight gradients accumulated over
-/// micro-batches equal the full-batch gradient to the bit. Results can differ in the
-/// last bits between micro-kernels (gemm_kernel()), never within one process.
-/// C must not overlap A or B (throws). Safe to call from several threads at once.
+/// micro-batches equal the full-batch gradient to the bit. The last bits can differ
+/// between micro-kernels (gemm_kernel(): one per CPU unless a thread pins another).
+/// C's stored span (from C to the last element) must not overlap A's or B's: throws.
+/// Safe to call from several threads at once.
 void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
 
@@ -55,6 +56,7 @@ void bias_gelu_forward(float* a, const float* bias, float* g, int rows, int cols
 
 /// Backward of bias_gelu_forward: da = dg ⊙ gelu'(a); dbias (cols) += Σ_rows da.
 /// `a` is the pre-activation (after the bias add). dbias is accumulated, not overwritten.
+/// da may be the same buffer as dg (computed in place).
 void bias_gelu_backward(const float* dg, const float* a, float* da, float* dbias, int rows,
                         int cols);
 
@@ -62,6 +64,8 @@ void bias_gelu_backward(const float* dg, const float* a, float* da, float* dbias
 void bias_residual_forward(float* y, const float* bias, const float* x, int rows, int cols);
 
 /// dbias (cols) += Σ_rows dy (rows, cols): the backward of any broadcast bias add.
+/// Rows are added one by one, in order, onto the stored dbias (same in
+/// bias_gelu_backward), so accumulating over micro-batches equals one call to the bit.
 void bias_backward(const float* dy, float* dbias, int rows, int cols);
 
 /// dst[i] += src[i] for i < n: the backward of a residual connection (dx += dy).

@@ -1,0 +1,105 @@
+// app_state.h — all state of pipelab-viz in one struct, and the operations on it
+// that are not drawing (loading, running, keys, exports).
+//
+// [SECTION] AppState
+// [SECTION] Data: trace files and live runs
+// [SECTION] Input and exports
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "pipelab_viz/live_run.h"
+#include "pipelab_viz/memory_series.h"
+#include "pipelab_viz/options.h"
+#include "pipelab_viz/panel.h"
+#include "pipelab_viz/playback.h"
+
+namespace pipelab::viz {
+
+class Window;
+
+//-----------------------------------------------------------------------------
+// [SECTION] AppState
+//-----------------------------------------------------------------------------
+
+/// One problem for the error panel: what failed (a path or "live run") and why.
+struct ErrorEntry {
+  std::string source;
+  std::string message;  ///< pipelab::Error message (names the field / traceEvents[i])
+  std::string hint;
+};
+
+struct AppState {
+  VizOptions options;
+
+  // What is shown: one or two panels, from files or from live runs.
+  std::vector<Panel> panels;
+  bool live = true;              ///< panels come from `settings` (false: from trace files)
+  LiveSettings settings;         ///< the controls
+  LiveSettings shown_settings;   ///< what the live panels were run with
+  bool have_shown_settings = false;
+  BackgroundRun background;      ///< cpu runs
+  std::vector<ErrorEntry> errors;
+
+  // Animation.
+  Playback playback;
+  std::vector<double> boundaries;  ///< action starts/ends for ←/→
+
+  // View.
+  bool presentation = false;
+  int applied_style = -1;          ///< the mode apply_style() last ran for (-1: none yet)
+  bool gpu0_at_bottom = true;
+  bool show_controls = true;
+  MemoryView memory_view = MemoryView::Stash;
+  int memory_panel = 0;            ///< which panel the memory plot shows
+
+  // Trace file inputs in the controls column.
+  std::array<char, 512> path_top{};
+  std::array<char, 512> path_bottom{};
+
+  // Exports and exit.
+  std::string status;              ///< last export / load message
+  bool screenshot_requested = false;
+  int export_counter = 0;
+  int frames_with_data = 0;        ///< frames rendered since the panels were ready
+  bool playhead_placed = false;    ///< the first panels set the playhead (play from 0, or --playhead)
+  bool screenshot_written = false; ///< --screenshot done
+  bool svg_written = false;
+  bool quit = false;
+  int exit_code = 0;
+};
+
+/// Initial state from the command line (settings, view flags).
+AppState make_app_state(const VizOptions& options);
+
+//-----------------------------------------------------------------------------
+// [SECTION] Data: trace files and live runs
+//-----------------------------------------------------------------------------
+
+/// Replace the panels (playhead, ←/→ boundaries and memory selection follow).
+void set_panels(AppState& app, std::vector<Panel> panels);
+/// Load one or two trace files; failures go to the error panel, good files are shown.
+void load_trace_files(AppState& app, const std::vector<std::string>& paths);
+/// Switch to the live demo with the current settings.
+void start_live(AppState& app);
+/// Once per frame: re-run sim when the settings changed, collect a finished cpu run.
+void update_live(AppState& app);
+/// Start a run now (the Run button): sim on this thread, cpu/cuda in the background.
+void run_now(AppState& app);
+
+//-----------------------------------------------------------------------------
+// [SECTION] Input and exports
+//-----------------------------------------------------------------------------
+
+/// Keyboard: space, ←/→, Home, P, G, H, S/F12 (ignored while typing in a text field).
+void handle_keys(AppState& app);
+/// After a frame was rendered: screenshot and SVG requests, headless exit.
+void after_render(AppState& app, const Window& window);
+/// Timeline SVG to `path`; returns "" or the reason it failed.
+std::string export_svg(const AppState& app, const std::string& path);
+/// Whether anything is moving (animation, background run): else the loop may sleep.
+bool is_idle(const AppState& app);
+
+}  // namespace pipelab::viz

@@ -1,0 +1,44 @@
+// window.h — the GLFW window, its OpenGL 3 context and the ImGui context (RAII).
+//
+// Headless (`--headless`): the window stays hidden and every frame is drawn into an
+// offscreen framebuffer of the requested size, so what a screenshot reads does not
+// depend on a window manager or on the window being mapped (works under xvfb-run).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct GLFWwindow;
+
+namespace pipelab::viz {
+
+class Window {
+ public:
+  /// Opens the window and initializes ImGui. Throws std::runtime_error with the reason
+  /// (no display, no OpenGL 3) — main() prints it.
+  Window(int width, int height, bool headless, const char* title);
+  ~Window();
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+
+  bool should_close() const;
+  /// Poll events (or wait briefly while idle) and start an ImGui frame.
+  void begin_frame(bool idle);
+  /// Render the ImGui frame over `clear` (0xAABBGGRR as ImGui packs colours).
+  void render(std::uint32_t clear);
+  /// Present the frame (no-op when headless).
+  void present();
+  /// The rendered frame as RGBA rows, top row first. Call between render() and present().
+  std::vector<std::uint8_t> read_pixels(int& width, int& height) const;
+
+ private:
+  GLFWwindow* window_ = nullptr;
+  bool headless_ = false;
+  int width_ = 0;
+  int height_ = 0;
+  unsigned framebuffer_ = 0;   // headless offscreen target
+  unsigned colour_buffer_ = 0;
+};
+
+}  // namespace pipelab::viz

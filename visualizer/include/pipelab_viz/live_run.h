@@ -1,0 +1,85 @@
+// pipelab_viz/live_run.h — the live demo: settings → runs → panels, on a worker thread.
+//
+// The classroom demo is naive model parallelism (top) and a pipeline schedule
+// (bottom) for the same model, K and backend. `sim` is instant and re-runs on every
+// change on the UI thread; `cpu` computes for real, so it runs on a BackgroundRun
+// thread while the UI keeps drawing and shows its progress.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipelab/config.h"
+#include "pipelab_viz/panel.h"
+
+namespace pipelab::viz {
+
+/// Ranges of the controls (the classroom limits).
+constexpr int kMaxLiveDevices = 8;
+constexpr int kMaxLiveMicrobatches = 64;
+
+struct LiveSettings {
+  int devices = 4;       ///< K
+  int microbatches = 4;  ///< M
+  ScheduleKind schedule = ScheduleKind::Gpipe;  ///< the bottom panel (or the only one)
+  bool compare_with_naive = true;               ///< add naive model parallelism on top
+  bool remat = false;
+  BackendKind backend = BackendKind::Sim;
+  float link_gbps = 0.0f;        ///< sim: 0 = ideal links
+  float link_latency_us = 0.0f;  ///< sim
+  std::array<float, kMaxLiveDevices> stage_skew{1, 1, 1, 1, 1, 1, 1, 1};  ///< sim, per stage
+
+  bool operator==(const LiveSettings& o) const;
+  bool operator!=(const LiveSettings& o) const { return !(*this == o); }
+};
+
+/// The RunConfig of the bottom panel (the top one is the same with schedule naive).
+RunConfig to_run_config(const LiveSettings& settings);
+
+/// Run what the settings ask for: [naive, schedule] or [schedule]. `progress` (may be
+/// empty) gets a short message before each run. Throws pipelab::Error from the runtime
+/// (invalid setting, unimplemented exercise, unavailable backend).
+std::vector<Panel> run_live(const LiveSettings& settings, const std::function<void(const std::string&)>& progress = {});
+
+/// One run_live on a worker thread. Owned by the app; joins in its destructor.
+class BackgroundRun {
+ public:
+  BackgroundRun() = default;
+  ~BackgroundRun();
+  BackgroundRun(const BackgroundRun&) = delete;
+  BackgroundRun& operator=(const BackgroundRun&) = delete;
+
+  /// Start a run (ignored, returning false, while one is in flight).
+  bool start(const LiveSettings& settings);
+  bool running() const { return running_.load(); }
+  /// "naive model parallelism (1/2)" while running.
+  std::string progress() const;
+  /// Runs started, and finished runs so far (the progress bar is finished / total).
+  int phases_total() const { return phases_total_.load(); }
+  int phases_done() const { return phases_done_.load(); }
+
+  struct Outcome {
+    bool ready = false;   ///< a finished run not yet taken
+    std::vector<Panel> panels;
+    std::string error;    ///< non-empty when the run threw
+    LiveSettings settings;
+  };
+  /// Take the finished result (ready = false when none); joins the finished thread.
+  Outcome take();
+
+ private:
+  std::thread worker_;
+  std::atomic<bool> running_{false};
+  std::atomic<int> phases_total_{0};
+  std::atomic<int> phases_done_{0};
+  mutable std::mutex mutex_;
+  std::string progress_;
+  Outcome outcome_;
+};
+
+}  // namespace pipelab::viz

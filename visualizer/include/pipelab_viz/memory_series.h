@@ -1,0 +1,37 @@
+// pipelab_viz/memory_series.h — per-device memory over the step, from trace.memory.
+//
+// The allocator records a sample after every change; between samples the value
+// holds, so the plot is a step function. Two views: the stashed activations
+// (what grows during GPipe's forward and drains in its backward, and what remat
+// shrinks) and the total over all categories.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pipelab_viz/geometry.h"
+#include "pipelab_viz/panel.h"
+#include "pipelab_viz/time_axis.h"
+
+namespace pipelab::viz {
+
+enum class MemoryView { Stash, Total };
+
+struct MemoryPoint {
+  double t_us = 0;  ///< relative to the panel origin
+  std::uint64_t bytes = 0;
+};
+
+/// Samples of `device` in time order (several at one time: the last wins), starting
+/// with a point at 0 (the first sample's value, or 0) and ending at the step's end.
+std::vector<MemoryPoint> memory_series(const Panel& panel, int device, MemoryView view);
+
+/// Largest value of any device's series (for a shared y axis), at least 1.
+std::uint64_t memory_max(const Panel& panel, MemoryView view);
+
+/// The step function as a polyline in `plot`: x from `axis`, y from 0 (bottom) to
+/// `y_max` bytes (top). Only the part up to `until_us` (the playhead).
+std::vector<Vec2> memory_polyline(const std::vector<MemoryPoint>& series, const TimeAxis& axis, const Rect& plot,
+                                  std::uint64_t y_max, double until_us);
+
+}  // namespace pipelab::viz

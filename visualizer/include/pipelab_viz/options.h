@@ -1,0 +1,44 @@
+// pipelab_viz/options.h — the command line of pipelab-viz.
+//
+//   pipelab-viz                       classroom demo: naive vs GPipe, K=4, M=4, live on sim
+//   pipelab-viz a.json [b.json]       traces written by `pipelab run|compare --trace`
+//   pipelab-viz --headless --frames 3 --screenshot out.png   render without a visible window
+//
+// Parsing is separate from the app so it is tested without a display.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipelab_viz/live_run.h"
+#include "pipelab_viz/screen_layout.h"
+
+namespace pipelab::viz {
+
+struct VizOptions {
+  std::vector<std::string> trace_files;  ///< 0, 1 or 2
+  LiveSettings live;                     ///< used when no trace files are given
+  bool headless = false;
+  int frames = 3;                ///< headless: frames rendered before the screenshot and exit
+  std::string screenshot_path;   ///< PNG written after `frames` frames ("" = none)
+  std::string svg_path;          ///< SVG of the timeline written once the panels are ready
+  int width = kDefaultWidth;
+  int height = kDefaultHeight;
+  bool presentation = false;
+  bool gpu0_on_top = false;
+  bool hide_controls = false;
+  double playhead = -1;          ///< fraction 0..1 of the longest step; < 0: headless = end, else animate
+};
+
+struct ParsedArgs {
+  VizOptions options;
+  bool exit = false;     ///< --help or a usage error: print `message` and exit with `exit_code`
+  int exit_code = 0;
+  std::string message;
+};
+
+/// Parse argv. Never throws and never exits: errors come back in ParsedArgs
+/// (exit_code 2, message naming the flag), --help with exit_code 0.
+ParsedArgs parse_args(int argc, const char* const* argv);
+
+}  // namespace pipelab::viz

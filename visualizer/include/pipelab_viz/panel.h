@@ -1,0 +1,64 @@
+// pipelab_viz/panel.h — one timeline panel: a trace and the numbers measured from it.
+//
+// A Panel comes from a live run (RunResult) or a trace file; either way every box,
+// bubble and number shown is computed from `trace` with core's metrics.h formulas.
+// Times inside a panel are relative to its first event (the step's origin).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipelab/exercise.h"
+#include "pipelab/metrics.h"
+#include "pipelab/run.h"
+#include "pipelab/trace.h"
+
+namespace pipelab::viz {
+
+struct Panel {
+  std::string title;   ///< "Naive model parallelism", "GPipe", "GPipe + remat", ...
+  std::string source;  ///< "live sim" or the file path
+  Trace trace;
+  StepMetrics metrics;
+  Theory theory;          ///< fill-drain theory for (K, M) of the trace
+  double origin_us = 0;   ///< min start over all events (time 0 of the panel)
+  double step_us = 0;     ///< makespan: max end - min start, µs
+
+  int devices() const { return trace.meta.devices; }
+  int microbatches() const { return trace.meta.microbatches; }
+  bool is_naive() const { return trace.meta.schedule == "naive"; }
+};
+
+/// Human title of a schedule name from the trace: "naive" → "Naive model parallelism",
+/// "gpipe+remat" → "GPipe + remat", "1f1b" → "1F1B".
+std::string schedule_title(const std::string& schedule);
+
+/// Build a panel from a trace (computes metrics, theory, origin and makespan).
+Panel make_panel(Trace trace, std::string source);
+/// Same from a live run.
+Panel make_panel(const RunResult& run);
+/// Read a trace file into a panel. Throws pipelab::Error naming the path and the
+/// field at fault (from read_chrome_trace_file), or that the trace has no devices.
+Panel load_panel(const std::string& path);
+
+/// Put a naive panel on top when exactly one of two panels is naive (so
+/// `pipelab-viz x-gpipe.json x-naive.json`, the shell's glob order, still shows naive above).
+void order_naive_first(std::vector<Panel>& panels);
+
+/// Idle intervals of `device` inside the step, relative to the panel origin: the
+/// complement of the union of its compute spans (F, B, R) within [0, step_us].
+/// This is what utilization leaves out: busy + bubble = step_us on every device.
+std::vector<Interval> bubble_intervals(const Panel& panel, int device);
+
+/// Title band text: "GPipe · K=4, M=4 · sim · step 284.4 µs".
+std::string panel_heading(const Panel& panel);
+/// Right side of the title band: "mean util 57.1% · bubble 42.9% (theory 42.9%)", and
+/// " · 2.28x vs naive" when a `baseline` (the top panel) is given.
+std::string panel_summary(const Panel& panel, const Panel* baseline = nullptr);
+/// "57.1%".
+std::string format_percent(double fraction);
+
+/// Speedup of `panel` over `baseline` (baseline step / panel step), 0 if unknown.
+double speedup(const Panel& baseline, const Panel& panel);
+
+}  // namespace pipelab::viz

@@ -1,0 +1,110 @@
+// pipelab_viz/timeline_layout.h — where every box, bubble and lane of the timeline goes.
+//
+// One function computes the whole picture from the panels and a canvas rectangle;
+// the ImGui view, the SVG export and the pixel-probe tests all draw or probe from
+// its result, so they cannot disagree. Layout of one panel (GPU 0 at the bottom):
+//
+//   title band     "GPipe · K=4 M=4 · sim · step 284.4 µs"
+//   GPU 3 | [F0][F1][F2][F3]       [B3][B2][B1][B0] | util bar
+//         | send lane (thin)                        |
+//         | recv lane (thin)                        |
+//   ...
+//   GPU 0 | ...                                     |
+//   (after the last panel) time axis ticks, then the legend.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "pipelab_viz/geometry.h"
+#include "pipelab_viz/palette.h"
+#include "pipelab_viz/panel.h"
+#include "pipelab_viz/time_axis.h"
+
+namespace pipelab::viz {
+
+struct TimelineParams {
+  Rect canvas;
+  float font_px = 16.0f;
+  bool gpu0_at_bottom = true;  ///< as in the GPipe paper's figure; false puts GPU 0 on top
+};
+
+/// One device's row: its compute lane and the thin send/recv lanes under it.
+struct RowLayout {
+  int device = 0;
+  Rect label;    ///< "GPU d" in the left gutter
+  Rect compute;  ///< F/B/R boxes and the bubble
+  Rect send;
+  Rect recv;
+  Rect util;     ///< utilization bar in the right gutter
+};
+
+/// One drawn span: an event of the panel's trace.
+struct BoxLayout {
+  std::size_t event = 0;  ///< index into panel.trace.events
+  Rect rect;
+  Rgba fill;
+  std::string label;      ///< "F0", "B3", "R2", "Opt"; "" on send/recv lanes
+  double start_us = 0;    ///< relative to the panel origin
+  double end_us = 0;
+  bool instant = false;   ///< shorter than a pixel: drawn as a 2 px tick at its start
+};
+
+/// An idle interval of one device inside the step.
+struct BubbleLayout {
+  int device = 0;
+  double start_us = 0;  ///< relative to the panel origin
+  double end_us = 0;
+  Rect rect;
+};
+
+struct PanelLayout {
+  Rect frame;  ///< the whole panel (title band and rows)
+  Rect title;
+  std::vector<RowLayout> rows;  ///< rows[d] is device d (whatever its screen position)
+  std::vector<BubbleLayout> bubbles;
+  std::vector<BoxLayout> boxes;  ///< compute lane first, then send/recv lanes
+  float step_end_x = 0;          ///< axis.x(step_us): where this panel's step ends
+};
+
+struct LegendItem {
+  Rect swatch;
+  Vec2 text_pos;
+  std::string label;
+  Rgba colour;
+  bool hatched = false;
+};
+
+struct TimelineLayout {
+  TimeAxis axis;  ///< shared by every panel: [0, longest step]
+  std::vector<PanelLayout> panels;
+  Rect axis_band;
+  std::vector<Tick> ticks;
+  Rect legend_band;
+  std::vector<LegendItem> legend;
+  Vec2 hatch_origin;  ///< where the bubble hatch lines are anchored (see hatch_phase)
+};
+
+/// Lay out `panels` (top to bottom, in order) on `params.canvas`.
+TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params,
+                               const Palette& palette);
+
+/// Screen row (0 = top) of `device` in a panel of `devices` rows.
+int row_index(int device, int devices, bool gpu0_at_bottom);
+
+/// The box of (kind, device, micro-batch) in `layout`, or nullptr.
+const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device,
+                          int microbatch);
+
+/// Box label text: "F0", "B3", "R2", "Opt"; "" for communication.
+std::string box_label(const Action& action);
+
+/// Estimated width in pixels of `text` at `font_px` (for SVG and fit decisions;
+/// the ImGui view measures real text).
+float estimated_text_width(const std::string& text, float font_px);
+
+/// How much of [start, end) has executed when the playhead is at `playhead_us`: 0..1.
+double executed_fraction(double start_us, double end_us, double playhead_us);
+
+}  // namespace pipelab::viz

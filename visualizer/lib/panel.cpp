@@ -1,0 +1,113 @@
+// panel.cpp — panels from runs and files; bubble intervals.
+#include "pipelab_viz/panel.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "pipelab/error.h"
+#include "pipelab/trace_json.h"
+#include "pipelab_viz/time_axis.h"
+
+namespace pipelab::viz {
+
+std::string schedule_title(const std::string& schedule) {
+  std::string base = schedule;
+  std::string suffix;
+  if (const auto plus = schedule.find('+'); plus != std::string::npos) {
+    base = schedule.substr(0, plus);
+    suffix = " + " + schedule.substr(plus + 1);
+  }
+  if (base == "naive") base = "Naive model parallelism";
+  else if (base == "gpipe") base = "GPipe";
+  else if (base == "1f1b") base = "1F1B";
+  else if (base.empty()) base = "(unnamed schedule)";
+  return base + suffix;
+}
+
+Panel make_panel(Trace trace, std::string source) {
+  Panel p;
+  p.title = schedule_title(trace.meta.schedule);
+  p.source = std::move(source);
+  p.trace = std::move(trace);
+  p.metrics = compute_metrics(p.trace);
+  if (p.trace.meta.devices >= 1 && p.trace.meta.microbatches >= 1)
+    p.theory = fill_drain_theory(p.trace.meta.devices, p.trace.meta.microbatches);
+  double first = std::numeric_limits<double>::infinity(), last = -first;
+  for (const TraceEvent& e : p.trace.events) {
+    first = std::min(first, e.start_us);
+    last = std::max(last, e.end_us());
+  }
+  if (!p.trace.events.empty()) {
+    p.origin_us = first;
+    p.step_us = last - first;
+  }
+  return p;
+}
+
+Panel make_panel(const RunResult& run) {
+  return make_panel(run.trace, "live " + std::string(to_string(run.config.backend)));
+}
+
+Panel load_panel(const std::string& path) {
+  Trace trace = read_chrome_trace_file(path);
+  if (trace.meta.devices < 1)
+    PIPELAB_THROW(path + ": pipelab.devices is " + std::to_string(trace.meta.devices) + ", nothing to draw",
+                  "write the trace with `pipelab run --trace` or `pipelab compare --trace`");
+  if (trace.events.empty())
+    PIPELAB_THROW(path + ": traceEvents holds no spans (ph \"X\"), nothing to draw",
+                  "write the trace with `pipelab run --trace` or `pipelab compare --trace`");
+  return make_panel(std::move(trace), path);
+}
+
+void order_naive_first(std::vector<Panel>& panels) {
+  if (panels.size() == 2 && !panels[0].is_naive() && panels[1].is_naive()) std::swap(panels[0], panels[1]);
+}
+
+std::vector<Interval> bubble_intervals(const Panel& panel, int device) {
+  std::vector<Interval> busy;
+  for (const TraceEvent& e : panel.trace.events)
+    if (e.device == device && e.lane == Lane::Compute && is_compute(e.action.kind) && e.dur_us > 0)
+      busy.push_back({e.start_us - panel.origin_us, e.end_us() - panel.origin_us});
+  std::sort(busy.begin(), busy.end(), [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  std::vector<Interval> idle;
+  double cursor = 0;
+  for (const Interval& span : busy) {
+    if (span.start > cursor) idle.push_back({cursor, std::min(span.start, panel.step_us)});
+    cursor = std::max(cursor, span.end);
+  }
+  if (cursor < panel.step_us) idle.push_back({cursor, panel.step_us});
+  idle.erase(std::remove_if(idle.begin(), idle.end(), [](const Interval& i) { return i.end <= i.start; }), idle.end());
+  return idle;
+}
+
+std::string format_percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", fraction * 100.0);
+  return buf;
+}
+
+std::string panel_heading(const Panel& panel) {
+  const char* dot = " \xC2\xB7 ";  // U+00B7 middle dot
+  return panel.title + dot + "K=" + std::to_string(panel.devices()) + ", M=" + std::to_string(panel.microbatches()) +
+         dot + panel.trace.meta.backend + dot + "step " + format_duration(panel.step_us);
+}
+
+std::string panel_summary(const Panel& panel, const Panel* baseline) {
+  const char* dot = " \xC2\xB7 ";
+  std::string s = "mean util " + format_percent(panel.metrics.mean_utilization) + dot + "bubble " +
+                  format_percent(panel.metrics.bubble_fraction) + " (theory " +
+                  format_percent(panel.theory.bubble_fraction) + ")";
+  if (baseline && baseline != &panel) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2fx vs %s", speedup(*baseline, panel), baseline->is_naive() ? "naive" : "top");
+    s += dot + std::string(buf);
+  }
+  return s;
+}
+
+double speedup(const Panel& baseline, const Panel& panel) {
+  return panel.step_us > 0 ? baseline.step_us / panel.step_us : 0.0;
+}
+
+}  // namespace pipelab::viz

@@ -1,0 +1,171 @@
+// timeline_layout.cpp — boxes, bubbles, lanes, axis and legend (picture in timeline_layout.h).
+#include "pipelab_viz/timeline_layout.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pipelab::viz {
+
+int row_index(int device, int devices, bool gpu0_at_bottom) {
+  return gpu0_at_bottom ? devices - 1 - device : device;
+}
+
+std::string box_label(const Action& action) {
+  switch (action.kind) {
+    case ActionKind::Forward: return "F" + std::to_string(action.microbatch);
+    case ActionKind::Backward: return "B" + std::to_string(action.microbatch);
+    case ActionKind::Recompute: return "R" + std::to_string(action.microbatch);
+    case ActionKind::OptimizerStep: return "Opt";
+    default: return "";
+  }
+}
+
+float estimated_text_width(const std::string& text, float font_px) {
+  // Proportional sans fonts average ~0.55 em per character for digits and capitals.
+  return static_cast<float>(text.size()) * font_px * 0.55f;
+}
+
+double executed_fraction(double start_us, double end_us, double playhead_us) {
+  if (playhead_us >= end_us) return 1.0;
+  if (playhead_us <= start_us || end_us <= start_us) return 0.0;
+  return (playhead_us - start_us) / (end_us - start_us);
+}
+
+const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device,
+                          int microbatch) {
+  for (const BoxLayout& box : layout.boxes) {
+    const TraceEvent& e = panel.trace.events[box.event];
+    if (e.action.kind == kind && e.device == device && e.action.microbatch == microbatch) return &box;
+  }
+  return nullptr;
+}
+
+namespace {
+
+struct Metrics {
+  float gutter_left, gutter_right, axis_h, legend_h, panel_gap, title_h, max_row_h;
+};
+
+Metrics metrics_for(float f) {
+  return {f * 4.2f, f * 5.5f, f * 1.7f, f * 1.7f, f * 0.6f, f * 1.6f, f * 5.0f};
+}
+
+PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& axis, const Metrics& m,
+                         const TimelineParams& params, const Palette& palette) {
+  PanelLayout pl;
+  pl.frame = frame;
+  pl.title = {frame.x0, frame.y0, frame.x1, frame.y0 + m.title_h};
+  const int k = std::max(panel.devices(), 1);
+  const float rows_h = frame.y1 - pl.title.y1;
+  const float row_h = std::floor(std::min(rows_h / static_cast<float>(k), m.max_row_h));
+  // Inside a row: compute lane, send lane, recv lane, gap (integers: crisp pixels).
+  const float gap = std::max(2.0f, std::round(row_h * 0.1f));
+  const float lane = std::clamp(std::round(row_h * 0.1f), 2.0f, 7.0f);
+  const float compute_h = std::max(1.0f, row_h - gap - 2 * lane);
+  const float bar_pad = params.font_px * 0.3f;
+
+  pl.rows.resize(static_cast<std::size_t>(k));
+  for (int d = 0; d < k; ++d) {
+    const float y = pl.title.y1 + row_h * static_cast<float>(row_index(d, k, params.gpu0_at_bottom));
+    RowLayout& r = pl.rows[static_cast<std::size_t>(d)];
+    r.device = d;
+    r.label = {frame.x0, y, axis.x0, y + compute_h};
+    r.compute = {axis.x0, y, axis.x1, y + compute_h};
+    r.send = {axis.x0, y + compute_h, axis.x1, y + compute_h + lane};
+    r.recv = {axis.x0, y + compute_h + lane, axis.x1, y + compute_h + 2 * lane};
+    const float bar_h = std::min(compute_h, params.font_px * 1.1f);
+    const float bar_y = y + (compute_h - bar_h) * 0.5f;
+    r.util = {axis.x1 + bar_pad, bar_y, frame.x1 - bar_pad, bar_y + bar_h};
+  }
+  pl.step_end_x = axis.x(panel.step_us);
+
+  for (int d = 0; d < k; ++d) {
+    const Rect& lane_rect = pl.rows[static_cast<std::size_t>(d)].compute;
+    for (const Interval& idle : bubble_intervals(panel, d))
+      pl.bubbles.push_back({d, idle.start, idle.end, {axis.x(idle.start), lane_rect.y0, axis.x(idle.end), lane_rect.y1}});
+  }
+
+  // Compute lane first so the thin lanes never hide under a box.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < panel.trace.events.size(); ++i) {
+      const TraceEvent& e = panel.trace.events[i];
+      if ((e.lane == Lane::Compute) != (pass == 0) || e.device < 0 || e.device >= k) continue;
+      const RowLayout& row = pl.rows[static_cast<std::size_t>(e.device)];
+      const Rect& lane_rect = e.lane == Lane::Compute ? row.compute : e.lane == Lane::Send ? row.send : row.recv;
+      BoxLayout box;
+      box.event = i;
+      box.start_us = e.start_us - panel.origin_us;
+      box.end_us = e.end_us() - panel.origin_us;
+      box.rect = {axis.x(box.start_us), lane_rect.y0, axis.x(box.end_us), lane_rect.y1};
+      if (box.rect.width() < 1.0f) {
+        box.instant = true;
+        box.rect.x1 = box.rect.x0 + 2.0f;
+      }
+      box.fill = action_fill(palette, e.action.kind, e.action.microbatch, std::max(panel.microbatches(), 1));
+      box.label = e.lane == Lane::Compute ? box_label(e.action) : "";
+      pl.boxes.push_back(std::move(box));
+    }
+  }
+  return pl;
+}
+
+std::vector<LegendItem> layout_legend(const Rect& band, float f, const Palette& palette) {
+  struct Entry {
+    const char* label;
+    Rgba colour;
+    bool hatched;
+  };
+  const Entry entries[] = {
+      {"F forward", palette.forward, false},     {"B backward", palette.backward, false},
+      {"R recompute", palette.recompute, false}, {"Opt optimizer step", palette.optimizer, false},
+      {"send", palette.send, false},             {"recv", palette.recv, false},
+      {"bubble (idle)", palette.bubble, true},   {"shade: later micro-batch = lighter", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false},
+  };
+  std::vector<LegendItem> items;
+  float x = band.x0;
+  const float sw = f * 1.2f;
+  const float y0 = band.y0 + (band.height() - f) * 0.5f;
+  for (const Entry& e : entries) {
+    LegendItem item;
+    item.swatch = {x, y0 + f * 0.1f, x + sw, y0 + f * 0.9f};
+    item.text_pos = {x + sw + f * 0.35f, y0};
+    item.label = e.label;
+    item.colour = e.colour;
+    item.hatched = e.hatched;
+    x = item.text_pos.x + estimated_text_width(e.label, f) + f * 1.2f;
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+}  // namespace
+
+TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params,
+                               const Palette& palette) {
+  const Metrics m = metrics_for(params.font_px);
+  const Rect& c = params.canvas;
+  TimelineLayout tl;
+  double longest = 0;
+  for (const Panel& p : panels) longest = std::max(longest, p.step_us);
+  tl.axis = {0.0, longest > 0 ? longest : 1.0, std::round(c.x0 + m.gutter_left), std::round(c.x1 - m.gutter_right)};
+  tl.hatch_origin = {c.x0, c.y0};
+
+  tl.legend_band = {c.x0 + m.gutter_left * 0.25f, c.y1 - m.legend_h, c.x1, c.y1};
+  tl.axis_band = {tl.axis.x0, tl.legend_band.y0 - m.axis_h, tl.axis.x1, tl.legend_band.y0};
+  tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us, std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
+  tl.legend = layout_legend(tl.legend_band, params.font_px, palette);
+
+  const float top = c.y0 + m.panel_gap * 0.5f;
+  const float bottom = tl.axis_band.y0;
+  const std::size_t n = panels.size();
+  if (n == 0) return tl;
+  const float panel_h = (bottom - top - m.panel_gap * static_cast<float>(n - 1)) / static_cast<float>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float y0 = std::round(top + static_cast<float>(i) * (panel_h + m.panel_gap));
+    const Rect frame{c.x0, y0, c.x1, std::round(y0 + panel_h)};
+    tl.panels.push_back(layout_panel(panels[i], frame, tl.axis, m, params, palette));
+  }
+  return tl;
+}
+
+}  // namespace pipelab::viz
