@@ -3,6 +3,7 @@
 // Contract: core/include/pipelab/exercise.h. Check your work: scripts/grade ex04
 #include <algorithm>
 
+#include "pipelab/error.h"
 #include "pipelab/exercise.h"
 
 namespace pipelab {

@@ -102,7 +102,10 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   std::vector<std::string> device_names() const override {
     std::vector<std::string> names;
-    for (int d = 0; d < partition_.stages(); ++d) names.push_back("cpu thread " + std::to_string(d));
+    // The GEMM micro-kernel in use (avx2-fma or generic) changes the last bits of results.
+    const std::string gemm = k::gemm_kernel_name(k::gemm_kernel());
+    for (int d = 0; d < partition_.stages(); ++d)
+      names.push_back("cpu thread " + std::to_string(d) + ", gemm " + gemm);
     return names;
   }
 

@@ -94,7 +94,8 @@ void bias_residual_forward(float* y, const float* bias, const float* x, int rows
   for (Index i = 0; i < rows; ++i) {
     float* y_row = y + i * cols;        // y_row is (cols)
     const float* x_row = x + i * cols;  // x_row is (cols)
-    for (int j = 0; j < cols; ++j) y_row[j] += bias[j] + x_row[j];  // y = y + (bias + x)
+    // y = y + (bias + x): the layer output plus its bias plus the residual input x
+    for (int j = 0; j < cols; ++j) y_row[j] += bias[j] + x_row[j];
   }
 }
 

@@ -23,10 +23,12 @@
 // on baseline x86-64, NEON on arm64). The build stays baseline x86-64: only the
 // AVX2 function is compiled for AVX2 (target attribute).
 //
-// Napkin math, (m, n, k) = (256, 1024, 256): 2·m·n·k = 134 MFLOP on 1.25 MiB of
-// operands. One Zen 3 core at ~2.45 GHz peaks at 2 FMA × 8 lanes × 2 = 32 FLOP/cycle
-// ≈ 78 GFLOP/s with AVX2+FMA; SSE2 without FMA peaks at ~20 GFLOP/s. Measured on the
-// 2-core AMD EPYC VM, one thread: see the numbers in bench/ (gemm_cpu_bench).
+// Napkin math, (m, n, k) = (256, 1024, 256): 2·m·n·k = 134 MFLOP on 2 MiB of
+// operands and result. A Zen 3 core does 2 FMA × 8 lanes × 2 = 32 FLOP/cycle with
+// AVX2+FMA (≈ 78 GFLOP/s at 2.45 GHz) and 2 mul + 2 add × 4 lanes = 16 FLOP/cycle
+// with SSE2. Measured on a 2-core AMD EPYC (Zen 3) VM, one thread, all four
+// transpose cases: avx2-fma 46–73 GFLOP/s, generic 19–28 GFLOP/s (range = noise
+// from a busy machine); a 4-row micro-batch (4, 1024, 256): 25–30 GFLOP/s.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -81,8 +83,8 @@ Float4 load4(const float* p) {
 }
 void store4(float* p, Float4 v) { std::memcpy(p, &v, sizeof v); }
 
-void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, Index ldb,
-                          float* c, Index ldc) {
+void micro_kernel_generic(int kc, const float* a_panel, const float* b_panel, Index ldb, float* c,
+                          Index ldc) {
   for (int half = 0; half < kNR; half += 8) {
     Float4 acc[kMR][2];
     for (int r = 0; r < kMR; ++r) {
@@ -248,11 +250,12 @@ __attribute__((target("avx2"))) inline void transpose_8x8(__m256 rows[8]) {
 // as 8 × 8 blocks through registers: several times faster than scattering floats,
 // which matters when a small micro-batch (few rows) reuses each panel little.
 __attribute__((target("avx2"))) void pack_b_panel_transposed_avx2(const float* src, Index ldb,
-                                                                 int kc, float* dst) {
+                                                                  int kc, float* dst) {
   int p = 0;
   for (; p + 8 <= kc; p += 8)
-    for (int half = 0; half < kNR; half += 8) {  // columns half .. half+7
-      __m256 rows[8];  // rows[c] = B row (half + c), depths p .. p+7
+    for (int half = 0; half < kNR; half += 8) {
+      // rows[c] = stored row (half + c) of B, i.e. column half + c of op(B), depths p .. p+7
+      __m256 rows[8];
       for (int c = 0; c < 8; ++c) rows[c] = _mm256_loadu_ps(src + (half + c) * ldb + p);
       transpose_8x8(rows);  // rows[q] = depth p + q, columns half .. half+7
       for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (p + q) * kNR + half, rows[q]);
@@ -314,8 +317,8 @@ void run_tile(MicroKernel kernel, int kc, const float* a_panel, const float* b_p
 const char* trans_name(Trans trans) { return trans == Trans::No ? "No" : "Yes"; }
 
 // Throws unless `ld` can hold rows of `row_length` elements of operand `name`.
-void check_leading_dim(const char* name, const char* ld_name, int ld, int row_length,
-                       Trans trans, const char* stored_shape) {
+void check_leading_dim(const char* name, const char* ld_name, int ld, int row_length, Trans trans,
+                       const char* stored_shape) {
   if (ld >= row_length) return;
   PIPELAB_THROW(std::string("gemm: ") + ld_name + " = " + std::to_string(ld) +
                     " is smaller than the row length " + std::to_string(row_length) + " of " +
@@ -349,10 +352,13 @@ void check_gemm_args(Trans trans_a, Trans trans_b, int m, int n, int k, const fl
   // A buffer may be null exactly when gemm reads nothing from it: C is empty
   // (m == 0 or n == 0) or, for A and B, the depth k is 0.
   const bool c_used = m > 0 && n > 0, a_used = c_used && k > 0, b_used = a_used;
-  if ((a_used && A == nullptr) || (b_used && B == nullptr) || (c_used && C == nullptr))
-    PIPELAB_THROW(std::string("gemm: null ") + (a_used && !A ? "A" : b_used && !B ? "B" : "C") +
-                      " with (m, n, k) = (" + std::to_string(m) + ", " + std::to_string(n) +
-                      ", " + std::to_string(k) + ")",
+  const char* missing = (a_used && A == nullptr)   ? "A"
+                        : (b_used && B == nullptr) ? "B"
+                        : (c_used && C == nullptr) ? "C"
+                                                   : nullptr;
+  if (missing != nullptr)
+    PIPELAB_THROW(std::string("gemm: null ") + missing + " with (m, n, k) = (" + std::to_string(m) +
+                      ", " + std::to_string(n) + ", " + std::to_string(k) + ")",
                   "a matrix with rows and columns needs a buffer; was it allocated?");
   if (!c_used) return;
   // The packed panels are read while C is written, so C must not share memory with A or B.

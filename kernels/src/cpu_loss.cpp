@@ -21,8 +21,8 @@ using Index = std::ptrdiff_t;
 
 // Throws on a bad shape, null buffers, or any label outside [0, classes); checked
 // before anything is written so a bad batch leaves the outputs untouched.
-void check_xent_args(const char* what, const float* logits, const int* labels,
-                     const float* dlogits, bool needs_dlogits, int rows, int classes) {
+void check_xent_args(const char* what, const float* logits, const int* labels, const float* dlogits,
+                     bool needs_dlogits, int rows, int classes) {
   if (rows < 0 || classes < 0)
     PIPELAB_THROW(std::string(what) + ": negative shape (rows, classes) = (" +
                       std::to_string(rows) + ", " + std::to_string(classes) + ")",
@@ -33,7 +33,9 @@ void check_xent_args(const char* what, const float* logits, const int* labels,
                   "a softmax needs at least one class; check the model's output width");
   if (logits == nullptr || labels == nullptr || (needs_dlogits && dlogits == nullptr))
     PIPELAB_THROW(std::string(what) + ": null " +
-                      (logits == nullptr ? "logits" : labels == nullptr ? "labels" : "dlogits"),
+                      (logits == nullptr   ? "logits"
+                       : labels == nullptr ? "labels"
+                                           : "dlogits"),
                   "pass allocated buffers: logits and dlogits (rows, classes), labels (rows)");
   for (int i = 0; i < rows; ++i)
     if (labels[i] < 0 || labels[i] >= classes)

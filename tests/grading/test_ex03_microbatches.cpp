@@ -3,6 +3,7 @@
 // Oracles: numpy.array_split sizes written by hand, and the single-device step
 // reference_step(): a pipelined step with uneven micro-batches must give the same
 // loss, gradients and updated parameters.
+#include <cmath>
 #include <numeric>
 
 #include "grading.h"

@@ -103,10 +103,10 @@ void expect_utilization(const TraceUtilization& got, double makespan, const std:
 }
 
 TEST(TraceUtilization, NaiveTwoDevices) {
-  // Device 0: F [0,1), B [5,7); device 1: F [1,2), B [2,5). Step [0,7): util 3/7 each.
+  // Device 0: F [0,1), B [5,7); device 1: F [1,2), B [2,5). Step [0,7): busy 3 and 4.
   const Trace t = trace_of(2, {event(0, Lane::Compute, F(0, 0), 0, 1), event(1, Lane::Compute, F(1, 0), 1, 1),
                                event(1, Lane::Compute, B(1, 0), 2, 3), event(0, Lane::Compute, B(0, 0), 5, 2)});
-  expect_utilization(measure_utilization(t), 7.0, {3.0, 3.0}, "naive K=2 trace");
+  expect_utilization(measure_utilization(t), 7.0, {3.0, 4.0}, "naive K=2 trace");
 }
 
 TEST(TraceUtilization, CommunicationAndOptimizerAreNotBusy) {

@@ -81,7 +81,8 @@ inline double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.
 /// gelu'(x) = Φ(x) + x · φ(x).
 inline double gelu_grad(double x) {
   const double pi = 3.14159265358979323846;
-  return 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * pi);
+  return 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))) +
+         x * std::exp(-0.5 * x * x) / std::sqrt(2 * pi);
 }
 
 /// scale · Σ_i −log softmax(z_i)[y_i] over a (rows, classes) matrix, stable log-sum-exp.
@@ -152,8 +153,8 @@ template <typename Got>
   if (mismatches == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << what << ": " << mismatches << " of " << n << " values outside atol " << atol
-         << " + rtol " << rtol << " · |ref| (max |diff| " << max_diff << "); first ones:"
-         << first.str();
+         << " + rtol " << rtol << " · |ref| (max |diff| " << max_diff
+         << "); first ones:" << first.str();
 }
 
 template <typename Got>

@@ -89,7 +89,8 @@ TEST(BiasGeluCpu, BackwardMatchesFiniteDifferences) {
   std::uint32_t seed = 20;
   for (Shape s : kGradShapes) {
     const std::size_t n = std::size_t(s.rows) * s.cols;
-    const std::vector<float> a_in = preactivations(n, ++seed), bias = ref::random_floats(s.cols, ++seed);
+    const std::vector<float> a_in = preactivations(n, ++seed),
+                             bias = ref::random_floats(s.cols, ++seed);
     const std::vector<float> w = ref::random_floats(n, ++seed);
     const std::vector<float> dbias_before = ref::random_floats(s.cols, ++seed);
     std::vector<float> pre = a_in, g(n), da(n), dbias = dbias_before;
@@ -106,7 +107,8 @@ TEST(BiasGeluCpu, BackwardMatchesFiniteDifferences) {
     const std::vector<double> numeric_da = ref::central_differences(a, loss);
     std::vector<double> numeric_dbias = ref::central_differences(b, loss);
     for (int j = 0; j < s.cols; ++j) numeric_dbias[j] += dbias_before[j];  // dbias accumulates
-    EXPECT_TRUE(ref::all_close(shape_label("bias_gelu_backward da", s), da, numeric_da, 1e-5, 1e-4));
+    EXPECT_TRUE(
+        ref::all_close(shape_label("bias_gelu_backward da", s), da, numeric_da, 1e-5, 1e-4));
     EXPECT_TRUE(ref::all_close(shape_label("bias_gelu_backward dbias", s), dbias, numeric_dbias,
                                1e-5 * s.rows, 1e-4));
   }
@@ -130,7 +132,8 @@ TEST(BiasResidualCpu, ForwardMatchesReference) {
   for (Shape s : kShapes) {
     const std::size_t n = std::size_t(s.rows) * s.cols;
     std::vector<float> y = ref::random_floats(n, ++seed);
-    const std::vector<float> x = ref::random_floats(n, ++seed), bias = ref::random_floats(s.cols, ++seed);
+    const std::vector<float> x = ref::random_floats(n, ++seed),
+                             bias = ref::random_floats(s.cols, ++seed);
     std::vector<double> want(n);
     for (std::size_t i = 0; i < n; ++i) want[i] = double(y[i]) + bias[i % s.cols] + x[i];
     cpu::bias_residual_forward(y.data(), bias.data(), x.data(), s.rows, s.cols);
@@ -144,15 +147,18 @@ TEST(BiasResidualCpu, BackwardMatchesFiniteDifferences) {
   std::uint32_t seed = 40;
   for (Shape s : kGradShapes) {
     const std::size_t n = std::size_t(s.rows) * s.cols;
-    const std::vector<float> y_in = ref::random_floats(n, ++seed), x_in = ref::random_floats(n, ++seed);
-    const std::vector<float> bias = ref::random_floats(s.cols, ++seed), w = ref::random_floats(n, ++seed);
+    const std::vector<float> y_in = ref::random_floats(n, ++seed),
+                             x_in = ref::random_floats(n, ++seed);
+    const std::vector<float> bias = ref::random_floats(s.cols, ++seed),
+                             w = ref::random_floats(n, ++seed);
     const std::vector<float> dx_before = ref::random_floats(n, ++seed);
     const std::vector<float> dbias_before = ref::random_floats(s.cols, ++seed);
     std::vector<float> dx = dx_before, dbias = dbias_before;
     cpu::add_inplace(dx.data(), w.data(), n);
     cpu::bias_backward(w.data(), dbias.data(), s.rows, s.cols);
 
-    std::vector<double> y = ref::to_double(y_in), x = ref::to_double(x_in), b = ref::to_double(bias);
+    std::vector<double> y = ref::to_double(y_in), x = ref::to_double(x_in),
+                        b = ref::to_double(bias);
     const std::vector<double> wd = ref::to_double(w);
     const auto loss = [&] {  // Σ_ij w_ij · (y_ij + b_j + x_ij)
       double total = 0.0;
@@ -162,10 +168,12 @@ TEST(BiasResidualCpu, BackwardMatchesFiniteDifferences) {
     std::vector<double> numeric_dx = ref::central_differences(x, loss);
     std::vector<double> numeric_dbias = ref::central_differences(b, loss);
     const std::vector<double> numeric_dy = ref::central_differences(y, loss);
-    for (std::size_t i = 0; i < n; ++i) numeric_dx[i] += dx_before[i];        // dx accumulates
+    for (std::size_t i = 0; i < n; ++i) numeric_dx[i] += dx_before[i];     // dx accumulates
     for (int j = 0; j < s.cols; ++j) numeric_dbias[j] += dbias_before[j];  // dbias accumulates
-    EXPECT_TRUE(ref::all_close(shape_label("residual dy (pass-through)", s), w, numeric_dy, 1e-6, 1e-6));
-    EXPECT_TRUE(ref::all_close(shape_label("residual dx (add_inplace)", s), dx, numeric_dx, 1e-6, 1e-6));
+    EXPECT_TRUE(
+        ref::all_close(shape_label("residual dy (pass-through)", s), w, numeric_dy, 1e-6, 1e-6));
+    EXPECT_TRUE(
+        ref::all_close(shape_label("residual dx (add_inplace)", s), dx, numeric_dx, 1e-6, 1e-6));
     EXPECT_TRUE(ref::all_close(shape_label("bias_backward dbias", s), dbias, numeric_dbias,
                                1e-6 * s.rows, 1e-6));
   }

@@ -87,7 +87,8 @@ void expect_matches_reference(GemmProblem& problem, float alpha, float beta) {
       ref::gemm(problem.ta, problem.tb, problem.m, problem.n, problem.k, alpha, problem.A.data(),
                 problem.lda, problem.B.data(), problem.ldb, beta, before.data(), problem.ldc);
   problem.run(alpha, beta);
-  const std::string what = "gemm " + problem.label() + " alpha=" + std::to_string(alpha).substr(0, 5) +
+  const std::string what = "gemm " + problem.label() +
+                           " alpha=" + std::to_string(alpha).substr(0, 5) +
                            " beta=" + std::to_string(beta).substr(0, 5);
   EXPECT_TRUE(ref::all_close(what, problem.dense(problem.C), want,
                              gemm_atol(problem.k, alpha, beta), 1e-5));
@@ -117,9 +118,9 @@ std::vector<GemmKernel> supported_kernels() {
 struct Shape {
   int m, n, k;
 };
-constexpr Shape kShapes[] = {{1, 1, 1},     {1, 7, 33},     {7, 1, 130},  {33, 130, 7},
-                             {130, 33, 1},  {7, 33, 130},   {130, 130, 33}, {33, 7, 257},
-                             {130, 1, 130}, {1, 130, 130},  {145, 33, 257}, {7, 2049, 257}};
+constexpr Shape kShapes[] = {{1, 1, 1},     {1, 7, 33},    {7, 1, 130},    {33, 130, 7},
+                             {130, 33, 1},  {7, 33, 130},  {130, 130, 33}, {33, 7, 257},
+                             {130, 1, 130}, {1, 130, 130}, {145, 33, 257}, {7, 2049, 257}};
 
 TEST_P(GemmCpu, MatchesReferenceInAllTransposeCases) {
   std::uint32_t seed = 100;
@@ -181,7 +182,8 @@ TEST_P(GemmCpu, RowSplitIsBitIdentical) {
         for (std::size_t s = 0; s + 1 < std::size(splits); ++s) {
           const int r0 = splits[s], rows = splits[s + 1] - splits[s];
           // Row r0 of op(A) starts at row r0 of A (No) or column r0 of A (Yes).
-          const float* a_rows = split.A.data() + (ta == Trans::No ? std::size_t(r0) * split.lda : r0);
+          const float* a_rows =
+              split.A.data() + (ta == Trans::No ? std::size_t(r0) * split.lda : r0);
           cpu::gemm(ta, tb, rows, split.n, split.k, 0.75f, a_rows, split.lda, split.B.data(),
                     split.ldb, beta, split.C.data() + std::size_t(r0) * split.ldc, split.ldc);
         }
@@ -224,8 +226,10 @@ TEST_P(GemmCpu, DepthSplitWithBetaOneIsBitIdentical) {
         for (std::size_t s = 0; s + 1 < std::size(splits); ++s) {
           const int p0 = splits[s], depth = splits[s + 1] - splits[s];
           // Depth p0 is column p0 of A (No) or row p0 (Yes); row p0 of B (No) or column p0 (Yes).
-          const float* a_part = split.A.data() + (ta == Trans::No ? p0 : std::size_t(p0) * split.lda);
-          const float* b_part = split.B.data() + (tb == Trans::No ? std::size_t(p0) * split.ldb : p0);
+          const float* a_part =
+              split.A.data() + (ta == Trans::No ? p0 : std::size_t(p0) * split.lda);
+          const float* b_part =
+              split.B.data() + (tb == Trans::No ? std::size_t(p0) * split.ldb : p0);
           cpu::gemm(ta, tb, split.m, split.n, depth, 0.75f, a_part, split.lda, b_part, split.ldb,
                     s == 0 ? beta : 1.0f, split.C.data(), split.ldc);
         }
@@ -255,9 +259,8 @@ TEST_P(GemmCpu, ConcurrentCallsMatchSingleThreaded) {
     });
   for (std::thread& worker : workers) worker.join();
   for (int t = 0; t < kThreads; ++t)
-    EXPECT_EQ(std::memcmp(alone[t].C.data(), together[t].C.data(),
-                          alone[t].C.size() * sizeof(float)),
-              0)
+    EXPECT_EQ(
+        std::memcmp(alone[t].C.data(), together[t].C.data(), alone[t].C.size() * sizeof(float)), 0)
         << "thread " << t << " (" << alone[t].label() << ") differs from a single-threaded run";
 }
 
@@ -349,10 +352,10 @@ TEST(GemmCpuArguments, BadArgumentsThrowWithHint) {
 TEST(GemmCpuArguments, EmptyProblemsAcceptNullBuffers) {
   std::vector<float> C(4, 1.0f);
   // m == 0 or n == 0: nothing to compute or read.
-  EXPECT_NO_THROW(cpu::gemm(Trans::No, Trans::No, 0, 3, 2, 1.0f, nullptr, 2, nullptr, 3, 0.0f,
-                            nullptr, 3));
-  EXPECT_NO_THROW(cpu::gemm(Trans::No, Trans::No, 2, 0, 2, 1.0f, nullptr, 2, nullptr, 0, 0.0f,
-                            nullptr, 0));
+  EXPECT_NO_THROW(
+      cpu::gemm(Trans::No, Trans::No, 0, 3, 2, 1.0f, nullptr, 2, nullptr, 3, 0.0f, nullptr, 3));
+  EXPECT_NO_THROW(
+      cpu::gemm(Trans::No, Trans::No, 2, 0, 2, 1.0f, nullptr, 2, nullptr, 0, 0.0f, nullptr, 0));
   // k == 0: A and B are empty, C = beta·C.
   cpu::gemm(Trans::No, Trans::No, 2, 2, 0, 1.0f, nullptr, 0, nullptr, 2, 0.5f, C.data(), 2);
   EXPECT_EQ(C, std::vector<float>(4, 0.5f));

@@ -34,18 +34,22 @@ std::string shape_label(const char* what, Shape s) {
 TEST(SoftmaxXentCpu, ForwardMatchesReference) {
   std::uint32_t seed = 1;
   for (Shape s : kShapes) {
-    const std::vector<float> logits = ref::random_floats(std::size_t(s.rows) * s.classes, ++seed, -5.0f, 5.0f);
+    const std::vector<float> logits =
+        ref::random_floats(std::size_t(s.rows) * s.classes, ++seed, -5.0f, 5.0f);
     const std::vector<int> labels = ref::random_labels(s.rows, s.classes, ++seed);
     const float scale = 1.0f / s.rows;  // batch mean
-    const double got = cpu::softmax_xent_forward(logits.data(), labels.data(), s.rows, s.classes, scale);
-    const double want = ref::softmax_xent(ref::to_double(logits), labels.data(), s.rows, s.classes, scale);
-    EXPECT_TRUE(ref::all_close(shape_label("softmax_xent_forward", s), &got, &want, 1, 1e-12, 1e-12));
+    const double got =
+        cpu::softmax_xent_forward(logits.data(), labels.data(), s.rows, s.classes, scale);
+    const double want =
+        ref::softmax_xent(ref::to_double(logits), labels.data(), s.rows, s.classes, scale);
+    EXPECT_TRUE(
+        ref::all_close(shape_label("softmax_xent_forward", s), &got, &want, 1, 1e-12, 1e-12));
   }
 }
 
 // Logits far beyond exp's range: a naive exp(z) overflows to inf and gives NaN.
 TEST(SoftmaxXentCpu, StableForHugeLogits) {
-  const std::vector<float> logits = {1e4f, 0.0f, -1e4f,  // row 0
+  const std::vector<float> logits = {1e4f,  0.0f,  -1e4f,    // row 0
                                      3e38f, 3e38f, -3e38f};  // row 1: two tied maxima
   const std::vector<int> labels = {1, 0};
   // Row 0: log Σ exp(z) − z_1 = 1e4 + log(1 + e^−1e4 + e^−2e4) − 0 ≈ 1e4.
@@ -64,10 +68,12 @@ TEST(SoftmaxXentCpu, StableForHugeLogits) {
 TEST(SoftmaxXentCpu, MicroBatchLossesAddUpToBatchMean) {
   const int rows = 130, classes = 33;
   const int splits[] = {0, 1, 8, 40, 41, 130};
-  const std::vector<float> logits = ref::random_floats(std::size_t(rows) * classes, 10, -3.0f, 3.0f);
+  const std::vector<float> logits =
+      ref::random_floats(std::size_t(rows) * classes, 10, -3.0f, 3.0f);
   const std::vector<int> labels = ref::random_labels(rows, classes, 11);
   const float scale = 1.0f / rows;
-  const double whole = cpu::softmax_xent_forward(logits.data(), labels.data(), rows, classes, scale);
+  const double whole =
+      cpu::softmax_xent_forward(logits.data(), labels.data(), rows, classes, scale);
   double summed = 0.0;
   for (std::size_t s = 0; s + 1 < std::size(splits); ++s)
     summed += cpu::softmax_xent_forward(logits.data() + std::size_t(splits[s]) * classes,
@@ -85,12 +91,13 @@ TEST(SoftmaxXentCpu, BackwardMatchesFiniteDifferences) {
     const std::vector<int> labels = ref::random_labels(s.rows, s.classes, ++seed);
     const float scale = 1.0f / s.rows;
     std::vector<float> dlogits(n);
-    cpu::softmax_xent_backward(logits.data(), labels.data(), dlogits.data(), s.rows, s.classes, scale);
+    cpu::softmax_xent_backward(logits.data(), labels.data(), dlogits.data(), s.rows, s.classes,
+                               scale);
     std::vector<double> z = ref::to_double(logits);
-    const std::vector<double> numeric = ref::central_differences(z, [&] {
-      return ref::softmax_xent(z, labels.data(), s.rows, s.classes, scale);
-    });
-    EXPECT_TRUE(ref::all_close(shape_label("softmax_xent_backward", s), dlogits, numeric, 1e-7, 1e-5));
+    const std::vector<double> numeric = ref::central_differences(
+        z, [&] { return ref::softmax_xent(z, labels.data(), s.rows, s.classes, scale); });
+    EXPECT_TRUE(
+        ref::all_close(shape_label("softmax_xent_backward", s), dlogits, numeric, 1e-7, 1e-5));
   }
 }
 
@@ -99,9 +106,11 @@ TEST(SoftmaxXentCpu, BadLabelsThrowAndWriteNothing) {
   std::vector<float> dlogits(3 * 4, 7.0f);
   for (int bad : {-1, 4}) {
     const std::vector<int> labels = {0, 3, bad};  // row 2 is out of [0, 4)
-    EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), labels.data(), 3, 4, 1.0f), pipelab::Error);
-    EXPECT_THROW(cpu::softmax_xent_backward(logits.data(), labels.data(), dlogits.data(), 3, 4, 1.0f),
+    EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), labels.data(), 3, 4, 1.0f),
                  pipelab::Error);
+    EXPECT_THROW(
+        cpu::softmax_xent_backward(logits.data(), labels.data(), dlogits.data(), 3, 4, 1.0f),
+        pipelab::Error);
   }
   EXPECT_EQ(dlogits, std::vector<float>(3 * 4, 7.0f)) << "a rejected batch must not write dlogits";
   try {
@@ -118,7 +127,8 @@ TEST(SoftmaxXentCpu, BadShapesThrow) {
   const std::vector<float> logits(8, 0.0f);
   std::vector<float> dlogits(8);
   const std::vector<int> labels(2, 0);
-  EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), labels.data(), -1, 4, 1.0f), pipelab::Error);
+  EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), labels.data(), -1, 4, 1.0f),
+               pipelab::Error);
   EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), labels.data(), 2, 0, 1.0f), pipelab::Error);
   EXPECT_THROW(cpu::softmax_xent_forward(nullptr, labels.data(), 2, 4, 1.0f), pipelab::Error);
   EXPECT_THROW(cpu::softmax_xent_forward(logits.data(), nullptr, 2, 4, 1.0f), pipelab::Error);

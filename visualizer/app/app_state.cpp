@@ -44,16 +44,14 @@ void drop_errors_from(AppState& app, const std::string& source) {
 constexpr const char* kLiveSource = "live run";
 }  // namespace
 
-AppState make_app_state(const VizOptions& options) {
-  AppState app;
+void init_app_state(AppState& app, const VizOptions& options) {
   app.options = options;
   app.settings = options.live;
   app.presentation = options.presentation;
   app.gpu0_at_bottom = !options.gpu0_on_top;
-  app.show_controls = !options.hide_controls;
+  app.show_controls = !options.hide_controls && !options.presentation;
   if (!options.trace_files.empty()) copy_path(app.path_top, options.trace_files[0]);
   if (options.trace_files.size() > 1) copy_path(app.path_bottom, options.trace_files[1]);
-  return app;
 }
 
 //-----------------------------------------------------------------------------
@@ -181,19 +179,20 @@ std::string export_svg(const AppState& app, const std::string& path) {
 }
 
 void after_render(AppState& app, const Window& window) {
-  const bool ready = !app.background.running() && (!app.live || app.have_shown_settings);
-  if (!ready) return;
-  ++app.frames_with_data;
-
-  if (app.screenshot_requested) {
+  if (app.screenshot_requested) {  // the S key: whatever is on screen, progress bar included
     app.screenshot_requested = false;
     const std::string path = "pipelab-viz-" + std::to_string(++app.export_counter) + ".png";
     const std::string why = save_screenshot(window, path);
     app.status = why.empty() ? "screenshot saved to " + path : why;
   }
+  // The command line's outputs wait for the data (a cpu run may take seconds).
+  const bool ready = !app.background.running() && (!app.live || app.have_shown_settings);
+  if (!ready) return;
+  ++app.frames_with_data;
   if (!app.screenshot_written && !app.options.screenshot_path.empty() && app.frames_with_data >= app.options.frames) {
     app.screenshot_written = true;
-    const std::string why = save_screenshot(window, app.options.screenshot_path);
+    const std::string why =
+        save_screenshot(window, app.options.screenshot_path, app.options.crop_timeline ? app.timeline_area : Rect{});
     if (why.empty()) {
       std::cout << "pipelab-viz: wrote " << app.options.screenshot_path << std::endl;
     } else {

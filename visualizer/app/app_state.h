@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelab_viz/geometry.h"
 #include "pipelab_viz/live_run.h"
 #include "pipelab_viz/memory_series.h"
 #include "pipelab_viz/options.h"
@@ -63,6 +64,7 @@ struct AppState {
   std::string status;              ///< last export / load message
   bool screenshot_requested = false;
   int export_counter = 0;
+  Rect timeline_area;              ///< the part of the window the timeline drew on (for --crop timeline)
   int frames_with_data = 0;        ///< frames rendered since the panels were ready
   bool playhead_placed = false;    ///< the first panels set the playhead (play from 0, or --playhead)
   bool screenshot_written = false; ///< --screenshot done
@@ -72,7 +74,7 @@ struct AppState {
 };
 
 /// Initial state from the command line (settings, view flags).
-AppState make_app_state(const VizOptions& options);
+void init_app_state(AppState& app, const VizOptions& options);
 
 //-----------------------------------------------------------------------------
 // [SECTION] Data: trace files and live runs

@@ -35,6 +35,8 @@ void help_marker(const char* text) {
 
 void draw_ui(AppState& app, const Fonts& fonts) {
   if (app.applied_style != static_cast<int>(app.presentation)) {
+    // Turning presentation on gives the timeline the whole width (Controls / H brings them back).
+    if (app.applied_style != -1) app.show_controls = !app.presentation;
     apply_style(app.presentation);
     app.applied_style = static_cast<int>(app.presentation);
   }
@@ -49,6 +51,7 @@ void draw_ui(AppState& app, const Fonts& fonts) {
   params.font_px = font_px;
   params.show_controls = app.show_controls;
   const ScreenLayout screen = layout_screen(params);
+  app.timeline_area = screen.timeline;
 
   if (app.show_controls) draw_controls(app, screen.controls);
   draw_toolbar(app, screen.toolbar);

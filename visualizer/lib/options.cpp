@@ -40,6 +40,10 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   app.add_option("--screenshot", o.screenshot_path, "write a PNG of the window after --frames frames");
+  std::string crop = "window";
+  app.add_option("--crop", crop, "what --screenshot saves: window or timeline")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"window", "timeline"}));
   app.add_option("--svg", o.svg_path, "write the timeline as SVG (slides, handouts)");
   app.add_option("--size", size, "window size WIDTHxHEIGHT")->capture_default_str();
   app.add_flag("--presentation", o.presentation, "large fonts, high-contrast colours (projectors)");
@@ -99,6 +103,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   o.live.schedule = schedule_from_string(schedule);
   o.live.backend = backend_from_string(backend);
   o.live.compare_with_naive = !single;
+  o.crop_timeline = crop == "timeline";
   if (o.headless && o.screenshot_path.empty() && o.svg_path.empty())
     return usage_error("--headless needs --screenshot PATH or --svg PATH (there is nothing to look at)");
   return parsed;

@@ -19,8 +19,8 @@ Palette dark_palette() {
   p.send = {240, 180, 30, 255};
   p.recv = {60, 200, 220, 255};
   p.lane = {36, 39, 46, 255};
-  p.bubble = {92, 36, 40, 255};
-  p.bubble_hatch = {190, 70, 70, 255};
+  p.bubble = {84, 34, 38, 255};
+  p.bubble_hatch = {150, 62, 64, 255};
   p.playhead = {255, 255, 255, 255};
   p.util_bar = {52, 120, 230, 255};
   p.util_track = {50, 54, 62, 255};
@@ -42,10 +42,10 @@ Palette presentation_palette() {
   p.send = {225, 130, 0, 255};
   p.recv = {0, 140, 165, 255};
   p.lane = {238, 238, 238, 255};
-  p.bubble = {255, 215, 215, 255};
+  p.bubble = {255, 200, 200, 255};
   p.bubble_hatch = {200, 0, 0, 255};
   p.playhead = {0, 0, 0, 255};
-  p.util_bar = {0, 80, 200, 255};
+  p.util_bar = {120, 165, 240, 255};  // light enough for black text on it
   p.util_track = {220, 220, 220, 255};
   p.error = {200, 0, 0, 255};
   p.outline_px = 2.0f;

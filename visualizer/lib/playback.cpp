@@ -67,8 +67,14 @@ std::vector<double> action_boundaries(const std::vector<Panel>& panels) {
   }
   b.push_back(longest);
   std::sort(b.begin(), b.end());
-  b.erase(std::unique(b.begin(), b.end()), b.end());
-  return b;
+  // Edges closer than 0.05% of the step (under a pixel) are one stop for ←/→: otherwise
+  // devices ending 3 ns apart make a key press look like it did nothing.
+  const double tolerance = longest * 5e-4;
+  std::vector<double> merged;
+  for (double t : b)
+    if (merged.empty() || t - merged.back() > tolerance) merged.push_back(t);
+  if (merged.back() < longest) merged.back() = longest;
+  return merged;
 }
 
 }  // namespace pipelab::viz

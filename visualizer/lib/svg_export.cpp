@@ -1,6 +1,8 @@
 // svg_export.cpp — TimelineLayout → SVG text.
 #include "pipelab_viz/svg_export.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -39,8 +41,10 @@ void rect(std::ostream& o, const Rect& r, const std::string& fill, const std::st
 
 void text(std::ostream& o, float x, float y, float size, Rgba colour, const std::string& s,
           const char* anchor = "start") {
-  o << "<text x=\"" << x << "\" y=\"" << y << "\" font-size=\"" << size << "\" fill=\"" << hex(colour)
-    << "\" text-anchor=\"" << anchor << "\" dominant-baseline=\"central\">" << escape(s) << "</text>\n";
+  // y is the vertical centre of the text: the baseline sits ~0.35 em below it (portable,
+  // unlike dominant-baseline).
+  o << "<text x=\"" << x << "\" y=\"" << y + size * 0.35f << "\" font-size=\"" << size << "\" fill=\"" << hex(colour)
+    << "\" text-anchor=\"" << anchor << "\">" << escape(s) << "</text>\n";
 }
 
 }  // namespace
@@ -77,7 +81,7 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
       Rect filled = row.util;
       filled.x1 = row.util.x0 + static_cast<float>(u) * row.util.width();
       rect(o, filled, hex(palette.util_bar));
-      text(o, row.util.centre().x, row.util.centre().y, f * 0.8f, label_colour_on(palette.util_track),
+      text(o, row.util.centre().x, row.util.centre().y, f * 0.8f, palette.text,
            format_percent(u), "middle");
     }
     for (const BubbleLayout& b : pl.bubbles) rect(o, b.rect, "url(#bubble)");
@@ -117,6 +121,9 @@ void write_timeline_svg(const std::vector<Panel>& panels, const std::string& pat
   params.font_px = f;
   params.gpu0_at_bottom = gpu0_at_bottom;
   const TimelineLayout layout = layout_timeline(panels, params, palette);
+  // Crop the page to the drawing (the layout leaves spare height at the bottom).
+  const int used = static_cast<int>(std::ceil(layout.legend_band.y1 + f * 0.5f));
+  if (!panels.empty()) height = std::min(height, used);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) PIPELAB_THROW(path + ": cannot open for writing", "check that the folder exists and is writable");
   out << timeline_svg(panels, layout, palette, f, width, height);

@@ -1,10 +1,19 @@
 // timeline_layout.cpp — boxes, bubbles, lanes, axis and legend (picture in timeline_layout.h).
+//
+// [SECTION] Small helpers (rows, labels, text width, playhead fraction, lookup)
+// [SECTION] One panel: rows, bubbles, boxes
+// [SECTION] Legend
+// [SECTION] layout_timeline: panels stacked on one shared time axis
 #include "pipelab_viz/timeline_layout.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace pipelab::viz {
+
+//-----------------------------------------------------------------------------
+// [SECTION] Small helpers (rows, labels, text width, playhead fraction, lookup)
+//-----------------------------------------------------------------------------
 
 int row_index(int device, int devices, bool gpu0_at_bottom) {
   return gpu0_at_bottom ? devices - 1 - device : device;
@@ -21,8 +30,11 @@ std::string box_label(const Action& action) {
 }
 
 float estimated_text_width(const std::string& text, float font_px) {
-  // Proportional sans fonts average ~0.55 em per character for digits and capitals.
-  return static_cast<float>(text.size()) * font_px * 0.55f;
+  // Proportional sans fonts average ~0.6 em per character for digits and capitals.
+  // (UTF-8 continuation bytes are not characters.)
+  std::size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return static_cast<float>(chars) * font_px * 0.6f;
 }
 
 double executed_fraction(double start_us, double end_us, double playhead_us) {
@@ -42,12 +54,17 @@ const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionK
 
 namespace {
 
+//-----------------------------------------------------------------------------
+// [SECTION] One panel: rows, bubbles, boxes
+//-----------------------------------------------------------------------------
+
+/// Sizes in pixels, all proportional to the font so presentation mode scales them.
 struct Metrics {
-  float gutter_left, gutter_right, axis_h, legend_h, panel_gap, title_h, max_row_h;
+  float gutter_left, gutter_right, axis_h, panel_gap, title_h, max_row_h;
 };
 
 Metrics metrics_for(float f) {
-  return {f * 4.2f, f * 5.5f, f * 1.7f, f * 1.7f, f * 0.6f, f * 1.6f, f * 5.0f};
+  return {f * 4.2f, f * 5.5f, f * 1.7f, f * 0.6f, f * 1.6f, f * 6.0f};
 }
 
 PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& axis, const Metrics& m,
@@ -109,36 +126,55 @@ PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& 
   return pl;
 }
 
-std::vector<LegendItem> layout_legend(const Rect& band, float f, const Palette& palette) {
+//-----------------------------------------------------------------------------
+// [SECTION] Legend
+//-----------------------------------------------------------------------------
+
+// Legend items left to right, wrapping onto another line when the band is too narrow.
+// Returns the height used.
+float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0, float f, const Palette& palette) {
   struct Entry {
     const char* label;
     Rgba colour;
     bool hatched;
   };
   const Entry entries[] = {
-      {"F forward", palette.forward, false},     {"B backward", palette.backward, false},
-      {"R recompute", palette.recompute, false}, {"Opt optimizer step", palette.optimizer, false},
-      {"send", palette.send, false},             {"recv", palette.recv, false},
-      {"bubble (idle)", palette.bubble, true},   {"shade: later micro-batch = lighter", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false},
+      {"F forward", palette.forward, false},
+      {"B backward", palette.backward, false},
+      {"R recompute", palette.recompute, false},
+      {"Opt optimizer", palette.optimizer, false},
+      {"send", palette.send, false},
+      {"recv", palette.recv, false},
+      {"bubble (idle)", palette.bubble, true},
+      {"lighter = later micro-batch", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false},
   };
-  std::vector<LegendItem> items;
-  float x = band.x0;
+  const float line_h = f * 1.5f;
   const float sw = f * 1.2f;
-  const float y0 = band.y0 + (band.height() - f) * 0.5f;
+  float x = x0, y = y0;
   for (const Entry& e : entries) {
+    const float w = sw + f * 0.35f + estimated_text_width(e.label, f);
+    if (x > x0 && x + w > x1) {
+      x = x0;
+      y += line_h;
+    }
     LegendItem item;
-    item.swatch = {x, y0 + f * 0.1f, x + sw, y0 + f * 0.9f};
-    item.text_pos = {x + sw + f * 0.35f, y0};
+    const float ty = y + (line_h - f) * 0.5f;
+    item.swatch = {x, ty + f * 0.1f, x + sw, ty + f * 0.9f};
+    item.text_pos = {x + sw + f * 0.35f, ty};
     item.label = e.label;
     item.colour = e.colour;
     item.hatched = e.hatched;
-    x = item.text_pos.x + estimated_text_width(e.label, f) + f * 1.2f;
     items.push_back(std::move(item));
+    x += w + f * 1.1f;
   }
-  return items;
+  return y + line_h - y0;
 }
 
 }  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] layout_timeline: panels stacked on one shared time axis
+//-----------------------------------------------------------------------------
 
 TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params,
                                const Palette& palette) {
@@ -150,21 +186,34 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
   tl.axis = {0.0, longest > 0 ? longest : 1.0, std::round(c.x0 + m.gutter_left), std::round(c.x1 - m.gutter_right)};
   tl.hatch_origin = {c.x0, c.y0};
 
-  tl.legend_band = {c.x0 + m.gutter_left * 0.25f, c.y1 - m.legend_h, c.x1, c.y1};
-  tl.axis_band = {tl.axis.x0, tl.legend_band.y0 - m.axis_h, tl.axis.x1, tl.legend_band.y0};
-  tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us, std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
-  tl.legend = layout_legend(tl.legend_band, params.font_px, palette);
-
-  const float top = c.y0 + m.panel_gap * 0.5f;
-  const float bottom = tl.axis_band.y0;
+  // Heights: every row of every panel is equally tall, as tall as fits (at most
+  // max_row_h), each panel its title band plus K rows. Below the last panel: the time axis, then the legend; spare space stays
+  // at the bottom, so the axis sits right under the rows it measures.
   const std::size_t n = panels.size();
-  if (n == 0) return tl;
-  const float panel_h = (bottom - top - m.panel_gap * static_cast<float>(n - 1)) / static_cast<float>(n);
+  std::vector<LegendItem> probe;
+  const float legend_x0 = c.x0 + m.gutter_left * 0.25f;
+  const float legend_x1 = c.x1 - params.font_px * 0.5f;
+  const float legend_h =
+      layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette) + params.font_px * 0.2f;
+  const float top = c.y0 + m.panel_gap * 0.5f;
+  const float available = c.y1 - top - legend_h - m.axis_h - m.panel_gap * static_cast<float>(n > 0 ? n - 1 : 0);
+  int rows = 0;
+  for (const Panel& p : panels) rows += std::max(p.devices(), 1);
+  const float row_h =
+      rows > 0 ? std::floor(std::min(m.max_row_h, (available - m.title_h * static_cast<float>(n)) / static_cast<float>(rows)))
+               : m.max_row_h;
+  float y = top;
   for (std::size_t i = 0; i < n; ++i) {
-    const float y0 = std::round(top + static_cast<float>(i) * (panel_h + m.panel_gap));
-    const Rect frame{c.x0, y0, c.x1, std::round(y0 + panel_h)};
+    const float h = m.title_h + static_cast<float>(std::max(panels[i].devices(), 1)) * row_h;
+    const Rect frame{c.x0, std::round(y), c.x1, std::round(y) + std::ceil(h)};
     tl.panels.push_back(layout_panel(panels[i], frame, tl.axis, m, params, palette));
+    y = frame.y1 + m.panel_gap;
   }
+  const float axis_y = n > 0 ? tl.panels.back().frame.y1 : top;
+  tl.axis_band = {tl.axis.x0, axis_y, tl.axis.x1, axis_y + m.axis_h};
+  tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us, std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
+  tl.legend_band = {legend_x0, tl.axis_band.y1, c.x1, tl.axis_band.y1 + legend_h};
+  layout_legend(tl.legend, legend_x0, legend_x1, tl.legend_band.y0, params.font_px, palette);
   return tl;
 }
 

@@ -21,18 +21,21 @@ namespace pipelab {
 
 /// A measured span in µs since the step's time origin.
 struct Span {
-  double start_us = 0;
-  double end_us = 0;
+  double start_us = 0;  ///< when the work began
+  double end_us = 0;    ///< when it ended (>= start_us)
 };
 
 /// One message between devices: produced by send(), consumed by receive().
 struct Transfer {
   Action send;              ///< the SendActivation / SendGrad that produced it
-  std::uint64_t bytes = 0;
+  std::uint64_t bytes = 0;  ///< bytes moved: one (b, d) fp32 tensor
   Span span;                ///< when the bytes moved
   std::shared_ptr<void> payload;  ///< backend-specific data (cpu: the filled buffer)
 };
 
+/// What the executor asks of a backend (sim, cpu, cuda): do or simulate one action,
+/// account memory, return the step's numerics. Made by make_sim_backend() and
+/// make_cpu_backend() (backends.h).
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -14,13 +14,16 @@ namespace pipelab {
 
 /// Where the step runs.
 enum class BackendKind { Auto, Sim, Cpu, Cuda };
+/// "auto", "sim", "cpu" or "cuda".
 const char* to_string(BackendKind kind);
 /// "auto" | "sim" | "cpu" | "cuda" (throws UsageError on anything else).
 BackendKind backend_from_string(const std::string& name);
 
 /// Which schedule generator builds the step.
 enum class ScheduleKind { Naive, Gpipe, OneFOneB };
+/// "naive", "gpipe" or "1f1b".
 const char* to_string(ScheduleKind kind);
+/// "naive" | "gpipe" | "1f1b" (throws UsageError on anything else).
 ScheduleKind schedule_from_string(const std::string& name);
 
 /// Model shape: L residual MLP blocks of width d and hidden size h, then a
@@ -30,8 +33,8 @@ struct ModelSpec {
   int width = 256;   ///< d (also the number of classes)
   int hidden = 1024; ///< h
   int batch = 128;   ///< B
-  std::uint64_t seed = 1;
-  float learning_rate = 0.01f;
+  std::uint64_t seed = 1;        ///< seeds the parameters (per layer) and the batch
+  float learning_rate = 0.01f;  ///< SGD step size
 };
 
 /// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
@@ -49,21 +52,21 @@ struct SimCostModel {
 
 /// One run: model, split, schedule, backend.
 struct RunConfig {
-  ModelSpec model;
+  ModelSpec model;        ///< the model and its batch
   int devices = 4;        ///< K
   int microbatches = 8;   ///< M (naive forces 1)
-  ScheduleKind schedule = ScheduleKind::Gpipe;
+  ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which generator builds the step
   bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
-  BackendKind backend = BackendKind::Auto;
-  PartitionMethod partition = PartitionMethod::Even;
-  SimCostModel sim;
+  BackendKind backend = BackendKind::Auto;            ///< where the step runs
+  PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
+  SimCostModel sim;                                   ///< the sim backend's cost model
   double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
   std::string trace_path;          ///< "" = no trace file
 };
 
 /// Upper bounds enforced by validate_config (documented in docs/limits).
 constexpr int kMaxDevices = 64;
-constexpr int kMaxMicrobatches = 4096;
+constexpr int kMaxMicrobatches = 4096;  ///< largest M (kMaxDevices: largest K)
 
 /// Throws UsageError (flag + message + hint) for the first invalid setting.
 /// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive

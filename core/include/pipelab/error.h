@@ -14,6 +14,7 @@ namespace pipelab {
 /// The kit's error: what went wrong, a hint how to fix it, and where it was thrown.
 class Error : public std::runtime_error {
  public:
+  /// `file` and `line` name the throw site (PIPELAB_THROW fills them in).
   Error(std::string message, std::string hint, const char* file = "", int line = 0);
 
   /// What went wrong, one line, no hint.
@@ -32,6 +33,7 @@ class Error : public std::runtime_error {
 /// Thrown by exercise skeletons: "exNN: what to implement".
 class NotImplemented : public Error {
  public:
+  /// `task` is "exNN: what to implement".
   explicit NotImplemented(const std::string& task)
       : Error("not implemented: " + task, "write this function in exercises/ (see its TODO)") {}
 };
@@ -39,6 +41,7 @@ class NotImplemented : public Error {
 /// An invalid user setting (a flag or config value). The CLI maps it to exit code 2.
 class UsageError : public Error {
  public:
+  /// The message reads "<flag>: <message>".
   UsageError(const std::string& flag, const std::string& message, const std::string& hint,
              const char* file = "", int line = 0)
       : Error(flag + ": " + message, hint, file, line), flag_(flag) {}

@@ -13,6 +13,7 @@
 
 namespace pipelab {
 
+/// How the executor runs a step.
 struct ExecutorOptions {
   /// Abort when no action has finished for this long (wall clock).
   double watchdog_seconds = 60.0;

@@ -58,8 +58,8 @@ float microbatch_loss_scale(int microbatch_rows, int batch);
 // ---------------------------------------------------------- ex04 measuring
 /// A half-open time interval [start, end).
 struct Interval {
-  double start = 0;
-  double end = 0;
+  double start = 0;  ///< first instant inside
+  double end = 0;    ///< first instant after (end <= start: empty)
 };
 
 /// ex04: length of the union of `spans` (overlaps counted once, empty or
@@ -133,10 +133,10 @@ StashPeak stash_peak(const Schedule& schedule, int stage);
 /// One activation's trip from the producing stage's GPU to the consuming stage's.
 struct ActivationCopy {
   void* dst = nullptr;        ///< on dst_device
-  int dst_device = 0;
+  int dst_device = 0;         ///< the consuming stage's GPU
   const void* src = nullptr;  ///< on src_device
-  int src_device = 0;
-  std::size_t bytes = 0;
+  int src_device = 0;         ///< the producing stage's GPU
+  std::size_t bytes = 0;      ///< bytes to copy
   CUevent_st* ready = nullptr;            ///< recorded on the producer's stream after it wrote src
   CUstream_st* copy_stream = nullptr;     ///< the copy engine's stream (not the producer's)
   CUevent_st* copied = nullptr;           ///< to record when the bytes have arrived

@@ -22,15 +22,19 @@ class DeviceMemory;
 class MemoryCharge {
  public:
   MemoryCharge() = default;
+  /// Charges `bytes` to `category` of `memory` (use DeviceMemory::charge()).
   MemoryCharge(DeviceMemory* memory, MemoryCategory category, std::uint64_t bytes);
   ~MemoryCharge() { reset(); }
+  /// Takes over `other`'s charge; `other` then holds nothing.
   MemoryCharge(MemoryCharge&& other) noexcept;
+  /// Releases this charge, then takes over `other`'s.
   MemoryCharge& operator=(MemoryCharge&& other) noexcept;
   MemoryCharge(const MemoryCharge&) = delete;
   MemoryCharge& operator=(const MemoryCharge&) = delete;
 
   /// Give the bytes back now.
   void reset();
+  /// Bytes held by this charge (0 after reset()).
   std::uint64_t bytes() const { return bytes_; }
 
  private:
@@ -50,6 +54,7 @@ class DeviceMemory {
   /// Charge `bytes` to `category`; released when the returned handle dies.
   MemoryCharge charge(MemoryCategory category, std::uint64_t bytes);
 
+  /// Bytes held now, per category.
   MemoryBytes current() const;
   MemoryBytes peak() const;           ///< per category, each its own maximum
   std::uint64_t peak_total() const;   ///< maximum over time of the sum of categories

@@ -20,10 +20,10 @@ namespace pipelab {
 
 /// Measured numbers of one step. All times in milliseconds.
 struct StepMetrics {
-  double makespan_ms = 0;
+  double makespan_ms = 0;            ///< T = max(end) - min(start)
   std::vector<double> busy_ms;        ///< per device: union of compute spans
   std::vector<double> utilization;    ///< per device: busy / makespan
-  double mean_utilization = 0;
+  double mean_utilization = 0;       ///< mean over devices of utilization
   double bubble_fraction = 0;         ///< 1 - mean utilization
   std::vector<double> comm_ms;        ///< per device: union of its send and recv spans
   double comm_time_ms = 0;            ///< sum of all transfer durations (send spans), each once
@@ -37,6 +37,8 @@ struct Theory {
   double utilization = 0;      ///< M / (M + K - 1)
   double bubble_fraction = 0;  ///< (K - 1) / (M + K - 1)
 };
+/// Theory of fill-drain (GPipe) with `devices` = K balanced stages and `microbatches` = M.
+/// Throws pipelab::Error unless K >= 1 and M >= 1.
 Theory fill_drain_theory(int devices, int microbatches);
 
 /// Compute the metrics of a trace with `devices` devices.

@@ -23,6 +23,7 @@ struct BlockParams {
   std::vector<float> w2;  ///< (d, h)
   std::vector<float> b2;  ///< (d)
 
+  /// Number of floats over the four tensors.
   std::size_t count() const { return w1.size() + b1.size() + w2.size() + b2.size(); }
 };
 
@@ -38,6 +39,7 @@ struct Batch {
   std::vector<float> inputs;  ///< (B, d)
   std::vector<int> labels;    ///< (B)
 };
+/// The step's batch for `spec` (seeded by spec.seed).
 Batch make_batch(const ModelSpec& spec);
 
 /// What one block's forward keeps for its backward, for b rows.
@@ -59,6 +61,7 @@ void block_backward(const ModelSpec& spec, const BlockParams& p, const float* x,
 /// FLOPs of one block for `rows` rows (two GEMMs dominate: 2·b·d·h each);
 /// backward is twice the forward (gradients w.r.t. inputs and weights).
 double block_forward_flops(const ModelSpec& spec, int rows);
+/// FLOPs of one block's backward for `rows` rows (see block_forward_flops()).
 double block_backward_flops(const ModelSpec& spec, int rows);
 /// FLOPs of the loss for `rows` rows (softmax + log: ~5 per logit, forward + backward).
 double loss_flops(const ModelSpec& spec, int rows);

@@ -14,10 +14,15 @@ struct Partition {
   /// boundaries.size() == K + 1; boundaries[0] == 0, boundaries[K] == L, strictly increasing.
   std::vector<int> boundaries;
 
+  /// K, the number of stages.
   int stages() const { return static_cast<int>(boundaries.size()) - 1; }
+  /// L, the number of layers.
   int layers() const { return boundaries.empty() ? 0 : boundaries.back(); }
+  /// First layer of `stage`.
   int first_layer(int stage) const { return boundaries.at(stage); }
+  /// One past the last layer of `stage`.
   int end_layer(int stage) const { return boundaries.at(stage + 1); }
+  /// Number of layers `stage` owns.
   int layer_count(int stage) const { return end_layer(stage) - first_layer(stage); }
   /// The stage that owns `layer`.
   int stage_of(int layer) const;
@@ -25,6 +30,7 @@ struct Partition {
 
 /// How to split layers: evenly by count, or balanced by per-layer cost.
 enum class PartitionMethod { Even, Balanced };
+/// "even" or "balanced".
 const char* to_string(PartitionMethod method);
 
 /// Throws pipelab::Error unless `p` is a valid partition of `layers` into `stages`.

@@ -33,7 +33,9 @@ std::string format_run(const RunResult& run, std::optional<double> max_rel_diff)
 
 /// One row per run of a sweep over M (first row: the naive baseline).
 std::string format_sweep(const std::vector<RunResult>& runs);
+/// The same rows as CSV, with a header row (columns: docs/cli.md).
 std::string sweep_csv(const std::vector<RunResult>& runs);
+/// {"runs":[...]}: one run_json() per row, speedup over the first row.
 nlohmann::json sweep_json(const std::vector<RunResult>& runs);
 
 /// "L=16 d=256 h=1024 B=128" and the rest of the header line.

@@ -19,11 +19,12 @@ namespace pipelab {
 
 /// Whether each backend can run here, and why not.
 struct BackendAvailability {
-  bool sim = true;
-  bool cpu = true;
-  bool cuda = false;
+  bool sim = true;    ///< always available
+  bool cpu = true;    ///< always available
+  bool cuda = false;  ///< a cuda backend is built and a GPU is usable
   std::string cuda_reason;  ///< why cuda is unavailable ("" when available)
 };
+/// What `pipelab devices` prints: which backends can run here.
 BackendAvailability backend_availability();
 
 /// auto → cuda if a GPU is usable, else cpu. Throws UsageError("--backend") when
@@ -38,11 +39,11 @@ Schedule build_schedule(const RunConfig& config);
 /// Everything one step produced.
 struct RunResult {
   RunConfig config;  ///< as run: backend resolved, microbatches as scheduled
-  Partition partition;
-  Schedule schedule;
-  Trace trace;
-  StepMetrics metrics;
-  Theory theory;
+  Partition partition;   ///< layers of each stage
+  Schedule schedule;     ///< the validated schedule that ran
+  Trace trace;           ///< every span and memory sample
+  StepMetrics metrics;   ///< computed from `trace`
+  Theory theory;         ///< fill-drain theory for this K and M
   std::optional<StepNumerics> numerics;  ///< cpu/cuda only
 };
 
@@ -51,12 +52,12 @@ RunResult run_step(const RunConfig& config);
 
 /// Naive MP and GPipe on the same model, devices and backend.
 struct Comparison {
-  RunResult naive;
-  RunResult gpipe;
+  RunResult naive;  ///< M = 1
+  RunResult gpipe;  ///< config.microbatches
   double speedup = 0;  ///< naive step time / gpipe step time (measured)
   /// Transparency: both runs vs the single-device reference step (cpu/cuda only).
   std::optional<double> max_rel_diff;
-  bool transparency_ok = false;
+  bool transparency_ok = false;  ///< max_rel_diff <= kTransparencyTolerance
 };
 
 /// Normwise tolerance of the transparency check (fp32).

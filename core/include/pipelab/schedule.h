@@ -29,12 +29,14 @@ constexpr int kActionKindCount = 8;
 
 /// One step of one stage's program.
 struct Action {
-  ActionKind kind = ActionKind::Forward;
-  int stage = 0;
+  ActionKind kind = ActionKind::Forward;  ///< what to do
+  int stage = 0;                          ///< which stage (= device) does it
   int microbatch = 0;  ///< -1 for OptimizerStep
+  /// Same kind, stage and micro-batch.
   bool operator==(const Action& o) const {
     return kind == o.kind && stage == o.stage && microbatch == o.microbatch;
   }
+  /// Not operator==.
   bool operator!=(const Action& o) const { return !(*this == o); }
 };
 
@@ -55,8 +57,8 @@ bool is_communication(ActionKind kind);
 /// One ordered action list per stage.
 struct Schedule {
   std::string name;  ///< "naive", "gpipe", ...
-  int stages = 0;
-  int microbatches = 0;
+  int stages = 0;        ///< K
+  int microbatches = 0;  ///< M
   std::vector<std::vector<Action>> per_stage;  ///< per_stage[s] is stage s's program
 
   /// Total number of actions over all stages.

@@ -34,7 +34,7 @@ namespace pipelab {
 
 /// Value of pipelab.format, and the version this build writes and reads.
 constexpr const char* kTraceFormatName = "pipelab-trace";
-constexpr int kTraceFormatVersion = 1;
+constexpr int kTraceFormatVersion = 1;  ///< pipelab.version written and read
 /// Largest number of traceEvents entries (of any ph) the reader accepts.
 constexpr std::size_t kMaxTraceEvents = 20'000'000;
 /// Largest pipelab.devices the reader and writer accept.

@@ -21,6 +21,7 @@ struct VizOptions {
   bool headless = false;
   int frames = 3;                ///< headless: frames rendered before the screenshot and exit
   std::string screenshot_path;   ///< PNG written after `frames` frames ("" = none)
+  bool crop_timeline = false;    ///< the PNG holds only the timeline panel (for handouts, README frames)
   std::string svg_path;          ///< SVG of the timeline written once the panels are ready
   int width = kDefaultWidth;
   int height = kDefaultHeight;

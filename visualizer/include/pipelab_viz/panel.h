@@ -26,7 +26,8 @@ struct Panel {
 
   int devices() const { return trace.meta.devices; }
   int microbatches() const { return trace.meta.microbatches; }
-  bool is_naive() const { return trace.meta.schedule == "naive"; }
+  /// "naive" or "naive+remat": naive model parallelism, with or without remat.
+  bool is_naive() const { return trace.meta.schedule.rfind("naive", 0) == 0; }
 };
 
 /// Human title of a schedule name from the trace: "naive" → "Naive model parallelism",

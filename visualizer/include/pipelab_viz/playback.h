@@ -38,8 +38,9 @@ struct Playback {
   bool at_end() const { return time_us >= end_us; }
 };
 
-/// Sorted, de-duplicated start and end times of every compute span (F, B, R) of
-/// every panel, relative to each panel's origin, plus 0 and the longest step.
+/// Sorted start and end times of every compute span (F, B, R) of every panel, relative
+/// to each panel's origin, plus 0 and the longest step; edges within 0.05% of the
+/// longest step of each other are merged into the first.
 std::vector<double> action_boundaries(const std::vector<Panel>& panels);
 
 }  // namespace pipelab::viz

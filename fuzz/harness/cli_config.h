@@ -1,0 +1,142 @@
+// fuzz/harness/cli_config.h — the `pipelab` command line on arbitrary arguments.
+//
+// The input is split into arguments at '\n' (at most 48, each at most 200 bytes).
+// The harness compiles core/cli/main.cpp into itself with its main() renamed, so it
+// fuzzes the CLI's own flag definitions and string-to-config code (add_common_flags,
+// finish_config, parse_int_list), then validate_config and to_json. main() itself is
+// not called: it would run steps and write files. The few lines of main() that wire
+// the subcommands are mirrored below (see docs/testing.md for the refactor that would
+// let the fuzzer and main() share them).
+// Properties:
+//   1. Parsing returns a config or a CLI11 ParseError or a pipelab::UsageError —
+//      nothing else, no crash, no sanitizer report (UBSan: float-to-int casts of
+//      huge numbers, signed overflow).
+//   2. A config validate_config accepts has a valid JSON form (to_json), and when it has
+//      few actions (K·M <= 64, L <= 256) one step of it runs on sim, its utilizations
+//      lie in [0, 1], its params bytes are exact, and its reports (table, JSON) work.
+#pragma once
+
+// Everything main.cpp includes, before `main` is renamed, so nothing in them is.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "check.h"
+#include "pipelab/error.h"
+#include "pipelab/report.h"
+#include "pipelab/run.h"
+#include "pipelab/trace_json.h"
+
+#define main pipelab_cli_main
+#include "../../core/cli/main.cpp"
+#undef main
+
+namespace pipelab::fuzz {
+
+/// Splits the input at '\n' into at most 48 arguments of at most 200 bytes.
+inline std::vector<std::string> split_arguments(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::string> args;
+  std::string current;
+  for (std::size_t i = 0; i < size && args.size() < 48; ++i) {
+    if (data[i] == '\n') {
+      args.push_back(current);
+      current.clear();
+    } else if (current.size() < 200) {
+      current.push_back(static_cast<char>(data[i]));
+    }
+  }
+  if (args.size() < 48 && !current.empty()) args.push_back(current);
+  return args;
+}
+
+/// One step of a config with few actions on sim (whose cost does not grow with the
+/// model's width or batch), and its reports.
+inline void run_small_on_sim(RunConfig c) {
+  const long long K = c.devices, M = c.microbatches;
+  if (K * M > 64 || c.model.layers > 256) return;
+  c.backend = BackendKind::Sim;
+  c.watchdog_seconds = 20;
+  const RunResult r = run_step(c);
+  for (double u : r.metrics.utilization)
+    PIPELAB_FUZZ_CHECK(!(u < 0) && !(u > 1 + 1e-9), "utilization " + std::to_string(u) + " outside [0, 1]");
+  // The allocator's params bytes of each stage are 4 · P · n_s (P = 2dh + h + d), exactly.
+  const unsigned __int128 d = static_cast<unsigned>(c.model.width), h = static_cast<unsigned>(c.model.hidden);
+  for (int s = 0; s < r.partition.stages(); ++s) {
+    const unsigned __int128 expected = 4 * (2 * d * h + h + d) * static_cast<unsigned>(r.partition.layer_count(s));
+    PIPELAB_FUZZ_CHECK(expected == r.metrics.peak_memory_by_category[s][0],
+                       "stage " + std::to_string(s) + " params bytes " +
+                           std::to_string(r.metrics.peak_memory_by_category[s][0]) +
+                           " are not 4·(2dh+h+d)·layers (the byte count overflows 64 bits)");
+  }
+  const std::string table = format_run(r, std::nullopt);
+  const std::string json = single_run_json(r, std::nullopt).dump();
+  PIPELAB_FUZZ_CHECK(!table.empty() && !json.empty(), "empty report");
+}
+
+inline void fuzz_cli_config(const std::uint8_t* data, std::size_t size) {
+  const std::vector<std::string> args = split_arguments(data, size);
+  std::vector<std::string> storage = {"pipelab"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : storage) argv.push_back(a.data());
+
+  // As in main(): one app, three subcommands sharing the common flags, `devices`.
+  CLI::App app{"pipelab"};
+  app.require_subcommand(1);
+  CommonFlags run_flags, compare_flags, sweep_flags;
+  CLI::App* run = app.add_subcommand("run", "one training step of one schedule");
+  add_common_flags(*run, run_flags, true);
+  CLI::App* cmp = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
+  add_common_flags(*cmp, compare_flags, false);
+  CLI::App* sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
+  add_common_flags(*sweep, sweep_flags, false);
+  sweep_flags.microbatches = "1,2,4,8,16,32";
+  std::string csv_path;
+  sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
+  app.add_subcommand("devices", "which backends can run here, and why not");
+
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    PIPELAB_FUZZ_CHECK(!app.help().empty(), "empty help");
+    return;
+  } catch (const CLI::CallForAllHelp&) {
+    return;
+  } catch (const CLI::ParseError&) {
+    return;  // main() prints it and exits with status 2
+  }
+
+  try {
+    std::vector<RunConfig> configs;
+    if (run->parsed()) {
+      configs.push_back(finish_config(run_flags, false));
+    } else if (cmp->parsed()) {
+      RunConfig c = finish_config(compare_flags, false);
+      c.schedule = ScheduleKind::Gpipe;
+      configs.push_back(c);
+    } else if (sweep->parsed()) {
+      const RunConfig base = finish_config(sweep_flags, true);
+      for (int m : parse_int_list(sweep_flags.microbatches, "--microbatches")) {
+        RunConfig c = base;
+        c.microbatches = m;
+        configs.push_back(c);
+      }
+    }
+    for (RunConfig& c : configs) {
+      validate_config(c);
+      const nlohmann::json j = nlohmann::json::parse(to_json(c), nullptr, /*allow_exceptions=*/false);
+      PIPELAB_FUZZ_CHECK(j.is_object(), "to_json is not a JSON object: " + to_json(c));
+      run_small_on_sim(c);
+    }
+  } catch (const UsageError& e) {
+    PIPELAB_FUZZ_CHECK(!e.flag().empty() && !e.hint().empty(), std::string("usage error without flag or hint: ") + e.what());
+  }
+}
+
+}  // namespace pipelab::fuzz

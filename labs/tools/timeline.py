@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""timeline.py — draw a pipelab trace as text, one row per device (the labs' figures).
+
+    python3 labs/tools/timeline.py TRACE.json [--width 96]
+
+TRACE.json is what `pipelab run|compare|sweep --trace FILE` writes (Chrome Trace Event
+JSON; the same file opens in https://ui.perfetto.dev and in pipelab-viz). Each row is the
+device's compute lane over the whole step, left to right:
+
+    F3----   forward of micro-batch 3      B3====   backward of micro-batch 3
+    R3~~~~   recompute of micro-batch 3    o        optimizer step
+    .        idle (the bubble)
+
+Busy time and utilization are recomputed here from the spans (union of F, B, R per
+device, divided by the step's makespan), so the picture and the numbers agree.
+"""
+import argparse
+import json
+import sys
+
+FILL = {"Forward": ("F", "-"), "Backward": ("B", "="), "Recompute": ("R", "~")}
+
+
+def union_length(spans):
+    total, run_start, run_end = 0.0, None, None
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if run_end is None or start > run_end:
+            if run_end is not None:
+                total += run_end - run_start
+            run_start, run_end = start, end
+        else:
+            run_end = max(run_end, end)
+    return total + (run_end - run_start if run_end is not None else 0.0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trace")
+    parser.add_argument("--width", type=int, default=96, help="characters for the whole step")
+    parser.add_argument("--memory", action="store_true",
+                        help="also print each device's peak bytes per category (the allocator's own peaks)")
+    args = parser.parse_args()
+    with open(args.trace) as f:
+        doc = json.load(f)
+    meta = doc.get("pipelab", {})
+    events = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
+    if not events:
+        sys.exit("timeline: no spans in " + args.trace)
+    devices = meta.get("devices") or 1 + max(e["pid"] for e in events)
+    t0 = min(e["ts"] for e in events)
+    t1 = max(e["ts"] + e["dur"] for e in events)
+    makespan = t1 - t0
+    scale = args.width / makespan if makespan > 0 else 0.0
+
+    print(f"# {meta.get('schedule', '?')} on {meta.get('backend', '?')}: K={devices} "
+          f"M={meta.get('microbatches', '?')}, step {makespan:.1f} us, one character = {makespan / args.width:.2f} us")
+    utilizations = []
+    for d in range(devices):
+        row = ["."] * args.width
+        compute = sorted((e for e in events if e["pid"] == d and e.get("tid") == 0), key=lambda e: e["ts"])
+        busy = []
+        for e in compute:
+            kind = e["args"].get("kind", "")
+            a = min(int(round((e["ts"] - t0) * scale)), args.width - 1)
+            b = max(a + 1, int(round((e["ts"] + e["dur"] - t0) * scale)))
+            if kind == "OptimizerStep":
+                text = "o" * (b - a)
+            elif kind in FILL:
+                letter, fill = FILL[kind]
+                busy.append((e["ts"], e["ts"] + e["dur"]))
+                label = f"{letter}{e['args'].get('microbatch', '')}"
+                text = (label + fill * (b - a))[: b - a]
+            else:
+                continue
+            for i, ch in enumerate(text):
+                if a + i < args.width:
+                    row[a + i] = ch
+        utilization = union_length(busy) / makespan if makespan > 0 else 0.0
+        utilizations.append(utilization)
+        print(f"GPU {d} |{''.join(row)}| {100 * utilization:5.1f}% busy")
+    mean = sum(utilizations) / len(utilizations)
+    print(f"# mean utilization {100 * mean:.1f}%, bubble {100 * (1 - mean):.1f}% (measured from these spans)")
+    if args.memory and meta.get("peak_memory"):
+        mib = 1024.0 * 1024.0
+        print("# peak memory (MiB)   params    grads    stash  buffers")
+        for d, peak in enumerate(meta["peak_memory"]):
+            print(f"  GPU {d}           " + "".join(f"{b / mib:9.2f}" for b in peak))
+    theory = meta.get("theory", {})
+    if "utilization" in theory:
+        print(f"# theory (balanced stages, free links): utilization {100 * theory['utilization']:.1f}%, "
+              f"bubble {100 * theory['bubble_fraction']:.1f}%")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+// gpu_test_util.h — what the GPU tests share: the skip when there is no GPU, device
+// arrays that start poisoned (NaN), seeded random inputs, and the llm.c-style
+// comparison |got − ref| <= atol + rtol·|ref| that reports the max difference and
+// the first few mismatches. Header-only, for tests/gpu/*.cpp.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "pipelab/cuda_backend.h"
+#include "pipelab/kernels/cuda.h"
+
+namespace pipelab::gpu_test {
+
+/// The cheap CUDA probe (cached): usable, or why not.
+inline const CudaEnvironment& environment() {
+  static const CudaEnvironment env = probe_cuda(false);
+  return env;
+}
+
+/// Skip the current test, with the runtime's reason, unless a GPU is usable.
+#define PIPELAB_REQUIRE_GPU()                                                                \
+  do {                                                                                       \
+    if (!::pipelab::gpu_test::environment().usable)                                          \
+      GTEST_SKIP() << "no CUDA device: " << ::pipelab::gpu_test::environment().reason;       \
+  } while (0)
+
+/// A device array of n T's; starts poisoned (every byte 0xFF: NaN for float and
+/// double, −1 for int), so a kernel that skips an output is caught.
+template <typename T>
+class DeviceArray {
+ public:
+  explicit DeviceArray(std::size_t n) : n_(n) {
+    if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMalloc(&data_, bytes()));
+    poison();
+  }
+  explicit DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) { upload(host); }
+  ~DeviceArray() {
+    if (data_ != nullptr) cudaFree(data_);
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+
+  T* get() const { return data_; }
+  std::size_t size() const { return n_; }
+  std::size_t bytes() const { return n_ * sizeof(T); }
+
+  void poison() {
+    if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMemset(data_, 0xFF, bytes()));
+  }
+  void upload(const std::vector<T>& host) {
+    if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMemcpy(data_, host.data(), bytes(), cudaMemcpyHostToDevice));
+  }
+  /// Waits for all work on the device (and checks it), then copies back.
+  std::vector<T> download() const {
+    PIPELAB_CUDA_CHECK(cudaDeviceSynchronize());
+    std::vector<T> host(n_);
+    if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMemcpy(host.data(), data_, bytes(), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+ private:
+  std::size_t n_ = 0;
+  T* data_ = nullptr;
+};
+
+/// n floats uniform in [lo, hi), reproducible from `seed`.
+inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(lo, hi);
+  std::vector<float> values(n);
+  for (float& v : values) v = uniform(rng);
+  return values;
+}
+
+/// n labels uniform in [0, classes).
+inline std::vector<int> random_labels(std::size_t n, int classes, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> uniform(0, classes - 1);
+  std::vector<int> labels(n);
+  for (int& label : labels) label = uniform(rng);
+  return labels;
+}
+
+/// Compare element-wise: |got − ref| <= tolerance[i] (NaN never passes). Reports the
+/// max difference and the first 5 mismatches as one gtest failure.
+template <typename T>
+::testing::AssertionResult close_within(const std::vector<T>& got, const std::vector<T>& ref,
+                                        const std::vector<double>& tolerance) {
+  if (got.size() != ref.size())
+    return ::testing::AssertionFailure() << "sizes differ: got " << got.size() << ", ref " << ref.size();
+  double max_diff = 0;
+  std::size_t bad = 0;
+  std::ostringstream first;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double diff = std::fabs(static_cast<double>(got[i]) - static_cast<double>(ref[i]));
+    const bool ok = diff <= tolerance[i];  // false for NaN
+    if (!(diff <= max_diff)) max_diff = diff;
+    if (!ok && bad++ < 5)
+      first << "\n  [" << i << "] got " << got[i] << " ref " << ref[i] << " |diff| " << diff << " > tol "
+            << tolerance[i];
+  }
+  if (bad == 0) return ::testing::AssertionSuccess() << "max |diff| " << max_diff;
+  return ::testing::AssertionFailure() << bad << " of " << ref.size() << " elements differ (max |diff| " << max_diff
+                                       << "); first:" << first.str();
+}
+
+/// |got − ref| <= atol + rtol·|ref| for every element.
+template <typename T>
+::testing::AssertionResult close(const std::vector<T>& got, const std::vector<T>& ref, double atol, double rtol) {
+  std::vector<double> tolerance(ref.size());
+  for (std::size_t i = 0; i < ref.size(); ++i) tolerance[i] = atol + rtol * std::fabs(static_cast<double>(ref[i]));
+  return close_within(got, ref, tolerance);
+}
+
+/// Bit-for-bit equality (kernels that round exactly like the CPU reference).
+inline ::testing::AssertionResult bit_identical(const std::vector<float>& got, const std::vector<float>& ref) {
+  if (got.size() != ref.size())
+    return ::testing::AssertionFailure() << "sizes differ: got " << got.size() << ", ref " << ref.size();
+  for (std::size_t i = 0; i < ref.size(); ++i)
+    if (std::memcmp(&got[i], &ref[i], sizeof(float)) != 0)
+      return ::testing::AssertionFailure() << "first difference at [" << i << "]: got " << got[i] << " ref "
+                                           << ref[i] << " (diff " << (got[i] - ref[i]) << ")";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace pipelab::gpu_test

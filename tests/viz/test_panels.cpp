@@ -1,0 +1,198 @@
+// test_panels.cpp — panels from trace files (and their errors), memory series, SVG export,
+// the background runner.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "pipelab/error.h"
+#include "pipelab/trace_json.h"
+#include "pipelab_viz/memory_series.h"
+#include "pipelab_viz/svg_export.h"
+#include "viz_test_util.h"
+
+namespace pipelab::viz {
+namespace {
+
+using testing::demo_panels;
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "pipelab_viz_" + name; }
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(LoadPanel, RoundTripsALiveRunThroughAFile) {
+  PIPELAB_DEMO_PANELS(panels);
+  const std::string path = temp_path("gpipe.json");
+  write_chrome_trace_file(panels[1].trace, path);
+  const Panel loaded = load_panel(path);
+  EXPECT_EQ(loaded.title, "GPipe");
+  EXPECT_EQ(loaded.source, path);
+  EXPECT_EQ(loaded.trace.events.size(), panels[1].trace.events.size());
+  EXPECT_DOUBLE_EQ(loaded.step_us, panels[1].step_us);
+  EXPECT_DOUBLE_EQ(loaded.metrics.bubble_fraction, panels[1].metrics.bubble_fraction);
+}
+
+TEST(LoadPanel, BrokenAndForeignFilesThrowErrorsNamingThePath) {
+  const std::string broken = temp_path("broken.json");
+  write_file(broken, "{\"traceEvents\": [ {\"ph\":\"X\", ");
+  const std::string foreign = temp_path("foreign.json");
+  write_file(foreign, "{\"traceEvents\": [], \"otherData\": {}}");
+  const std::string missing = temp_path("does-not-exist.json");
+  for (const std::string& path : {broken, foreign, missing}) {
+    try {
+      load_panel(path);
+      ADD_FAILURE() << path << " loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(path), std::string::npos) << e.message();
+    }
+  }
+  try {
+    load_panel(foreign);
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("pipelab"), std::string::npos) << "names the missing field: " << e.message();
+  }
+}
+
+TEST(LoadPanel, NaiveGoesOnTopWhateverTheFileOrder) {
+  PIPELAB_DEMO_PANELS(panels);
+  std::vector<Panel> swapped{panels[1], panels[0]};
+  order_naive_first(swapped);
+  EXPECT_TRUE(swapped[0].is_naive());
+  EXPECT_FALSE(swapped[1].is_naive());
+  std::vector<Panel> two_pipelines{panels[1], panels[1]};
+  order_naive_first(two_pipelines);
+  EXPECT_EQ(two_pipelines[0].title, "GPipe");
+}
+
+TEST(PanelText, TitlesAndSummariesComeFromTheTrace) {
+  EXPECT_EQ(schedule_title("naive"), "Naive model parallelism");
+  EXPECT_EQ(schedule_title("gpipe+remat"), "GPipe + remat");
+  EXPECT_EQ(schedule_title("1f1b"), "1F1B");
+  PIPELAB_DEMO_PANELS(panels);
+  EXPECT_NE(panel_heading(panels[1]).find("K=4, M=4"), std::string::npos);
+  const std::string summary = panel_summary(panels[1], &panels[0]);
+  EXPECT_NE(summary.find("bubble 42.9% (theory 42.9%)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("x vs naive"), std::string::npos) << summary;
+}
+
+TEST(MemorySeries, GpipeStashGrowsInForwardAndDrainsInBackward) {
+  PIPELAB_DEMO_PANELS(panels);
+  const Panel& gpipe = panels[1];
+  const auto series = memory_series(gpipe, 0, MemoryView::Stash);
+  ASSERT_GE(series.size(), 3u);
+  EXPECT_EQ(series.front().t_us, 0.0);
+  EXPECT_DOUBLE_EQ(series.back().t_us, gpipe.step_us);
+  EXPECT_EQ(series.back().bytes, 0u) << "all stashes freed by the end of the step";
+  std::uint64_t peak = 0;
+  for (const auto& p : series) peak = std::max(peak, p.bytes);
+  // GPU 0 holds all M micro-batches' stashes after its last forward (F3 ends at 4 F-times).
+  double last_forward_end = 0;
+  for (const TraceEvent& e : gpipe.trace.events)
+    if (e.device == 0 && e.action.kind == ActionKind::Forward) last_forward_end = std::max(last_forward_end, e.end_us());
+  std::uint64_t after_forwards = 0;
+  for (const auto& p : series)
+    if (p.t_us <= last_forward_end - gpipe.origin_us) after_forwards = p.bytes;
+  EXPECT_EQ(after_forwards, peak);
+  EXPECT_GE(memory_max(gpipe, MemoryView::Stash), peak) << "the y axis fits every device";
+  EXPECT_GT(memory_max(gpipe, MemoryView::Total), peak) << "total adds params and grads";
+}
+
+TEST(MemorySeries, RematLowersThePeakStash) {
+  LiveSettings plain;
+  plain.compare_with_naive = false;
+  LiveSettings remat = plain;
+  remat.remat = true;
+  try {
+    const Panel a = run_live(plain).at(0);
+    const Panel b = run_live(remat).at(0);
+    EXPECT_EQ(b.title, "GPipe + remat");
+    EXPECT_LT(memory_max(b, MemoryView::Stash), memory_max(a, MemoryView::Stash));
+  } catch (const NotImplemented& e) {
+    GTEST_SKIP() << e.message();
+  }
+}
+
+TEST(MemorySeries, PolylineIsAStepFunctionCutAtThePlayhead) {
+  const std::vector<MemoryPoint> s{{0, 0}, {10, 100}, {20, 50}, {40, 50}};
+  const TimeAxis axis{0, 40, 0, 400};
+  const Rect plot{0, 0, 400, 100};
+  const auto full = memory_polyline(s, axis, plot, 100, 40);
+  ASSERT_EQ(full.size(), 7u);
+  EXPECT_FLOAT_EQ(full[1].x, 100);
+  EXPECT_FLOAT_EQ(full[1].y, 100) << "holds 0 bytes (the bottom) until t = 10";
+  EXPECT_FLOAT_EQ(full[2].y, 0) << "then jumps to 100 bytes (the top)";
+  const auto cut = memory_polyline(s, axis, plot, 100, 15);
+  EXPECT_FLOAT_EQ(cut.back().x, 150);
+  EXPECT_FLOAT_EQ(cut.back().y, 0);
+}
+
+TEST(SvgExport, DrawsEveryBoxBubbleAndLabelFromTheLayout) {
+  PIPELAB_DEMO_PANELS(panels);
+  const std::string path = temp_path("timeline.svg");
+  write_timeline_svg(panels, path, false, true);
+  const std::string svg = read_file(path);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  std::size_t rects = 0;
+  for (std::size_t at = svg.find("<rect"); at != std::string::npos; at = svg.find("<rect", at + 1)) ++rects;
+  std::size_t spans = 0;
+  for (const Panel& p : panels) spans += p.trace.events.size();
+  EXPECT_GT(rects, spans) << "a rect per span plus bubbles, lanes, bars";
+  EXPECT_NE(svg.find(">F0<"), std::string::npos);
+  EXPECT_NE(svg.find(">B3<"), std::string::npos);
+  EXPECT_NE(svg.find(">GPU 3<"), std::string::npos);
+  EXPECT_NE(svg.find("url(#bubble)"), std::string::npos);
+  EXPECT_NE(svg.find("Naive model parallelism"), std::string::npos);
+}
+
+TEST(SvgExport, UnwritablePathThrowsNamingIt) {
+  const std::string path = "/nonexistent-folder/x.svg";
+  try {
+    write_timeline_svg({}, path, false, true);
+    ADD_FAILURE() << "wrote to " << path;
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find(path), std::string::npos);
+  }
+}
+
+TEST(BackgroundRun, RunsOffTheCallingThreadAndHandsBackPanels) {
+  BackgroundRun run;
+  LiveSettings s;  // sim: fast, but the same path as cpu
+  ASSERT_TRUE(run.start(s));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (run.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_FALSE(run.running());
+  BackgroundRun::Outcome out = run.take();
+  ASSERT_TRUE(out.ready);
+  if (out.error.find("not implemented") != std::string::npos) GTEST_SKIP() << out.error;
+  EXPECT_TRUE(out.error.empty()) << out.error;
+  ASSERT_EQ(out.panels.size(), 2u);
+  EXPECT_TRUE(out.panels[0].is_naive());
+  EXPECT_EQ(run.phases_done(), run.phases_total());
+  EXPECT_FALSE(run.take().ready) << "a result is taken once";
+}
+
+TEST(BackgroundRun, ErrorsComeBackAsText) {
+  BackgroundRun run;
+  LiveSettings s;
+  s.devices = 40;  // more stages than the model's 16 layers: validate_config refuses
+  ASSERT_TRUE(run.start(s));
+  while (run.running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const BackgroundRun::Outcome out = run.take();
+  ASSERT_TRUE(out.ready);
+  EXPECT_FALSE(out.error.empty());
+  EXPECT_TRUE(out.panels.empty());
+}
+
+}  // namespace
+}  // namespace pipelab::viz

@@ -1,0 +1,69 @@
+// main.cpp — pipelab-viz: naive model parallelism vs GPipe, animated across GPU 0..K-1.
+//
+//   pipelab-viz                                   classroom demo (live on sim)
+//   pipelab-viz x-naive.json x-gpipe.json         traces from `pipelab compare --trace x.json`
+//   xvfb-run -a pipelab-viz --headless --frames 3 --screenshot out.png
+//
+// main() reads: setup → loop → cleanup (in reverse, by the destructors).
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <imgui.h>
+
+#include "app_state.h"
+#include "style.h"
+#include "ui.h"
+#include "window.h"
+
+using namespace pipelab::viz;
+
+int main(int argc, char** argv) {
+  // 1. Command line.
+  const ParsedArgs args = parse_args(argc, argv);
+  if (args.exit) {
+    (args.exit_code == 0 ? std::cout : std::cerr) << args.message;
+    return args.exit_code;
+  }
+
+  // 2. Setup: app state, window + OpenGL + ImGui, fonts.
+  AppState app;
+  init_app_state(app, args.options);
+  std::optional<Window> window;
+  try {
+    window.emplace(args.options.width, args.options.height, args.options.headless, "pipelab-viz");
+  } catch (const std::exception& e) {
+    std::cerr << "pipelab-viz: error: " << e.what() << std::endl;
+    return 1;
+  }
+  const Fonts fonts = load_fonts();
+
+  // 3. First data: the trace files given, else the live demo (runs in update_live).
+  if (!args.options.trace_files.empty()) load_trace_files(app, args.options.trace_files);
+
+  // 4. Main loop.
+  while (!window->should_close() && !app.quit) {
+    // 4.1 Events, new frame (sleeps while nothing moves).
+    window->begin_frame(is_idle(app));
+    // 4.2 Input, live re-runs, finished background runs.
+    handle_keys(app);
+    update_live(app);
+    // 4.3 Animation.
+    app.playback.advance(ImGui::GetIO().DeltaTime);
+    // 4.4 The dashboard.
+    draw_ui(app, fonts);
+    // 4.5 Render, then screenshots/SVG/headless exit, then present.
+    window->render(palette_for(app.presentation).canvas.packed());
+    after_render(app, *window);
+    window->present();
+    if (args.options.headless && app.background.running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waiting for a cpu run
+  }
+
+  // 5. Cleanup: the background run joins (AppState), then ImGui and GLFW shut down (Window).
+  const int exit_code = app.exit_code;
+  window.reset();
+  return exit_code;
+}

@@ -1,0 +1,147 @@
+// ui_controls.cpp — the controls column: live run settings, trace files, view, export.
+//
+// [SECTION] Live run
+// [SECTION] Trace files
+// [SECTION] View and export
+#include <imgui.h>
+
+#include <cmath>
+#include <string>
+
+#include "pipelab/run.h"
+#include "ui.h"
+
+namespace pipelab::viz {
+
+namespace {
+
+//-----------------------------------------------------------------------------
+// [SECTION] Live run
+//-----------------------------------------------------------------------------
+
+void live_controls(AppState& app) {
+  LiveSettings& s = app.settings;
+  const float f = ImGui::GetFontSize();
+  if (!app.live) {
+    ImGui::TextWrapped("Showing trace files.");
+    if (ImGui::Button("Switch to the live demo")) start_live(app);
+    ImGui::Spacing();
+  }
+  ImGui::BeginDisabled(!app.live);
+  ImGui::PushItemWidth(-f * 7.0f);
+  ImGui::SliderInt("K GPUs", &s.devices, 1, kMaxLiveDevices);
+  help_marker("K = number of devices (pipeline stages). The model's layers are split evenly over GPU 0..K-1.");
+  ImGui::SliderInt("M micro", &s.microbatches, 1, kMaxLiveMicrobatches);
+  help_marker("M = micro-batches: the batch is split into M pieces that flow through the pipeline one after "
+              "another. More micro-batches, smaller bubble: (K-1)/(M+K-1).");
+  const char* schedules[] = {"naive", "gpipe", "1f1b"};
+  int schedule = static_cast<int>(s.schedule);
+  if (ImGui::Combo("schedule", &schedule, schedules, 3)) s.schedule = static_cast<ScheduleKind>(schedule);
+  help_marker("naive: the whole batch, F on GPU 0..K-1 then B back. gpipe: fill-drain, all F then all B per "
+              "micro-batch. 1f1b: after warm-up, one F then one B (same bubble, less stash).");
+  ImGui::Checkbox("naive above it", &s.compare_with_naive);
+  help_marker("Show naive model parallelism (M = 1) on top, on the same time axis, for comparison.");
+  ImGui::Checkbox("remat", &s.remat);
+  help_marker("Re-materialization: keep only each stage's input and recompute (R) its activations before the "
+              "backward. Less memory, more compute.");
+
+  const BackendAvailability available = backend_availability();
+  const char* backends[] = {"sim", "cpu", "cuda"};
+  int backend = s.backend == BackendKind::Cpu ? 1 : s.backend == BackendKind::Cuda ? 2 : 0;
+  if (ImGui::Combo("backend", &backend, backends, 3))
+    s.backend = backend == 1 ? BackendKind::Cpu : backend == 2 ? BackendKind::Cuda : BackendKind::Sim;
+  help_marker("sim: discrete-event simulation of the cost model, instant, follows the sliders. cpu: real kernels on "
+              "worker threads, measured with a steady clock; runs in the background when you press Run.");
+  if (s.backend == BackendKind::Cuda && !available.cuda) ImGui::TextWrapped("cuda: %s", available.cuda_reason.c_str());
+
+  const bool sim = s.backend == BackendKind::Sim;
+  ImGui::BeginDisabled(!sim);
+  ImGui::TextDisabled("sim cost model");
+  ImGui::SliderFloat("link Gb/s", &s.link_gbps, 0.0f, 400.0f, s.link_gbps == 0.0f ? "ideal" : "%.1f",
+                     ImGuiSliderFlags_Logarithmic);
+  help_marker("Link bandwidth between neighbouring GPUs in Gbit/s (0 = ideal, free transfers). Slow links make "
+              "the send/recv spans visible and stretch the step.");
+  ImGui::SliderFloat("latency us", &s.link_latency_us, 0.0f, 200.0f, "%.1f");
+  help_marker("Fixed cost of every transfer in microseconds, on top of bytes / bandwidth.");
+  ImGui::TextDisabled("per-stage cost skew");
+  help_marker("Multiplies the compute time of one stage. An unbalanced pipeline waits for its slowest stage: "
+              "watch the bubble grow beyond the theory.");
+  for (int d = 0; d < s.devices; ++d) {
+    const std::string label = "stage " + std::to_string(d);
+    ImGui::SliderFloat(label.c_str(), &s.stage_skew[static_cast<std::size_t>(d)], 0.25f, 4.0f, "%.2fx",
+                       ImGuiSliderFlags_Logarithmic);
+  }
+  if (ImGui::Button("reset skew")) s.stage_skew.fill(1.0f);
+  ImGui::EndDisabled();
+  ImGui::PopItemWidth();
+
+  ImGui::EndDisabled();
+
+  ImGui::Spacing();
+  const bool running = app.background.running();
+  ImGui::BeginDisabled(running);
+  if (ImGui::Button(sim ? "Run (sim re-runs live)" : "Run", ImVec2(-1, 0))) run_now(app);
+  ImGui::EndDisabled();
+  if (running) {
+    // Progress: finished runs / runs, and a moving dot so a long cpu run visibly lives.
+    const int total = std::max(1, app.background.phases_total());
+    const float frac = static_cast<float>(app.background.phases_done()) / static_cast<float>(total);
+    const char* spin = "|/-\\";
+    const std::string text = std::string(1, spin[static_cast<int>(ImGui::GetTime() * 8) % 4]) + " " + app.background.progress();
+    ImGui::ProgressBar(frac, ImVec2(-1, 0), "");
+    ImGui::TextWrapped("%s", text.c_str());
+  } else if (app.live && !sim && app.have_shown_settings && app.settings != app.shown_settings) {
+    ImGui::TextWrapped("settings changed: press Run");
+  }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Trace files
+//-----------------------------------------------------------------------------
+
+void file_controls(AppState& app) {
+  ImGui::TextWrapped("`pipelab compare --trace x.json` writes x-naive.json and x-gpipe.json.");
+  ImGui::SetNextItemWidth(-1);
+  ImGui::InputTextWithHint("##top", "top trace (.json)", app.path_top.data(), app.path_top.size());
+  ImGui::SetNextItemWidth(-1);
+  ImGui::InputTextWithHint("##bottom", "bottom trace (optional)", app.path_bottom.data(), app.path_bottom.size());
+  if (ImGui::Button("Load traces", ImVec2(-1, 0))) {
+    std::vector<std::string> paths;
+    if (app.path_top[0]) paths.emplace_back(app.path_top.data());
+    if (app.path_bottom[0]) paths.emplace_back(app.path_bottom.data());
+    load_trace_files(app, paths);
+  }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] View and export
+//-----------------------------------------------------------------------------
+
+void view_controls(AppState& app) {
+  ImGui::Checkbox("GPU 0 at the bottom (G)", &app.gpu0_at_bottom);
+  help_marker("As in the GPipe paper's figure. Untick to put GPU 0 on top.");
+  ImGui::Checkbox("presentation mode (P)", &app.presentation);
+  help_marker("Large fonts and high-contrast colours for projectors.");
+  if (ImGui::Button("Hide controls (H)")) app.show_controls = false;
+
+  if (ImGui::Button("Screenshot (S)")) app.screenshot_requested = true;
+  ImGui::SameLine();
+  if (ImGui::Button("Export SVG")) {
+    const std::string path = "pipelab-timeline-" + std::to_string(++app.export_counter) + ".svg";
+    const std::string why = export_svg(app, path);
+    app.status = why.empty() ? "timeline saved to " + path : why;
+  }
+  if (!app.status.empty()) ImGui::TextWrapped("%s", app.status.c_str());
+}
+
+}  // namespace
+
+void draw_controls(AppState& app, const Rect& area) {
+  if (!begin_fixed_window("pipelab-viz", area, true)) return ImGui::End();
+  if (ImGui::CollapsingHeader("Live run", ImGuiTreeNodeFlags_DefaultOpen)) live_controls(app);
+  if (ImGui::CollapsingHeader("Trace files", app.live ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) file_controls(app);
+  if (ImGui::CollapsingHeader("View and export", ImGuiTreeNodeFlags_DefaultOpen)) view_controls(app);
+  ImGui::End();
+}
+
+}  // namespace pipelab::viz
