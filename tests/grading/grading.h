@@ -1,7 +1,7 @@
 // grading.h — what the graded tests share: oracles that are independent of the
 // exercise code, hand-built inputs, and failure messages a student can act on.
 //
-// Rules for every graded test (tests/grading/README.md says more):
+// Rules for every graded test (docs/instructor/grading.md says more):
 //   - The oracle is never an exercise function (neither the student's nor the
 //     reference in solutions/): it is a literal written by hand, a brute force, a
 //     unit-time simulation written here, validate(), or reference_step().

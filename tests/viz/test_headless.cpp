@@ -10,7 +10,6 @@
 // Without xvfb-run (or xauth), or when its X server has no OpenGL, every test here
 // skips and says why.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,9 +45,9 @@ bool on_path(const std::string& program) {
 std::string viz_binary() { return std::string(PIPELAB_BINARY_DIR) + "/bin/pipelab-viz"; }
 
 /// Skip unless the app can run under a virtual X server here.
-#define REQUIRE_XVFB()                                                                              \
-  do {                                                                                              \
-    if (!on_path("xvfb-run")) GTEST_SKIP() << "xvfb-run not found on PATH (apt install xvfb xauth)"; \
+#define REQUIRE_XVFB()                                                                                       \
+  do {                                                                                                       \
+    if (!on_path("xvfb-run")) GTEST_SKIP() << "xvfb-run not found on PATH (apt install xvfb xauth)";         \
     if (!on_path("xauth")) GTEST_SKIP() << "xauth not found on PATH (xvfb-run needs it: apt install xauth)"; \
   } while (0)
 
@@ -82,8 +81,8 @@ bool no_opengl(const RunResult& r) {
 }
 
 /// Runs the app; skips the test (with the app's reason) when this machine cannot give it OpenGL.
-#define RUN_HEADLESS(result, args, name)                                                     \
-  const RunResult result = run_headless_once(args, name);                                    \
+#define RUN_HEADLESS(result, args, name)                  \
+  const RunResult result = run_headless_once(args, name); \
   if (no_opengl(result)) GTEST_SKIP() << "no OpenGL under xvfb-run: " << result.stderr_text
 
 /// An RGBA image read with stb_image.
@@ -94,7 +93,8 @@ struct Image {
 
   Rgba at(float x, float y) const {
     const int px = static_cast<int>(x), py = static_cast<int>(y);
-    const std::size_t i = (static_cast<std::size_t>(py) * static_cast<std::size_t>(width) + static_cast<std::size_t>(px)) * 4;
+    const std::size_t i =
+        (static_cast<std::size_t>(py) * static_cast<std::size_t>(width) + static_cast<std::size_t>(px)) * 4;
     return {rgba[i], rgba[i + 1], rgba[i + 2], 255};
   }
 };

@@ -105,8 +105,10 @@ TEST(TimelineLayout, BoxesSitAtTheirMeasuredStartAndDuration) {
       EXPECT_EQ(box.rect.y0, lane.y0);
       EXPECT_EQ(box.rect.y1, lane.y1);
       EXPECT_FLOAT_EQ(box.rect.x0, layout.axis.x(e.start_us - panel.origin_us));
-      if (!box.instant) EXPECT_NEAR(box.rect.width(), e.dur_us * layout.axis.scale(), 1e-3);
-      else EXPECT_LT(e.dur_us * layout.axis.scale(), 1.0);
+      if (!box.instant)
+        EXPECT_NEAR(box.rect.width(), e.dur_us * layout.axis.scale(), 1e-3);
+      else
+        EXPECT_LT(e.dur_us * layout.axis.scale(), 1.0);
     }
   }
   // GPU 0's first forward starts the step at the left edge of the axis in both panels.
@@ -139,10 +141,10 @@ TEST(TimelineLayout, LabelsNameKindAndMicrobatch) {
 
 TEST(BubbleIntervals, AreTheComplementOfComputeInsideTheStep) {
   // Overlapping spans count once; communication is never busy.
-  const Panel p = synthetic_panel(1, 2,
-                                  {span(0, ActionKind::Forward, 0, 0, 10), span(0, ActionKind::Forward, 1, 5, 10),
-                                   span(0, ActionKind::Backward, 0, 20, 10),
-                                   span(0, ActionKind::SendGrad, 0, 30, 10, Lane::Send)});
+  const Panel p =
+      synthetic_panel(1, 2,
+                      {span(0, ActionKind::Forward, 0, 0, 10), span(0, ActionKind::Forward, 1, 5, 10),
+                       span(0, ActionKind::Backward, 0, 20, 10), span(0, ActionKind::SendGrad, 0, 30, 10, Lane::Send)});
   ASSERT_DOUBLE_EQ(p.step_us, 40.0);
   const auto idle = bubble_intervals(p, 0);
   ASSERT_EQ(idle.size(), 2u);
@@ -153,7 +155,8 @@ TEST(BubbleIntervals, AreTheComplementOfComputeInsideTheStep) {
 }
 
 TEST(BubbleIntervals, AreRelativeToTheFirstEvent) {
-  const Panel p = synthetic_panel(2, 1, {span(0, ActionKind::Forward, 0, 100, 10), span(1, ActionKind::Forward, 0, 110, 10)});
+  const Panel p =
+      synthetic_panel(2, 1, {span(0, ActionKind::Forward, 0, 100, 10), span(1, ActionKind::Forward, 0, 110, 10)});
   EXPECT_DOUBLE_EQ(p.origin_us, 100);
   const auto idle = bubble_intervals(p, 1);
   ASSERT_EQ(idle.size(), 1u);
@@ -235,8 +238,14 @@ TEST(Palette, KindsAndBubbleAreDistinctAndShadesStayApart) {
     const Rgba f = action_fill(p, ActionKind::Forward, 0, 4);
     const Rgba b = action_fill(p, ActionKind::Backward, 0, 4);
     const Rgba r = action_fill(p, ActionKind::Recompute, 0, 4);
-    for (const auto& pair : {std::pair{f, b}, {f, r}, {b, r}, {f, p.bubble}, {b, p.bubble}, {r, p.bubble},
-                             {p.bubble, p.canvas}, {p.bubble, p.bubble_hatch}})
+    for (const auto& pair : {std::pair{f, b},
+                             {f, r},
+                             {b, r},
+                             {f, p.bubble},
+                             {b, p.bubble},
+                             {r, p.bubble},
+                             {p.bubble, p.canvas},
+                             {p.bubble, p.bubble_hatch}})
       EXPECT_GT(colour_distance(pair.first, pair.second), 40);
     EXPECT_GT(colour_distance(f, action_fill(p, ActionKind::Forward, 3, 4)), 40) << "F0 and F3 differ";
     EXPECT_EQ(action_fill(p, ActionKind::Forward, 0, 1), p.forward);

@@ -65,10 +65,16 @@ TEST(Options, LiveSettings) {
 }
 
 TEST(Options, UsageErrorsNameTheFlagAndExitWith2) {
-  for (const std::vector<const char*>& bad :
-       {std::vector<const char*>{"-K", "9"}, {"-M", "0"}, {"--size", "big"}, {"--size", "100x100"},
-        {"--schedule", "pipedream"}, {"--headless"}, {"a.json", "b.json", "c.json"}, {"--stage-skew", "1,0,1"},
-        {"--frames", "0"}, {"--bogus"}}) {
+  for (const std::vector<const char*>& bad : {std::vector<const char*>{"-K", "9"},
+                                              {"-M", "0"},
+                                              {"--size", "big"},
+                                              {"--size", "100x100"},
+                                              {"--schedule", "pipedream"},
+                                              {"--headless"},
+                                              {"a.json", "b.json", "c.json"},
+                                              {"--stage-skew", "1,0,1"},
+                                              {"--frames", "0"},
+                                              {"--bogus"}}) {
     const ParsedArgs r = parse(bad);
     EXPECT_TRUE(r.exit) << bad[0];
     EXPECT_EQ(r.exit_code, 2) << bad[0];

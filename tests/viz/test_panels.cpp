@@ -97,7 +97,8 @@ TEST(MemorySeries, GpipeStashGrowsInForwardAndDrainsInBackward) {
   // GPU 0 holds all M micro-batches' stashes after its last forward (F3 ends at 4 F-times).
   double last_forward_end = 0;
   for (const TraceEvent& e : gpipe.trace.events)
-    if (e.device == 0 && e.action.kind == ActionKind::Forward) last_forward_end = std::max(last_forward_end, e.end_us());
+    if (e.device == 0 && e.action.kind == ActionKind::Forward)
+      last_forward_end = std::max(last_forward_end, e.end_us());
   std::uint64_t after_forwards = 0;
   for (const auto& p : series)
     if (p.t_us <= last_forward_end - gpipe.origin_us) after_forwards = p.bytes;

@@ -24,9 +24,9 @@ inline std::vector<Panel> demo_panels(std::string& skip) {
 }
 
 /// Skips the test (with the reason) when the demo cannot run on this track.
-#define PIPELAB_DEMO_PANELS(var)                    \
-  std::string var##_skip;                           \
-  const auto var = demo_panels(var##_skip);         \
+#define PIPELAB_DEMO_PANELS(var)            \
+  std::string var##_skip;                   \
+  const auto var = demo_panels(var##_skip); \
   if (!var##_skip.empty()) GTEST_SKIP() << var##_skip
 
 /// A hand-made compute span.

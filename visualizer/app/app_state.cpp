@@ -36,9 +36,9 @@ void add_error(AppState& app, ErrorEntry entry) {
 }
 
 void drop_errors_from(AppState& app, const std::string& source) {
-  app.errors.erase(std::remove_if(app.errors.begin(), app.errors.end(),
-                                  [&](const ErrorEntry& e) { return e.source == source; }),
-                   app.errors.end());
+  app.errors.erase(
+      std::remove_if(app.errors.begin(), app.errors.end(), [&](const ErrorEntry& e) { return e.source == source; }),
+      app.errors.end());
 }
 
 constexpr const char* kLiveSource = "live run";
@@ -59,14 +59,16 @@ void init_app_state(AppState& app, const VizOptions& options) {
 //-----------------------------------------------------------------------------
 
 void set_panels(AppState& app, std::vector<Panel> panels) {
+  const std::size_t before = app.panels.size();
   app.panels = std::move(panels);
   double longest = 0;
   for (const Panel& p : app.panels) longest = std::max(longest, p.step_us);
   app.playback.set_end(longest);
   app.boundaries = action_boundaries(app.panels);
-  app.memory_panel = std::max(0, static_cast<int>(app.panels.size()) - 1);  // the pipelined run
+  // The memory plot shows the pipelined run (the last) unless the user picked another.
+  if (app.panels.size() != before) app.memory_panel = std::max(0, static_cast<int>(app.panels.size()) - 1);
   app.frames_with_data = 0;
-  const bool fixed = app.options.headless || app.options.playhead >= 0;
+  const bool fixed = app.options.headless || (app.options.playhead >= 0 && !app.playhead_placed);
   if (fixed) {
     // Headless pictures are deterministic: paused at --playhead, or at the end (every box filled).
     app.playback.playing = false;
@@ -147,8 +149,10 @@ void update_live(AppState& app) {
   if (!app.live || app.background.running()) return;
   const bool changed = !app.have_shown_settings || app.settings != app.shown_settings;
   if (!changed) return;
-  if (app.settings.backend == BackendKind::Sim) run_sim_now(app);  // instant: follow the sliders
-  else if (!app.have_shown_settings) run_now(app);                 // first cpu run starts by itself
+  if (app.settings.backend == BackendKind::Sim)
+    run_sim_now(app);  // instant: follow the sliders
+  else if (!app.have_shown_settings)
+    run_now(app);  // first cpu run starts by itself
 }
 
 //-----------------------------------------------------------------------------

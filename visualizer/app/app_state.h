@@ -37,11 +37,11 @@ struct AppState {
 
   // What is shown: one or two panels, from files or from live runs.
   std::vector<Panel> panels;
-  bool live = true;              ///< panels come from `settings` (false: from trace files)
-  LiveSettings settings;         ///< the controls
-  LiveSettings shown_settings;   ///< what the live panels were run with
+  bool live = true;             ///< panels come from `settings` (false: from trace files)
+  LiveSettings settings;        ///< the controls
+  LiveSettings shown_settings;  ///< what the live panels were run with
   bool have_shown_settings = false;
-  BackgroundRun background;      ///< cpu runs
+  BackgroundRun background;  ///< cpu runs
   std::vector<ErrorEntry> errors;
 
   // Animation.
@@ -50,24 +50,24 @@ struct AppState {
 
   // View.
   bool presentation = false;
-  int applied_style = -1;          ///< the mode apply_style() last ran for (-1: none yet)
+  int applied_style = -1;  ///< the mode apply_style() last ran for (-1: none yet)
   bool gpu0_at_bottom = true;
   bool show_controls = true;
   MemoryView memory_view = MemoryView::Stash;
-  int memory_panel = 0;            ///< which panel the memory plot shows
+  int memory_panel = 0;  ///< which panel the memory plot shows
 
   // Trace file inputs in the controls column.
   std::array<char, 512> path_top{};
   std::array<char, 512> path_bottom{};
 
   // Exports and exit.
-  std::string status;              ///< last export / load message
+  std::string status;  ///< last export / load message
   bool screenshot_requested = false;
   int export_counter = 0;
-  Rect timeline_area;              ///< the part of the window the timeline drew on (for --crop timeline)
-  int frames_with_data = 0;        ///< frames rendered since the panels were ready
-  bool playhead_placed = false;    ///< the first panels set the playhead (play from 0, or --playhead)
-  bool screenshot_written = false; ///< --screenshot done
+  Rect timeline_area;               ///< the part of the window the timeline drew on (for --crop timeline)
+  int frames_with_data = 0;         ///< frames rendered since the panels were ready
+  bool playhead_placed = false;     ///< the first panels set the playhead (play from 0, or --playhead)
+  bool screenshot_written = false;  ///< --screenshot done
   bool svg_written = false;
   bool quit = false;
   int exit_code = 0;

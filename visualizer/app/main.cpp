@@ -5,13 +5,13 @@
 //   xvfb-run -a pipelab-viz --headless --frames 3 --screenshot out.png
 //
 // main() reads: setup → loop → cleanup (in reverse, by the destructors).
+#include <imgui.h>
+
 #include <chrono>
 #include <exception>
 #include <iostream>
 #include <optional>
 #include <thread>
-
-#include <imgui.h>
 
 #include "app_state.h"
 #include "style.h"
@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waiting for a cpu run
   }
 
-  // 5. Cleanup: the background run joins (AppState), then ImGui and GLFW shut down (Window).
+  // 5. Cleanup, in reverse: ImGui and GLFW shut down (Window), then a cpu run still in
+  //    flight is joined when `app` goes out of scope (BackgroundRun).
   const int exit_code = app.exit_code;
   window.reset();
   return exit_code;

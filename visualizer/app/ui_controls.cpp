@@ -5,7 +5,9 @@
 // [SECTION] View and export
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "pipelab/run.h"
@@ -32,26 +34,30 @@ void live_controls(AppState& app) {
   ImGui::SliderInt("K GPUs", &s.devices, 1, kMaxLiveDevices);
   help_marker("K = number of devices (pipeline stages). The model's layers are split evenly over GPU 0..K-1.");
   ImGui::SliderInt("M micro", &s.microbatches, 1, kMaxLiveMicrobatches);
-  help_marker("M = micro-batches: the batch is split into M pieces that flow through the pipeline one after "
-              "another. More micro-batches, smaller bubble: (K-1)/(M+K-1).");
+  help_marker(
+      "M = micro-batches: the batch is split into M pieces that flow through the pipeline one after "
+      "another. More micro-batches, smaller bubble: (K-1)/(M+K-1).");
   const char* schedules[] = {"naive", "gpipe", "1f1b"};
   int schedule = static_cast<int>(s.schedule);
   if (ImGui::Combo("schedule", &schedule, schedules, 3)) s.schedule = static_cast<ScheduleKind>(schedule);
-  help_marker("naive: the whole batch, F on GPU 0..K-1 then B back. gpipe: fill-drain, all F then all B per "
-              "micro-batch. 1f1b: after warm-up, one F then one B (same bubble, less stash).");
+  help_marker(
+      "naive: the whole batch, F on GPU 0..K-1 then B back. gpipe: fill-drain, all F then all B per "
+      "micro-batch. 1f1b: after warm-up, one F then one B (same bubble, less stash).");
   ImGui::Checkbox("naive above it", &s.compare_with_naive);
   help_marker("Show naive model parallelism (M = 1) on top, on the same time axis, for comparison.");
   ImGui::Checkbox("remat", &s.remat);
-  help_marker("Re-materialization: keep only each stage's input and recompute (R) its activations before the "
-              "backward. Less memory, more compute.");
+  help_marker(
+      "Re-materialization: keep only each stage's input and recompute (R) its activations before the "
+      "backward. Less memory, more compute.");
 
   const BackendAvailability available = backend_availability();
   const char* backends[] = {"sim", "cpu", "cuda"};
   int backend = s.backend == BackendKind::Cpu ? 1 : s.backend == BackendKind::Cuda ? 2 : 0;
   if (ImGui::Combo("backend", &backend, backends, 3))
     s.backend = backend == 1 ? BackendKind::Cpu : backend == 2 ? BackendKind::Cuda : BackendKind::Sim;
-  help_marker("sim: discrete-event simulation of the cost model, instant, follows the sliders. cpu: real kernels on "
-              "worker threads, measured with a steady clock; runs in the background when you press Run.");
+  help_marker(
+      "sim: discrete-event simulation of the cost model, instant, follows the sliders. cpu: real kernels on "
+      "worker threads, measured with a steady clock; runs in the background when you press Run.");
   if (s.backend == BackendKind::Cuda && !available.cuda) ImGui::TextWrapped("cuda: %s", available.cuda_reason.c_str());
 
   const bool sim = s.backend == BackendKind::Sim;
@@ -59,13 +65,15 @@ void live_controls(AppState& app) {
   ImGui::TextDisabled("sim cost model");
   ImGui::SliderFloat("link Gb/s", &s.link_gbps, 0.0f, 400.0f, s.link_gbps == 0.0f ? "ideal" : "%.1f",
                      ImGuiSliderFlags_Logarithmic);
-  help_marker("Link bandwidth between neighbouring GPUs in Gbit/s (0 = ideal, free transfers). Slow links make "
-              "the send/recv spans visible and stretch the step.");
+  help_marker(
+      "Link bandwidth between neighbouring GPUs in Gbit/s (0 = ideal, free transfers). Slow links make "
+      "the send/recv spans visible and stretch the step.");
   ImGui::SliderFloat("latency us", &s.link_latency_us, 0.0f, 200.0f, "%.1f");
   help_marker("Fixed cost of every transfer in microseconds, on top of bytes / bandwidth.");
   ImGui::TextDisabled("per-stage cost skew");
-  help_marker("Multiplies the compute time of one stage. An unbalanced pipeline waits for its slowest stage: "
-              "watch the bubble grow beyond the theory.");
+  help_marker(
+      "Multiplies the compute time of one stage. An unbalanced pipeline waits for its slowest stage: "
+      "watch the bubble grow beyond the theory.");
   for (int d = 0; d < s.devices; ++d) {
     const std::string label = "stage " + std::to_string(d);
     ImGui::SliderFloat(label.c_str(), &s.stage_skew[static_cast<std::size_t>(d)], 0.25f, 4.0f, "%.2fx",
@@ -87,8 +95,12 @@ void live_controls(AppState& app) {
     const int total = std::max(1, app.background.phases_total());
     const float frac = static_cast<float>(app.background.phases_done()) / static_cast<float>(total);
     const char* spin = "|/-\\";
-    const std::string text = std::string(1, spin[static_cast<int>(ImGui::GetTime() * 8) % 4]) + " " + app.background.progress();
-    ImGui::ProgressBar(frac, ImVec2(-1, 0), "");
+    const std::string text =
+        std::string(1, spin[static_cast<int>(ImGui::GetTime() * 8) % 4]) + " " + app.background.progress();
+    char overlay[48];
+    std::snprintf(overlay, sizeof overlay, "run %d of %d, %.1f s", std::min(app.background.phases_done() + 1, total),
+                  total, app.background.elapsed_seconds());
+    ImGui::ProgressBar(frac, ImVec2(-1, 0), overlay);
     ImGui::TextWrapped("%s", text.c_str());
   } else if (app.live && !sim && app.have_shown_settings && app.settings != app.shown_settings) {
     ImGui::TextWrapped("settings changed: press Run");

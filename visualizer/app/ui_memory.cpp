@@ -48,15 +48,18 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
   char peak_text[48];
   std::snprintf(peak_text, sizeof peak_text, "peak total %.1f MiB", static_cast<double>(peak) / kMiB);
   ImGui::SameLine();
-  if (ImGui::CalcTextSize(peak_text).x < ImGui::GetContentRegionAvail().x) ImGui::TextDisabled("%s", peak_text);
-  else ImGui::NewLine();
+  if (ImGui::CalcTextSize(peak_text).x < ImGui::GetContentRegionAvail().x)
+    ImGui::TextDisabled("%s", peak_text);
+  else
+    ImGui::NewLine();
 
   // 2. Plot area: y axis labels on the left, device legend on the right.
   const ImVec2 cursor = ImGui::GetCursorScreenPos();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float label_w = font_px * 4.5f;
   const float legend_w = font_px * 4.5f;
-  const Rect plot{cursor.x + label_w, cursor.y + font_px * 0.5f, cursor.x + avail.x - legend_w, cursor.y + avail.y - font_px * 1.6f};
+  const Rect plot{cursor.x + label_w, cursor.y + font_px * 0.5f, cursor.x + avail.x - legend_w,
+                  cursor.y + avail.y - font_px * 1.6f};
   if (plot.width() < 20 || plot.height() < 20) return ImGui::End();
   ImDrawList* draw = ImGui::GetWindowDrawList();
   draw->AddRectFilled(ImVec2(plot.x0, plot.y0), ImVec2(plot.x1, plot.y1), palette.canvas.packed());
@@ -72,11 +75,12 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
   }
   // This run's own step (a short GPipe step would be a sliver on the naive step's axis).
   const TimeAxis axis{0.0, std::max(panel.step_us, 1e-9), plot.x0, plot.x1};
-  for (const Tick& t : nice_ticks(axis.t0_us, axis.t1_us, std::max(3, static_cast<int>(plot.width() / (font_px * 6))))) {
+  for (const Tick& t :
+       nice_ticks(axis.t0_us, axis.t1_us, std::max(3, static_cast<int>(plot.width() / (font_px * 6))))) {
     const float x = axis.x(t.t_us);
     const ImVec2 size = ImGui::CalcTextSize(t.label.c_str());
-    draw->AddText(ImVec2(std::min(x - size.x * 0.5f, plot.x1 - size.x), plot.y1 + font_px * 0.2f), palette.text_dim.packed(),
-                  t.label.c_str());
+    draw->AddText(ImVec2(std::min(x - size.x * 0.5f, plot.x1 - size.x), plot.y1 + font_px * 0.2f),
+                  palette.text_dim.packed(), t.label.c_str());
   }
 
   // 3. One step line per device, solid up to the playhead, faint after.
@@ -93,12 +97,13 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
     polyline(app.playback.time_us, colour, 2.5f);
     const std::string name = "GPU " + std::to_string(d);
     const float ly = plot.y0 + static_cast<float>(d) * font_px * 1.1f;
-    draw->AddRectFilled(ImVec2(plot.x1 + font_px * 0.4f, ly + font_px * 0.3f), ImVec2(plot.x1 + font_px * 1.1f, ly + font_px * 0.8f),
-                        colour.packed());
+    draw->AddRectFilled(ImVec2(plot.x1 + font_px * 0.4f, ly + font_px * 0.3f),
+                        ImVec2(plot.x1 + font_px * 1.1f, ly + font_px * 0.8f), colour.packed());
     draw->AddText(ImVec2(plot.x1 + font_px * 1.3f, ly), palette.text.packed(), name.c_str());
   }
   const float px = axis.x(std::min(app.playback.time_us, axis.t1_us));
-  if (app.playback.time_us < axis.t1_us) draw->AddLine(ImVec2(px, plot.y0), ImVec2(px, plot.y1), palette.playhead.packed(), 1.5f);
+  if (app.playback.time_us < axis.t1_us)
+    draw->AddLine(ImVec2(px, plot.y0), ImVec2(px, plot.y1), palette.playhead.packed(), 1.5f);
   ImGui::End();
 }
 

@@ -57,7 +57,8 @@ void draw_metrics(AppState& app, const Rect& area) {
     for (int c = 0; c < runs; ++c) {
       const Panel& p = app.panels[static_cast<std::size_t>(c)];
       ImGui::TableSetColumnIndex(c + 1);
-      ImGui::Text("%s K=%d M=%d", p.is_naive() ? "naive" : p.trace.meta.schedule.c_str(), p.devices(), p.microbatches());
+      ImGui::Text("%s K=%d M=%d", p.is_naive() ? "naive" : p.trace.meta.schedule.c_str(), p.devices(),
+                  p.microbatches());
     }
     auto row = [&](const char* name, const char* help, auto&& cell) {
       ImGui::TableNextRow();
@@ -70,14 +71,17 @@ void draw_metrics(AppState& app, const Rect& area) {
     };
     row("step time", kHelpStep, [](const Panel& p) { ImGui::TextUnformatted(format_duration(p.step_us).c_str()); });
     row("speedup", kHelpSpeedup, [&](const Panel& p) {
-      if (&p == &top) ImGui::TextDisabled("1.00x (baseline)");
-      else ImGui::Text("%.2fx", speedup(top, p));
+      if (&p == &top)
+        ImGui::TextDisabled("1.00x (baseline)");
+      else
+        ImGui::Text("%.2fx", speedup(top, p));
     });
     row("ideal speedup", kHelpIdeal, [&](const Panel& p) {
       // Fill-drain vs naive on the same K: naive takes K slots per unit of work, the
       // pipeline (M + K - 1) slots for M units: K*M / (M + K - 1).
       if (&p != &top && top.is_naive() && top.devices() == p.devices())
-        ImGui::Text("%.2fx (theory)", static_cast<double>(p.devices()) * p.microbatches() / (p.microbatches() + p.devices() - 1.0));
+        ImGui::Text("%.2fx (theory)",
+                    static_cast<double>(p.devices()) * p.microbatches() / (p.microbatches() + p.devices() - 1.0));
       else
         ImGui::TextDisabled("-");
     });

@@ -8,8 +8,8 @@
 #include <imgui.h>
 
 #include <algorithm>
-#include <cinttypes>
 #include <cfloat>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 
@@ -62,13 +62,16 @@ void draw_panel(ImDrawList* draw, const Panel& panel, const Panel* baseline, con
   const float heading_w = ImGui::CalcTextSize(heading.c_str()).x;
   const float summary_w = ImGui::CalcTextSize(summary.c_str()).x;
   if (axis.x0 + heading_w + ImGui::GetFontSize() * 2 + summary_w <= pl.frame.x1)
-    draw->AddText(ImVec2(pl.frame.x1 - summary_w - ImGui::GetFontSize() * 0.3f, ty), palette.text_dim.packed(), summary.c_str());
+    draw->AddText(ImVec2(pl.frame.x1 - summary_w - ImGui::GetFontSize() * 0.3f, ty), palette.text_dim.packed(),
+                  summary.c_str());
 
   for (const RowLayout& row : pl.rows) {
-    const std::string name = "GPU " + std::to_string(row.device);
-    const ImVec2 size = ImGui::CalcTextSize(name.c_str());
-    draw->AddText(ImVec2(row.label.x1 - size.x - ImGui::GetFontSize() * 0.4f, row.label.centre().y - size.y * 0.5f),
-                  palette.text.packed(), name.c_str());
+    if (row.show_label) {
+      const std::string name = "GPU " + std::to_string(row.device);
+      const ImVec2 size = ImGui::CalcTextSize(name.c_str());
+      draw->AddText(ImVec2(row.label.x1 - size.x - ImGui::GetFontSize() * 0.4f, row.label.centre().y - size.y * 0.5f),
+                    palette.text.packed(), name.c_str());
+    }
     // Empty send/recv lanes inside the step, so the thin lanes read as lanes.
     draw->AddRectFilled(ImVec2(row.send.x0, row.send.y0), ImVec2(pl.step_end_x, row.recv.y1), palette.lane.packed());
     // Utilization bar: measured busy / step (the whole step, not up to the playhead).
@@ -78,7 +81,7 @@ void draw_panel(ImDrawList* draw, const Panel& panel, const Panel* baseline, con
     draw->AddRectFilled(tl(row.util), br(row.util), palette.util_track.packed());
     draw->AddRectFilled(tl(row.util), ImVec2(row.util.x0 + static_cast<float>(u) * row.util.width(), row.util.y1),
                         palette.util_bar.packed());
-    text_centred(draw, row.util, palette.text, format_percent(u));
+    if (row.show_label) text_centred(draw, row.util, palette.text, format_percent(u));
   }
 
   // Bubbles up to the playhead: idle time that has happened.
@@ -135,8 +138,10 @@ void draw_axis(ImDrawList* draw, const TimelineLayout& layout, const Palette& pa
     draw->AddText(ImVec2(tx, band.y0 + f * 0.35f), palette.text_dim.packed(), t.label.c_str());
   }
   for (const LegendItem& item : layout.legend) {
-    if (item.hatched) hatched(draw, item.swatch, layout.hatch_origin, palette);
-    else draw->AddRectFilled(tl(item.swatch), br(item.swatch), item.colour.packed());
+    if (item.hatched)
+      hatched(draw, item.swatch, layout.hatch_origin, palette);
+    else
+      draw->AddRectFilled(tl(item.swatch), br(item.swatch), item.colour.packed());
     draw->AddText(v(item.text_pos), palette.text.packed(), item.label.c_str());
   }
 }
@@ -230,7 +235,8 @@ void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette
   ImDrawList* draw = ImGui::GetWindowDrawList();
 
   if (app.panels.empty()) {
-    const char* msg = app.background.running() ? "running ..." : "Nothing to show yet: load a trace or open the live demo.";
+    const char* msg =
+        app.background.running() ? "running ..." : "Nothing to show yet: load a trace or open the live demo.";
     text_centred(draw, area, palette.text_dim, msg);
     return ImGui::End();
   }
@@ -250,7 +256,8 @@ void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette
 
   // Click or drag anywhere on the axis band to scrub.
   ImGui::SetCursorScreenPos(ImVec2(layout.axis_band.x0, layout.axis_band.y0));
-  ImGui::InvisibleButton("##scrub", ImVec2(std::max(1.0f, layout.axis_band.width()), std::max(1.0f, layout.axis_band.height())));
+  ImGui::InvisibleButton("##scrub",
+                         ImVec2(std::max(1.0f, layout.axis_band.width()), std::max(1.0f, layout.axis_band.height())));
   if (ImGui::IsItemActive()) app.playback.seek(layout.axis.t(ImGui::GetIO().MousePos.x));
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("click or drag to move the playhead");
   hover(app.panels, layout);

@@ -32,8 +32,7 @@ void draw_toolbar(AppState& app, const Rect& area) {
   float t = static_cast<float>(pb.time_us);
   const std::string label = format_duration(pb.time_us) + " / " + format_duration(pb.end_us);
   ImGui::SetNextItemWidth(std::max(f * 10, ImGui::GetContentRegionAvail().x - f * 22));
-  if (ImGui::SliderFloat("##scrub", &t, 0.0f, static_cast<float>(std::max(pb.end_us, 1e-9)), label.c_str()))
-    pb.seek(t);
+  if (ImGui::SliderFloat("##scrub", &t, 0.0f, static_cast<float>(std::max(pb.end_us, 1e-9)), label.c_str())) pb.seek(t);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("scrub: the playhead in the step's own time");
 
   ImGui::SameLine();

@@ -83,8 +83,10 @@ bool Window::should_close() const { return glfwWindowShouldClose(window_) != 0; 
 
 void Window::begin_frame(bool idle) {
   // While nothing moves, wait for input instead of spinning (a laptop on battery in class).
-  if (idle && !headless_) glfwWaitEventsTimeout(0.1);
-  else glfwPollEvents();
+  if (idle && !headless_)
+    glfwWaitEventsTimeout(0.1);
+  else
+    glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   if (headless_) {
@@ -116,8 +118,10 @@ std::vector<std::uint8_t> Window::read_pixels(int& width, int& height) const {
   height = height_;
   if (!headless_) glfwGetFramebufferSize(window_, &width, &height);
   std::vector<std::uint8_t> rgba(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 4);
-  if (headless_) glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
-  else glReadBuffer(GL_BACK);
+  if (headless_)
+    glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
+  else
+    glReadBuffer(GL_BACK);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
   // OpenGL's first row is the bottom one; PNG's is the top.

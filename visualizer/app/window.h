@@ -37,7 +37,7 @@ class Window {
   bool headless_ = false;
   int width_ = 0;
   int height_ = 0;
-  unsigned framebuffer_ = 0;   // headless offscreen target
+  unsigned framebuffer_ = 0;  // headless offscreen target
   unsigned colour_buffer_ = 0;
 };
 

@@ -24,9 +24,11 @@ RunConfig to_run_config(const LiveSettings& s) {
   c.sim.link_gbps = s.link_gbps;
   c.sim.link_latency_us = s.link_latency_us;
   bool skewed = false;
-  for (int d = 0; d < s.devices && d < kMaxLiveDevices; ++d) skewed = skewed || s.stage_skew[static_cast<std::size_t>(d)] != 1.0f;
+  for (int d = 0; d < s.devices && d < kMaxLiveDevices; ++d)
+    skewed = skewed || s.stage_skew[static_cast<std::size_t>(d)] != 1.0f;
   if (skewed)
-    for (int d = 0; d < s.devices && d < kMaxLiveDevices; ++d) c.sim.stage_skew.push_back(s.stage_skew[static_cast<std::size_t>(d)]);
+    for (int d = 0; d < s.devices && d < kMaxLiveDevices; ++d)
+      c.sim.stage_skew.push_back(s.stage_skew[static_cast<std::size_t>(d)]);
   return c;
 }
 
@@ -63,6 +65,7 @@ bool BackgroundRun::start(const LiveSettings& settings) {
   const bool two = settings.compare_with_naive && settings.schedule != ScheduleKind::Naive;
   phases_total_ = two ? 2 : 1;
   phases_done_ = 0;
+  started_ = std::chrono::steady_clock::now();
   running_ = true;
   worker_ = std::thread([this, settings] {
     Outcome result;
@@ -88,6 +91,10 @@ bool BackgroundRun::start(const LiveSettings& settings) {
     running_ = false;
   });
   return true;
+}
+
+double BackgroundRun::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
 
 std::string BackgroundRun::progress() const {

@@ -24,10 +24,13 @@ std::vector<MemoryPoint> memory_series(const Panel& panel, int device, MemoryVie
   for (const MemorySample* s : samples) {
     const double t = std::clamp(s->time_us - panel.origin_us, 0.0, panel.step_us);
     const std::uint64_t v = value_of(*s, view);
-    if (!points.empty() && points.back().t_us == t) points.back().bytes = v;
-    else points.push_back({t, v});
+    if (!points.empty() && points.back().t_us == t)
+      points.back().bytes = v;
+    else
+      points.push_back({t, v});
   }
-  if (points.empty() || points.front().t_us > 0) points.insert(points.begin(), {0.0, points.empty() ? 0 : points.front().bytes});
+  if (points.empty() || points.front().t_us > 0)
+    points.insert(points.begin(), {0.0, points.empty() ? 0 : points.front().bytes});
   if (points.back().t_us < panel.step_us) points.push_back({panel.step_us, points.back().bytes});
   return points;
 }

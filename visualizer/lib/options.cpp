@@ -28,11 +28,12 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   std::vector<double> skew;
   bool single = false;
 
-  CLI::App app{"pipelab-viz: naive model parallelism vs GPipe, animated across GPU 0..K-1.\n"
-               "No arguments: the classroom demo (naive above GPipe, K=4, M=4, live on sim).\n"
-               "Keys: space play/pause, left/right step, Home start, P presentation mode,\n"
-               "F12 or S screenshot, G flip GPU order, H hide controls.",
-               "pipelab-viz"};
+  CLI::App app{
+      "pipelab-viz: naive model parallelism vs GPipe, animated across GPU 0..K-1.\n"
+      "No arguments: the classroom demo (naive above GPipe, K=4, M=4, live on sim).\n"
+      "Keys: space play/pause, left/right step, Home start, P presentation mode,\n"
+      "F12 or S screenshot, G flip GPU order, H hide controls.",
+      "pipelab-viz"};
   app.add_option("traces", o.trace_files, "one or two trace files from `pipelab run|compare --trace` (stacked)")
       ->expected(0, 2);
   app.add_flag("--headless", o.headless, "render in a hidden window (works under xvfb-run), write outputs, exit");
@@ -51,7 +52,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--hide-controls", o.hide_controls, "start with the controls column hidden");
   app.add_option("--playhead", o.playhead, "playhead at this fraction (0..1) of the longest step, paused")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("-K,--devices", o.live.devices, "live: devices K (1-8)")->capture_default_str()->check(CLI::Range(1, kMaxLiveDevices));
+  app.add_option("-K,--devices", o.live.devices, "live: devices K (1-8)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxLiveDevices));
   app.add_option("-M,--microbatches", o.live.microbatches, "live: micro-batches M (1-64)")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxLiveMicrobatches));

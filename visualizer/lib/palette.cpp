@@ -55,17 +55,27 @@ Palette presentation_palette() {
 Rgba action_fill(const Palette& palette, ActionKind kind, int microbatch, int microbatches) {
   Rgba base;
   switch (kind) {
-    case ActionKind::Forward: base = palette.forward; break;
-    case ActionKind::Backward: base = palette.backward; break;
-    case ActionKind::Recompute: base = palette.recompute; break;
-    case ActionKind::OptimizerStep: return palette.optimizer;
+    case ActionKind::Forward:
+      base = palette.forward;
+      break;
+    case ActionKind::Backward:
+      base = palette.backward;
+      break;
+    case ActionKind::Recompute:
+      base = palette.recompute;
+      break;
+    case ActionKind::OptimizerStep:
+      return palette.optimizer;
     case ActionKind::SendActivation:
-    case ActionKind::SendGrad: return palette.send;
+    case ActionKind::SendGrad:
+      return palette.send;
     case ActionKind::RecvActivation:
-    case ActionKind::RecvGrad: return palette.recv;
+    case ActionKind::RecvGrad:
+      return palette.recv;
   }
   // Up to 45% towards white for the last micro-batch: shades stay inside their hue.
-  const float t = microbatches > 1 ? 0.45f * static_cast<float>(microbatch) / static_cast<float>(microbatches - 1) : 0.0f;
+  const float t =
+      microbatches > 1 ? 0.45f * static_cast<float>(microbatch) / static_cast<float>(microbatches - 1) : 0.0f;
   return mix(base, Rgba{255, 255, 255, 255}, t);
 }
 
@@ -78,12 +88,22 @@ Rgba label_colour_on(Rgba background) {
 }
 
 Rgba device_colour(const Palette& palette, int device) {
-  static constexpr std::array<Rgba, 8> kDark = {{{90, 160, 255, 255}, {255, 150, 60, 255}, {90, 210, 110, 255},
-                                                 {240, 90, 110, 255}, {190, 130, 255, 255}, {240, 220, 70, 255},
-                                                 {80, 220, 220, 255}, {230, 130, 200, 255}}};
-  static constexpr std::array<Rgba, 8> kLight = {{{0, 70, 200, 255}, {220, 100, 0, 255}, {0, 140, 40, 255},
-                                                  {200, 0, 40, 255}, {120, 40, 200, 255}, {150, 130, 0, 255},
-                                                  {0, 140, 150, 255}, {190, 0, 140, 255}}};
+  static constexpr std::array<Rgba, 8> kDark = {{{90, 160, 255, 255},
+                                                 {255, 150, 60, 255},
+                                                 {90, 210, 110, 255},
+                                                 {240, 90, 110, 255},
+                                                 {190, 130, 255, 255},
+                                                 {240, 220, 70, 255},
+                                                 {80, 220, 220, 255},
+                                                 {230, 130, 200, 255}}};
+  static constexpr std::array<Rgba, 8> kLight = {{{0, 70, 200, 255},
+                                                  {220, 100, 0, 255},
+                                                  {0, 140, 40, 255},
+                                                  {200, 0, 40, 255},
+                                                  {120, 40, 200, 255},
+                                                  {150, 130, 0, 255},
+                                                  {0, 140, 150, 255},
+                                                  {190, 0, 140, 255}}};
   const auto& table = palette.canvas.r > 128 ? kLight : kDark;
   return table[static_cast<std::size_t>(device) % table.size()];
 }

@@ -18,10 +18,14 @@ std::string schedule_title(const std::string& schedule) {
     base = schedule.substr(0, plus);
     suffix = " + " + schedule.substr(plus + 1);
   }
-  if (base == "naive") base = "Naive model parallelism";
-  else if (base == "gpipe") base = "GPipe";
-  else if (base == "1f1b") base = "1F1B";
-  else if (base.empty()) base = "(unnamed schedule)";
+  if (base == "naive")
+    base = "Naive model parallelism";
+  else if (base == "gpipe")
+    base = "GPipe";
+  else if (base == "1f1b")
+    base = "1F1B";
+  else if (base.empty())
+    base = "(unnamed schedule)";
   return base + suffix;
 }
 

@@ -24,11 +24,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -52,15 +61,15 @@ void text(std::ostream& o, float x, float y, float size, Rgba colour, const std:
 std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout& layout, const Palette& palette,
                          float f, int width, int height) {
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-    << "\" viewBox=\"0 0 " << width << ' ' << height << "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n";
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" viewBox=\"0 0 "
+    << width << ' ' << height << "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n";
   o << "<title>pipelab timeline</title>\n";
   // Bubble hatch: diagonal lines every kHatchSpacingPx, anchored like the window's.
   o << "<defs><pattern id=\"bubble\" patternUnits=\"userSpaceOnUse\" x=\"" << layout.hatch_origin.x << "\" y=\""
     << layout.hatch_origin.y << "\" width=\"" << kHatchSpacingPx << "\" height=\"" << kHatchSpacingPx << "\">"
     << "<rect width=\"" << kHatchSpacingPx << "\" height=\"" << kHatchSpacingPx << "\" fill=\"" << hex(palette.bubble)
-    << "\"/><path d=\"M0," << kHatchSpacingPx << " L" << kHatchSpacingPx << ",0\" stroke=\"" << hex(palette.bubble_hatch)
-    << "\" stroke-width=\"1.5\"/></pattern></defs>\n";
+    << "\"/><path d=\"M0," << kHatchSpacingPx << " L" << kHatchSpacingPx << ",0\" stroke=\""
+    << hex(palette.bubble_hatch) << "\" stroke-width=\"1.5\"/></pattern></defs>\n";
   rect(o, {0, 0, static_cast<float>(width), static_cast<float>(height)}, hex(palette.canvas));
 
   for (std::size_t i = 0; i < panels.size() && i < layout.panels.size(); ++i) {
@@ -70,7 +79,9 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
     text(o, layout.axis.x0, ty, f, palette.text, panel_heading(panel));
     text(o, layout.axis.x1, ty, f * 0.9f, palette.text_dim, panel_summary(panel, i > 0 ? &panels[0] : nullptr), "end");
     for (const RowLayout& row : pl.rows) {
-      text(o, row.label.x1 - f * 0.4f, row.label.centre().y, f, palette.text, "GPU " + std::to_string(row.device), "end");
+      if (row.show_label)
+        text(o, row.label.x1 - f * 0.4f, row.label.centre().y, f, palette.text, "GPU " + std::to_string(row.device),
+             "end");
       const Rect step_lanes{row.send.x0, row.send.y0, pl.step_end_x, row.recv.y1};
       rect(o, step_lanes, hex(palette.lane));
       // Utilization bar: measured busy / step.
@@ -81,14 +92,15 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
       Rect filled = row.util;
       filled.x1 = row.util.x0 + static_cast<float>(u) * row.util.width();
       rect(o, filled, hex(palette.util_bar));
-      text(o, row.util.centre().x, row.util.centre().y, f * 0.8f, palette.text,
-           format_percent(u), "middle");
+      if (row.show_label)
+        text(o, row.util.centre().x, row.util.centre().y, f * 0.8f, palette.text, format_percent(u), "middle");
     }
     for (const BubbleLayout& b : pl.bubbles) rect(o, b.rect, "url(#bubble)");
     for (const BoxLayout& box : pl.boxes) {
       rect(o, box.rect, hex(box.fill),
-           box.instant ? "" : " stroke=\"" + hex(action_outline(box.fill)) + "\" stroke-width=\"" +
-                                  std::to_string(palette.outline_px) + "\"");
+           box.instant ? ""
+                       : " stroke=\"" + hex(action_outline(box.fill)) + "\" stroke-width=\"" +
+                             std::to_string(palette.outline_px) + "\"");
       if (!box.label.empty() && estimated_text_width(box.label, f) + 4 <= box.rect.width() &&
           box.rect.height() >= f * 0.9f)
         text(o, box.rect.centre().x, box.rect.centre().y, f, label_colour_on(box.fill), box.label, "middle");
@@ -96,8 +108,8 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
   }
   // Time axis.
   const Rect& ab = layout.axis_band;
-  o << "<line x1=\"" << ab.x0 << "\" y1=\"" << ab.y0 << "\" x2=\"" << ab.x1 << "\" y2=\"" << ab.y0
-    << "\" stroke=\"" << hex(palette.text_dim) << "\"/>\n";
+  o << "<line x1=\"" << ab.x0 << "\" y1=\"" << ab.y0 << "\" x2=\"" << ab.x1 << "\" y2=\"" << ab.y0 << "\" stroke=\""
+    << hex(palette.text_dim) << "\"/>\n";
   for (const Tick& t : layout.ticks) {
     const float x = layout.axis.x(t.t_us);
     o << "<line x1=\"" << x << "\" y1=\"" << ab.y0 << "\" x2=\"" << x << "\" y2=\"" << ab.y0 + f * 0.3f

@@ -15,17 +15,20 @@ namespace pipelab::viz {
 // [SECTION] Small helpers (rows, labels, text width, playhead fraction, lookup)
 //-----------------------------------------------------------------------------
 
-int row_index(int device, int devices, bool gpu0_at_bottom) {
-  return gpu0_at_bottom ? devices - 1 - device : device;
-}
+int row_index(int device, int devices, bool gpu0_at_bottom) { return gpu0_at_bottom ? devices - 1 - device : device; }
 
 std::string box_label(const Action& action) {
   switch (action.kind) {
-    case ActionKind::Forward: return "F" + std::to_string(action.microbatch);
-    case ActionKind::Backward: return "B" + std::to_string(action.microbatch);
-    case ActionKind::Recompute: return "R" + std::to_string(action.microbatch);
-    case ActionKind::OptimizerStep: return "Opt";
-    default: return "";
+    case ActionKind::Forward:
+      return "F" + std::to_string(action.microbatch);
+    case ActionKind::Backward:
+      return "B" + std::to_string(action.microbatch);
+    case ActionKind::Recompute:
+      return "R" + std::to_string(action.microbatch);
+    case ActionKind::OptimizerStep:
+      return "Opt";
+    default:
+      return "";
   }
 }
 
@@ -43,8 +46,7 @@ double executed_fraction(double start_us, double end_us, double playhead_us) {
   return (playhead_us - start_us) / (end_us - start_us);
 }
 
-const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device,
-                          int microbatch) {
+const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device, int microbatch) {
   for (const BoxLayout& box : layout.boxes) {
     const TraceEvent& e = panel.trace.events[box.event];
     if (e.action.kind == kind && e.device == device && e.action.microbatch == microbatch) return &box;
@@ -63,9 +65,7 @@ struct Metrics {
   float gutter_left, gutter_right, axis_h, panel_gap, title_h, max_row_h;
 };
 
-Metrics metrics_for(float f) {
-  return {f * 4.2f, f * 5.5f, f * 1.7f, f * 0.6f, f * 1.6f, f * 6.0f};
-}
+Metrics metrics_for(float f) { return {f * 4.2f, f * 5.5f, f * 1.7f, f * 0.6f, f * 1.6f, f * 6.0f}; }
 
 PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& axis, const Metrics& m,
                          const TimelineParams& params, const Palette& palette) {
@@ -82,10 +82,13 @@ PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& 
   const float bar_pad = params.font_px * 0.3f;
 
   pl.rows.resize(static_cast<std::size_t>(k));
+  // Name every row when text fits in a row, else every n-th (K = 64 on a laptop).
+  const int label_every = std::max(1, static_cast<int>(std::ceil(params.font_px * 1.05f / std::max(row_h, 1.0f))));
   for (int d = 0; d < k; ++d) {
     const float y = pl.title.y1 + row_h * static_cast<float>(row_index(d, k, params.gpu0_at_bottom));
     RowLayout& r = pl.rows[static_cast<std::size_t>(d)];
     r.device = d;
+    r.show_label = d % label_every == 0;
     r.label = {frame.x0, y, axis.x0, y + compute_h};
     r.compute = {axis.x0, y, axis.x1, y + compute_h};
     r.send = {axis.x0, y + compute_h, axis.x1, y + compute_h + lane};
@@ -99,7 +102,8 @@ PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& 
   for (int d = 0; d < k; ++d) {
     const Rect& lane_rect = pl.rows[static_cast<std::size_t>(d)].compute;
     for (const Interval& idle : bubble_intervals(panel, d))
-      pl.bubbles.push_back({d, idle.start, idle.end, {axis.x(idle.start), lane_rect.y0, axis.x(idle.end), lane_rect.y1}});
+      pl.bubbles.push_back(
+          {d, idle.start, idle.end, {axis.x(idle.start), lane_rect.y0, axis.x(idle.end), lane_rect.y1}});
   }
 
   // Compute lane first so the thin lanes never hide under a box.
@@ -176,8 +180,7 @@ float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0
 // [SECTION] layout_timeline: panels stacked on one shared time axis
 //-----------------------------------------------------------------------------
 
-TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params,
-                               const Palette& palette) {
+TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette) {
   const Metrics m = metrics_for(params.font_px);
   const Rect& c = params.canvas;
   TimelineLayout tl;
@@ -187,21 +190,20 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
   tl.hatch_origin = {c.x0, c.y0};
 
   // Heights: every row of every panel is equally tall, as tall as fits (at most
-  // max_row_h), each panel its title band plus K rows. Below the last panel: the time axis, then the legend; spare space stays
-  // at the bottom, so the axis sits right under the rows it measures.
+  // max_row_h), each panel its title band plus K rows. Below the last panel: the time axis, then the legend; spare
+  // space stays at the bottom, so the axis sits right under the rows it measures.
   const std::size_t n = panels.size();
   std::vector<LegendItem> probe;
   const float legend_x0 = c.x0 + m.gutter_left * 0.25f;
   const float legend_x1 = c.x1 - params.font_px * 0.5f;
-  const float legend_h =
-      layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette) + params.font_px * 0.2f;
+  const float legend_h = layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette) + params.font_px * 0.2f;
   const float top = c.y0 + m.panel_gap * 0.5f;
   const float available = c.y1 - top - legend_h - m.axis_h - m.panel_gap * static_cast<float>(n > 0 ? n - 1 : 0);
   int rows = 0;
   for (const Panel& p : panels) rows += std::max(p.devices(), 1);
-  const float row_h =
-      rows > 0 ? std::floor(std::min(m.max_row_h, (available - m.title_h * static_cast<float>(n)) / static_cast<float>(rows)))
-               : m.max_row_h;
+  const float row_h = rows > 0 ? std::floor(std::min(m.max_row_h, (available - m.title_h * static_cast<float>(n)) /
+                                                                      static_cast<float>(rows)))
+                               : m.max_row_h;
   float y = top;
   for (std::size_t i = 0; i < n; ++i) {
     const float h = m.title_h + static_cast<float>(std::max(panels[i].devices(), 1)) * row_h;
@@ -211,7 +213,8 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
   }
   const float axis_y = n > 0 ? tl.panels.back().frame.y1 : top;
   tl.axis_band = {tl.axis.x0, axis_y, tl.axis.x1, axis_y + m.axis_h};
-  tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us, std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
+  tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us,
+                        std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
   tl.legend_band = {legend_x0, tl.axis_band.y1, c.x1, tl.axis_band.y1 + legend_h};
   layout_legend(tl.legend, legend_x0, legend_x1, tl.legend_band.y0, params.font_px, palette);
   return tl;

@@ -183,6 +183,7 @@ class CudaBackendImpl final : public CudaBackend {
 
   void begin_step() override {
     origin_ = Clock::now();
+    stepping_ = true;
     align_clocks();
   }
 
@@ -365,7 +366,7 @@ class CudaBackendImpl final : public CudaBackend {
     for (int gpu : plan_.gpu_of_device)
       clock_of_device_.push_back(static_cast<int>(std::find(gpus_.begin(), gpus_.end(), gpu) - gpus_.begin()));
     synchronize_all();
-    begin_step();  // a valid timebase even if the caller never calls begin_step()
+    align_clocks();  // a valid timebase even if the caller never calls begin_step()
   }
 
   void enable_peer_access() {
@@ -480,8 +481,11 @@ class CudaBackendImpl final : public CudaBackend {
     }
   }
 
-  // µs since the step's origin on the host's steady clock (setup before it is 0).
+  // µs since the step's origin on the host's steady clock. Setup (parameters charged
+  // in the constructor, which may take seconds) is at 0, so the trace's memory series
+  // starts with the parameters instead of showing them after the step.
   double now_us() const {
+    if (!stepping_) return 0;
     const double us = std::chrono::duration<double, std::micro>(Clock::now() - origin_).count();
     return us < 0 ? 0 : us;
   }
@@ -653,6 +657,7 @@ class CudaBackendImpl final : public CudaBackend {
   std::vector<int> rows_;
   std::vector<int> offsets_;
   Clock::time_point origin_;
+  bool stepping_ = false;  // set by begin_step(), before any worker thread starts
   CudaPlacementPlan plan_;
   std::vector<int> gpus_;                    // distinct physical GPUs, in order of first use
   std::vector<std::uint64_t> free_before_;   // cudaMemGetInfo free per gpus_ entry, at creation

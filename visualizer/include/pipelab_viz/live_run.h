@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -23,19 +24,20 @@ namespace pipelab::viz {
 constexpr int kMaxLiveDevices = 8;
 constexpr int kMaxLiveMicrobatches = 64;
 
+/// What the controls column sets for a live run.
 struct LiveSettings {
-  int devices = 4;       ///< K
-  int microbatches = 4;  ///< M
+  int devices = 4;                              ///< K
+  int microbatches = 4;                         ///< M
   ScheduleKind schedule = ScheduleKind::Gpipe;  ///< the bottom panel (or the only one)
   bool compare_with_naive = true;               ///< add naive model parallelism on top
-  bool remat = false;
-  BackendKind backend = BackendKind::Sim;
-  float link_gbps = 0.0f;        ///< sim: 0 = ideal links
-  float link_latency_us = 0.0f;  ///< sim
+  bool remat = false;                           ///< re-materialization (Recompute before each B)
+  BackendKind backend = BackendKind::Sim;       ///< sim instantly; cpu/cuda in the background
+  float link_gbps = 0.0f;                       ///< sim: 0 = ideal links
+  float link_latency_us = 0.0f;                 ///< sim
   std::array<float, kMaxLiveDevices> stage_skew{1, 1, 1, 1, 1, 1, 1, 1};  ///< sim, per stage
 
-  bool operator==(const LiveSettings& o) const;
-  bool operator!=(const LiveSettings& o) const { return !(*this == o); }
+  bool operator==(const LiveSettings& o) const;                           ///< same settings (re-run needed when not)
+  bool operator!=(const LiveSettings& o) const { return !(*this == o); }  ///< settings differ
 };
 
 /// The RunConfig of the bottom panel (the top one is the same with schedule naive).
@@ -56,24 +58,28 @@ class BackgroundRun {
 
   /// Start a run (ignored, returning false, while one is in flight).
   bool start(const LiveSettings& settings);
-  bool running() const { return running_.load(); }
+  bool running() const { return running_.load(); }  ///< a run is in flight
   /// "naive model parallelism (1/2)" while running.
   std::string progress() const;
   /// Runs started, and finished runs so far (the progress bar is finished / total).
   int phases_total() const { return phases_total_.load(); }
-  int phases_done() const { return phases_done_.load(); }
+  int phases_done() const { return phases_done_.load(); }  ///< runs finished so far
+  /// Seconds since start() (of the current or last run).
+  double elapsed_seconds() const;
 
+  /// What a finished run hands back.
   struct Outcome {
-    bool ready = false;   ///< a finished run not yet taken
-    std::vector<Panel> panels;
-    std::string error;    ///< non-empty when the run threw
-    LiveSettings settings;
+    bool ready = false;         ///< a finished run not yet taken
+    std::vector<Panel> panels;  ///< [naive, schedule] or [schedule]; empty on error
+    std::string error;          ///< non-empty when the run threw
+    LiveSettings settings;      ///< what was run
   };
   /// Take the finished result (ready = false when none); joins the finished thread.
   Outcome take();
 
  private:
   std::thread worker_;
+  std::chrono::steady_clock::time_point started_{};
   std::atomic<bool> running_{false};
   std::atomic<int> phases_total_{0};
   std::atomic<int> phases_done_{0};

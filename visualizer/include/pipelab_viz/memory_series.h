@@ -17,9 +17,10 @@ namespace pipelab::viz {
 
 enum class MemoryView { Stash, Total };
 
+/// One step of the memory plot: from t_us on, the device holds `bytes`.
 struct MemoryPoint {
-  double t_us = 0;  ///< relative to the panel origin
-  std::uint64_t bytes = 0;
+  double t_us = 0;          ///< relative to the panel origin
+  std::uint64_t bytes = 0;  ///< allocator bytes (stash or total)
 };
 
 /// Samples of `device` in time order (several at one time: the last wins), starting

@@ -15,27 +15,29 @@
 
 namespace pipelab::viz {
 
+/// Everything the command line sets.
 struct VizOptions {
   std::vector<std::string> trace_files;  ///< 0, 1 or 2
   LiveSettings live;                     ///< used when no trace files are given
-  bool headless = false;
-  int frames = 3;                ///< headless: frames rendered before the screenshot and exit
-  std::string screenshot_path;   ///< PNG written after `frames` frames ("" = none)
-  bool crop_timeline = false;    ///< the PNG holds only the timeline panel (for handouts, README frames)
-  std::string svg_path;          ///< SVG of the timeline written once the panels are ready
-  int width = kDefaultWidth;
-  int height = kDefaultHeight;
-  bool presentation = false;
-  bool gpu0_on_top = false;
-  bool hide_controls = false;
-  double playhead = -1;          ///< fraction 0..1 of the longest step; < 0: headless = end, else animate
+  bool headless = false;                 ///< hidden window, exits after `frames` frames
+  int frames = 3;                        ///< headless: frames rendered before the screenshot and exit
+  std::string screenshot_path;           ///< PNG written after `frames` frames ("" = none)
+  bool crop_timeline = false;            ///< the PNG holds only the timeline panel (for handouts, README frames)
+  std::string svg_path;                  ///< SVG of the timeline written once the panels are ready
+  int width = kDefaultWidth;             ///< window width in pixels
+  int height = kDefaultHeight;           ///< window height in pixels
+  bool presentation = false;             ///< large fonts, high contrast
+  bool gpu0_on_top = false;              ///< GPU 0 as the top row
+  bool hide_controls = false;            ///< start with the controls hidden
+  double playhead = -1;                  ///< fraction 0..1 of the longest step; < 0: headless = end, else animate
 };
 
+/// The result of parse_args.
 struct ParsedArgs {
-  VizOptions options;
-  bool exit = false;     ///< --help or a usage error: print `message` and exit with `exit_code`
-  int exit_code = 0;
-  std::string message;
+  VizOptions options;   ///< valid when !exit
+  bool exit = false;    ///< --help or a usage error: print `message` and exit with `exit_code`
+  int exit_code = 0;    ///< 0 for --help, 2 for a usage error
+  std::string message;  ///< help text or the error, ready to print
 };
 
 /// Parse argv. Never throws and never exits: errors come back in ParsedArgs

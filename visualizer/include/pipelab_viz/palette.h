@@ -12,24 +12,25 @@
 
 namespace pipelab::viz {
 
+/// The colours of one mode (dark or presentation).
 struct Palette {
-  Rgba canvas;        ///< timeline background (also beyond a step's end)
-  Rgba text;
-  Rgba text_dim;      ///< axis labels, captions
-  Rgba grid;          ///< tick lines, row separators
-  Rgba forward;       ///< F, micro-batch 0
-  Rgba backward;      ///< B, micro-batch 0
-  Rgba recompute;     ///< R, micro-batch 0
-  Rgba optimizer;     ///< the SGD step (not busy time)
-  Rgba send;          ///< send lane spans
-  Rgba recv;          ///< recv lane spans
-  Rgba lane;          ///< empty send/recv lane background inside the step
-  Rgba bubble;        ///< idle time inside the step
-  Rgba bubble_hatch;  ///< the diagonal lines drawn over the bubble
-  Rgba playhead;
-  Rgba util_bar;      ///< utilization bars
-  Rgba util_track;    ///< their empty part
-  Rgba error;         ///< error panel accents
+  Rgba canvas;              ///< timeline background (also beyond a step's end)
+  Rgba text;                ///< labels and titles
+  Rgba text_dim;            ///< axis labels, captions
+  Rgba grid;                ///< tick lines, row separators
+  Rgba forward;             ///< F, micro-batch 0
+  Rgba backward;            ///< B, micro-batch 0
+  Rgba recompute;           ///< R, micro-batch 0
+  Rgba optimizer;           ///< the SGD step (not busy time)
+  Rgba send;                ///< send lane spans
+  Rgba recv;                ///< recv lane spans
+  Rgba lane;                ///< empty send/recv lane background inside the step
+  Rgba bubble;              ///< idle time inside the step
+  Rgba bubble_hatch;        ///< the diagonal lines drawn over the bubble
+  Rgba playhead;            ///< the playhead line
+  Rgba util_bar;            ///< utilization bars
+  Rgba util_track;          ///< their empty part
+  Rgba error;               ///< error panel accents
   float outline_px = 1.0f;  ///< box border width
 };
 

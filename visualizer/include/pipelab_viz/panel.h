@@ -15,17 +15,18 @@
 
 namespace pipelab::viz {
 
+/// One run to draw: its trace, measured metrics and theory.
 struct Panel {
-  std::string title;   ///< "Naive model parallelism", "GPipe", "GPipe + remat", ...
-  std::string source;  ///< "live sim" or the file path
-  Trace trace;
-  StepMetrics metrics;
-  Theory theory;          ///< fill-drain theory for (K, M) of the trace
-  double origin_us = 0;   ///< min start over all events (time 0 of the panel)
-  double step_us = 0;     ///< makespan: max end - min start, µs
+  std::string title;     ///< "Naive model parallelism", "GPipe", "GPipe + remat", ...
+  std::string source;    ///< "live sim" or the file path
+  Trace trace;           ///< the spans and memory samples drawn
+  StepMetrics metrics;   ///< compute_metrics(trace)
+  Theory theory;         ///< fill-drain theory for (K, M) of the trace
+  double origin_us = 0;  ///< min start over all events (time 0 of the panel)
+  double step_us = 0;    ///< makespan: max end - min start, µs
 
-  int devices() const { return trace.meta.devices; }
-  int microbatches() const { return trace.meta.microbatches; }
+  int devices() const { return trace.meta.devices; }            ///< K
+  int microbatches() const { return trace.meta.microbatches; }  ///< M
   /// "naive" or "naive+remat": naive model parallelism, with or without remat.
   bool is_naive() const { return trace.meta.schedule.rfind("naive", 0) == 0; }
 };

@@ -15,12 +15,13 @@ constexpr double kSecondsPerStepAt1x = 5.0;
 constexpr float kMinSpeed = 0.1f;
 constexpr float kMaxSpeed = 10.0f;
 
+/// The playhead and its controls.
 struct Playback {
-  double time_us = 0;  ///< playhead
-  double end_us = 0;   ///< longest step shown
-  bool playing = false;
-  bool loop = false;
-  float speed = 1.0f;  ///< clamped to [kMinSpeed, kMaxSpeed]
+  double time_us = 0;    ///< playhead
+  double end_us = 0;     ///< longest step shown
+  bool playing = false;  ///< advancing with wall time
+  bool loop = false;     ///< wrap to 0 at the end instead of stopping
+  float speed = 1.0f;    ///< clamped to [kMinSpeed, kMaxSpeed]
 
   /// Advance by `wall_seconds` if playing. At the end: wrap to 0 when looping, else stop.
   void advance(double wall_seconds);
@@ -32,10 +33,10 @@ struct Playback {
   void seek(double t_us);
   /// → / ←: jump to the next/previous action boundary (pauses).
   void step_forward(const std::vector<double>& boundaries);
-  void step_back(const std::vector<double>& boundaries);
+  void step_back(const std::vector<double>& boundaries);  ///< see step_forward
   /// New panels: keep the playhead where it was, or at the new end if it was at the old end.
   void set_end(double new_end_us);
-  bool at_end() const { return time_us >= end_us; }
+  bool at_end() const { return time_us >= end_us; }  ///< the playhead is at (or past) the end
 };
 
 /// Sorted start and end times of every compute span (F, B, R) of every panel, relative

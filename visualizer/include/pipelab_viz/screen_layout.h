@@ -26,19 +26,21 @@ inline float font_px_for(bool presentation) { return presentation ? kPresentatio
 constexpr int kDefaultWidth = 1600;
 constexpr int kDefaultHeight = 900;
 
+/// Inputs of layout_screen.
 struct ScreenParams {
-  int width = kDefaultWidth;
-  int height = kDefaultHeight;
-  float font_px = kFontPx;
-  bool show_controls = true;  ///< the controls column (hidden: the timeline gets the width)
+  int width = kDefaultWidth;    ///< window width in pixels
+  int height = kDefaultHeight;  ///< window height in pixels
+  float font_px = kFontPx;      ///< font size in pixels
+  bool show_controls = true;    ///< the controls column (hidden: the timeline gets the width)
 };
 
+/// The rectangle of each dashboard panel (window pixels).
 struct ScreenLayout {
   Rect controls;  ///< empty when hidden
-  Rect toolbar;
-  Rect timeline;
-  Rect metrics;
-  Rect memory;
+  Rect toolbar;   ///< playback controls
+  Rect timeline;  ///< the timeline panels
+  Rect metrics;   ///< the compare table
+  Rect memory;    ///< the memory plot
 };
 
 ScreenLayout layout_screen(const ScreenParams& params);

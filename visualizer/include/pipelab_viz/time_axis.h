@@ -9,11 +9,12 @@
 
 namespace pipelab::viz {
 
+/// A linear map between step time (µs) and pixel x.
 struct TimeAxis {
-  double t0_us = 0;
-  double t1_us = 1;
-  float x0 = 0;
-  float x1 = 1;
+  double t0_us = 0;  ///< time at x0
+  double t1_us = 1;  ///< time at x1
+  float x0 = 0;      ///< pixel x of t0
+  float x1 = 1;      ///< pixel x of t1
 
   /// Pixels per µs (0 for an empty range).
   double scale() const { return t1_us > t0_us ? (x1 - x0) / (t1_us - t0_us) : 0.0; }
@@ -23,8 +24,9 @@ struct TimeAxis {
   double t(float px) const { return scale() > 0 ? t0_us + (px - x0) / scale() : t0_us; }
 };
 
+/// One labelled tick of a time axis.
 struct Tick {
-  double t_us = 0;
+  double t_us = 0;    ///< where the tick is
   std::string label;  ///< "0", "50 µs", "1.5 ms"
 };
 

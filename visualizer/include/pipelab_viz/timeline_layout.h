@@ -24,78 +24,81 @@
 
 namespace pipelab::viz {
 
+/// Inputs of layout_timeline.
 struct TimelineParams {
-  Rect canvas;
-  float font_px = 16.0f;
+  Rect canvas;                 ///< the rectangle to fill (window pixels)
+  float font_px = 16.0f;       ///< font size: every size in the layout scales with it
   bool gpu0_at_bottom = true;  ///< as in the GPipe paper's figure; false puts GPU 0 on top
 };
 
 /// One device's row: its compute lane and the thin send/recv lanes under it.
 struct RowLayout {
-  int device = 0;
-  Rect label;    ///< "GPU d" in the left gutter
-  Rect compute;  ///< F/B/R boxes and the bubble
-  Rect send;
-  Rect recv;
-  Rect util;     ///< utilization bar in the right gutter
+  int device = 0;          ///< which GPU
+  Rect label;              ///< "GPU d" in the left gutter
+  Rect compute;            ///< F/B/R boxes and the bubble
+  Rect send;               ///< send spans (thin)
+  Rect recv;               ///< recv spans (thin)
+  Rect util;               ///< utilization bar in the right gutter
+  bool show_label = true;  ///< false when rows are thinner than text: only every n-th row is named
 };
 
 /// One drawn span: an event of the panel's trace.
 struct BoxLayout {
   std::size_t event = 0;  ///< index into panel.trace.events
-  Rect rect;
-  Rgba fill;
+  Rect rect;              ///< where it is drawn
+  Rgba fill;              ///< action_fill() of its kind and micro-batch
   std::string label;      ///< "F0", "B3", "R2", "Opt"; "" on send/recv lanes
   double start_us = 0;    ///< relative to the panel origin
-  double end_us = 0;
+  double end_us = 0;      ///< relative to the panel origin
   bool instant = false;   ///< shorter than a pixel: drawn as a 2 px tick at its start
 };
 
 /// An idle interval of one device inside the step.
 struct BubbleLayout {
-  int device = 0;
+  int device = 0;       ///< which GPU is idle
   double start_us = 0;  ///< relative to the panel origin
-  double end_us = 0;
-  Rect rect;
+  double end_us = 0;    ///< relative to the panel origin
+  Rect rect;            ///< in that device's compute lane
 };
 
+/// The layout of one panel.
 struct PanelLayout {
-  Rect frame;  ///< the whole panel (title band and rows)
-  Rect title;
-  std::vector<RowLayout> rows;  ///< rows[d] is device d (whatever its screen position)
-  std::vector<BubbleLayout> bubbles;
-  std::vector<BoxLayout> boxes;  ///< compute lane first, then send/recv lanes
-  float step_end_x = 0;          ///< axis.x(step_us): where this panel's step ends
+  Rect frame;                         ///< the whole panel (title band and rows)
+  Rect title;                         ///< the heading band
+  std::vector<RowLayout> rows;        ///< rows[d] is device d (whatever its screen position)
+  std::vector<BubbleLayout> bubbles;  ///< idle intervals, per device
+  std::vector<BoxLayout> boxes;       ///< compute lane first, then send/recv lanes
+  float step_end_x = 0;               ///< axis.x(step_us): where this panel's step ends
 };
 
+/// One legend entry: a swatch and its label.
 struct LegendItem {
-  Rect swatch;
-  Vec2 text_pos;
-  std::string label;
-  Rgba colour;
-  bool hatched = false;
+  Rect swatch;           ///< the colour sample
+  Vec2 text_pos;         ///< top-left of the label
+  std::string label;     ///< what the colour means
+  Rgba colour;           ///< swatch colour
+  bool hatched = false;  ///< drawn with the bubble hatch
 };
 
+/// The whole timeline: panels on one shared axis, ticks, legend.
 struct TimelineLayout {
-  TimeAxis axis;  ///< shared by every panel: [0, longest step]
-  std::vector<PanelLayout> panels;
-  Rect axis_band;
-  std::vector<Tick> ticks;
-  Rect legend_band;
-  std::vector<LegendItem> legend;
-  Vec2 hatch_origin;  ///< where the bubble hatch lines are anchored (see hatch_phase)
+  TimeAxis axis;                    ///< shared by every panel: [0, longest step]
+  std::vector<PanelLayout> panels;  ///< top to bottom, as given
+  Rect axis_band;                   ///< tick marks and labels under the last panel
+  std::vector<Tick> ticks;          ///< tick positions and labels
+  Rect legend_band;                 ///< under the axis
+  std::vector<LegendItem> legend;   ///< legend entries, wrapped to the band
+  Vec2 hatch_origin;                ///< where the bubble hatch lines are anchored (see hatch_phase)
 };
 
 /// Lay out `panels` (top to bottom, in order) on `params.canvas`.
-TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params,
-                               const Palette& palette);
+TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette);
 
 /// Screen row (0 = top) of `device` in a panel of `devices` rows.
 int row_index(int device, int devices, bool gpu0_at_bottom);
 
 /// The box of (kind, device, micro-batch) in `layout`, or nullptr.
-const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device,
-                          int microbatch);
+const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device, int microbatch);
 
 /// Box label text: "F0", "B3", "R2", "Opt"; "" for communication.
 std::string box_label(const Action& action);
