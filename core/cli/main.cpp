@@ -3,7 +3,7 @@
 //   pipelab compare [flags]   naive MP vs GPipe side by side (the main job)
 //   pipelab run     [flags]   one step of one schedule
 //   pipelab sweep   [flags] --microbatches 1,2,4,8,16,32
-//   pipelab devices           which backends can run here, and why not
+//   pipelab devices [-K N] [--placement P]   which backends can run here, and why not
 //
 // Exit codes: 0 success; 1 a run failed or a check (transparency) failed;
 // 2 invalid input (one line naming the flag, with a hint).
@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "pipelab/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/report.h"
 #include "pipelab/run.h"
@@ -33,6 +34,10 @@ struct CommonFlags {
   std::string partition = "even";
   std::string microbatches = "8";
   std::string stage_skew;
+  std::string placement = "auto";
+  std::string transport = "peer";
+  std::string gemm = "cublas";
+  bool no_trace = false;
   bool json = false;
   bool quiet = false;
   RunConfig config;
@@ -61,6 +66,15 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_option("--link-latency-us", f.config.sim.link_latency_us, "sim: per-transfer latency in us")
       ->capture_default_str();
   cmd.add_option("--stage-skew", f.stage_skew, "sim: per-stage compute multipliers, e.g. 1,1,2,1");
+  cmd.add_option("--placement", f.placement,
+                 "cuda: auto|gpus|partitions|streams (auto: a GPU per device if there are K, else K SM "
+                 "partitions of one GPU, else K streams)")
+      ->capture_default_str();
+  cmd.add_option("--transport", f.transport, "cuda, placement gpus: peer|nccl")->capture_default_str();
+  cmd.add_option("--gemm", f.gemm, "cuda: cublas|tiled|naive")->capture_default_str();
+  cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
+  cmd.add_flag("--no-trace", f.no_trace,
+               "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");
   cmd.add_option("--watchdog-s", f.config.watchdog_seconds, "abort if no action finishes for this long")
       ->capture_default_str();
   cmd.add_option("--trace", f.config.trace_path,
@@ -116,6 +130,10 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
     PIPELAB_USAGE_ERROR("--microbatches", "takes one number here", "lists are for `pipelab sweep`");
   c.microbatches = ms.front();
   if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
+  c.cuda.placement = placement_from_string(f.placement);
+  c.cuda.transport = transport_from_string(f.transport);
+  c.cuda.gemm = gemm_from_string(f.gemm);
+  c.cuda.instrument = !f.no_trace;
   return c;
 }
 
@@ -159,7 +177,7 @@ int cmd_run(CommonFlags& f) {
   } else {
     std::cout << format_run(r, diff);
   }
-  return diff && *diff > kTransparencyTolerance ? 1 : 0;
+  return diff && *diff > transparency_tolerance(r.config) ? 1 : 0;
 }
 
 int cmd_compare(CommonFlags& f) {
@@ -249,7 +267,7 @@ int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   return 0;
 }
 
-int cmd_devices() {
+int cmd_devices(const RunConfig& config) {
   const BackendAvailability a = backend_availability();
   const unsigned threads = std::thread::hardware_concurrency();
   std::cout << "# backend  available  notes\n";
@@ -259,6 +277,11 @@ int cmd_devices() {
   std::cout << "  cuda     " << (a.cuda ? "yes        " : "no         ") << (a.cuda ? "" : a.cuda_reason) << "\n";
   std::cout << "# --backend auto picks: " << to_string(resolve_backend(BackendKind::Auto)) << "\n";
   std::cout << "# exercise track linked: " << PIPELAB_TRACK_NAME << "\n";
+#if PIPELAB_HAVE_CUDA
+  std::cout << describe_cuda(config);
+#else
+  (void)config;
+#endif
   return 0;
 }
 
@@ -278,7 +301,13 @@ int main(int argc, char** argv) {
   std::string csv_path;
   CLI::Option* csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")
                          ->expected(0, 1);
-  app.add_subcommand("devices", "which backends can run here, and why not");
+  CLI::App* devices = app.add_subcommand("devices", "which backends can run here, and why not");
+  RunConfig devices_config;
+  std::string devices_placement = "auto", devices_transport = "peer";
+  devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
+      ->capture_default_str();
+  devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
+  devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -297,7 +326,9 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(run_flags);
     if (cmp->parsed()) return cmd_compare(compare_flags);
     if (sweep->parsed()) return cmd_sweep(sweep_flags, csv_path, csv->count() > 0);
-    return cmd_devices();
+    devices_config.cuda.placement = placement_from_string(devices_placement);
+    devices_config.cuda.transport = transport_from_string(devices_transport);
+    return cmd_devices(devices_config);
   } catch (const UsageError& e) {
     std::cerr << "pipelab: error: " << e.message() << " (hint: " << e.hint() << ")" << std::endl;
     return 2;

@@ -42,6 +42,52 @@ ScheduleKind schedule_from_string(const std::string& name) {
   PIPELAB_USAGE_ERROR("--schedule", "unknown schedule '" + name + "'", "use naive, gpipe or 1f1b");
 }
 
+const char* to_string(CudaPlacement p) {
+  switch (p) {
+    case CudaPlacement::Auto: return "auto";
+    case CudaPlacement::Gpus: return "gpus";
+    case CudaPlacement::Partitions: return "partitions";
+    case CudaPlacement::Streams: return "streams";
+  }
+  return "?";
+}
+
+CudaPlacement placement_from_string(const std::string& name) {
+  for (CudaPlacement p : {CudaPlacement::Auto, CudaPlacement::Gpus, CudaPlacement::Partitions, CudaPlacement::Streams})
+    if (name == to_string(p)) return p;
+  PIPELAB_USAGE_ERROR("--placement", "unknown placement '" + name + "'",
+                      "use auto, gpus (one GPU per device), partitions (SM partitions of one GPU) or streams");
+}
+
+const char* to_string(CudaTransport t) {
+  switch (t) {
+    case CudaTransport::Peer: return "peer";
+    case CudaTransport::Nccl: return "nccl";
+  }
+  return "?";
+}
+
+CudaTransport transport_from_string(const std::string& name) {
+  if (name == "peer") return CudaTransport::Peer;
+  if (name == "nccl") return CudaTransport::Nccl;
+  PIPELAB_USAGE_ERROR("--transport", "unknown transport '" + name + "'", "use peer (cudaMemcpyPeerAsync) or nccl");
+}
+
+const char* to_string(CudaGemm g) {
+  switch (g) {
+    case CudaGemm::Cublas: return "cublas";
+    case CudaGemm::Tiled: return "tiled";
+    case CudaGemm::Naive: return "naive";
+  }
+  return "?";
+}
+
+CudaGemm gemm_from_string(const std::string& name) {
+  for (CudaGemm g : {CudaGemm::Cublas, CudaGemm::Tiled, CudaGemm::Naive})
+    if (name == to_string(g)) return g;
+  PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use cublas, tiled or naive");
+}
+
 namespace {
 void require_positive(int value, const char* flag, const char* what) {
   if (value < 1)
@@ -99,6 +145,11 @@ void validate_config(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--watchdog-s", "must be a positive number of seconds", "e.g. --watchdog-s 60");
   if (!(c.model.learning_rate >= 0) || !std::isfinite(c.model.learning_rate))
     PIPELAB_USAGE_ERROR("--lr", "must be a non-negative number", "e.g. --lr 0.01");
+  if (c.cuda.transport == CudaTransport::Nccl &&
+      (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))
+    PIPELAB_USAGE_ERROR("--transport",
+                        std::string("nccl needs one GPU per device, not --placement ") + to_string(c.cuda.placement),
+                        "use --placement gpus (or auto) with --transport nccl, or --transport peer");
 }
 
 std::string to_json(const RunConfig& c) {
@@ -121,6 +172,11 @@ std::string to_json(const RunConfig& c) {
               {"stage_skew", c.sim.stage_skew},
               {"count_loss", c.sim.count_loss},
               {"count_optimizer", c.sim.count_optimizer}};
+  j["cuda"] = {{"placement", to_string(c.cuda.placement)},
+               {"transport", to_string(c.cuda.transport)},
+               {"gemm", to_string(c.cuda.gemm)},
+               {"tf32", c.cuda.tf32},
+               {"instrument", c.cuda.instrument}};
   return j.dump();
 }
 

@@ -51,56 +51,37 @@ StepMetrics compute_metrics(const Trace& trace) {
   m.peak_memory_bytes.assign(device_count, 0);
   m.peak_memory_by_category.assign(device_count, MemoryBytes{});
 
-  // 1. Makespan T = max(end) - min(start) over every event on every lane: the step
-  //    lasts from the first thing any device does to the last, transfers included.
-  //    Per device, collect compute spans (F, B, R: the busy kinds) and the spans of
-  //    its send and recv lanes.
-  std::vector<std::vector<Interval>> compute_spans(device_count), comm_spans(device_count);
-  double first_start = 0, last_end = 0, send_us = 0;
+  // 1-3. Makespan, busy time, utilization and bubble: ex04's measure_utilization is
+  //      the one definition (DESIGN.md "Metrics"); it also checks every event's device.
+  const TraceUtilization u = measure_utilization(trace);
+  if (u.busy_us.size() != device_count || u.utilization.size() != device_count)
+    PIPELAB_THROW("measure_utilization returned " + std::to_string(u.utilization.size()) + " devices for " +
+                      std::to_string(devices),
+                  "ex04: return one entry per device of trace.meta.devices");
+  m.makespan_ms = u.makespan_us * kMsPerUs;
+  for (std::size_t d = 0; d < device_count; ++d) {
+    m.busy_ms[d] = u.busy_us[d] * kMsPerUs;
+    m.utilization[d] = u.utilization[d];
+  }
+  m.mean_utilization = u.mean_utilization;
+  m.bubble_fraction = u.bubble_fraction;
+
+  // Communication: comm_d = |union of d's send and recv spans| (ex04's busy_time, so
+  // overlaps count once). Each transfer has one send span and one recv span; counting
+  // only the send side counts every transfer once (its duration and its bytes).
+  std::vector<std::vector<Interval>> comm_spans(device_count);
+  double send_us = 0;
   for (std::size_t i = 0; i < trace.events.size(); ++i) {
     const TraceEvent& e = trace.events[i];
     check_device(e.device, devices, "trace event " + std::to_string(i) + " (" + to_string(e.action) + ")");
-    if (i == 0) {
-      first_start = e.start_us;
-      last_end = e.end_us();
-    } else {
-      first_start = std::min(first_start, e.start_us);
-      last_end = std::max(last_end, e.end_us());
-    }
-    const Interval span{e.start_us, e.end_us()};
-    if (is_compute(e.action.kind)) compute_spans[e.device].push_back(span);
-    if (e.lane == Lane::Send || e.lane == Lane::Recv) comm_spans[e.device].push_back(span);
-    // Each transfer has one send span and one recv span; counting only the send side
-    // counts every transfer once (its duration and its bytes).
+    if (e.lane == Lane::Send || e.lane == Lane::Recv) comm_spans[e.device].push_back({e.start_us, e.end_us()});
     if (e.lane == Lane::Send) {
       send_us += e.dur_us;
       m.comm_bytes += e.bytes;
     }
   }
-  const double makespan_us = trace.events.empty() ? 0.0 : last_end - first_start;
-  m.makespan_ms = makespan_us * kMsPerUs;
   m.comm_time_ms = send_us * kMsPerUs;
-
-  // 2. busy_d = |union of d's compute spans| (ex04's busy_time, so overlapping spans
-  //    count once); utilization_d = busy_d / T. The ratio is taken in µs, before the
-  //    unit conversion, so hand-checkable cases (1/4, 8/11) come out exact.
-  //    comm_d = |union of d's send and recv spans| with the same union function.
-  double utilization_sum = 0;
-  for (std::size_t d = 0; d < device_count; ++d) {
-    const double busy_us = busy_time(std::move(compute_spans[d]));
-    m.busy_ms[d] = busy_us * kMsPerUs;
-    m.comm_ms[d] = busy_time(std::move(comm_spans[d])) * kMsPerUs;
-    // A zero-length step has no time to be busy or idle in: utilization 0, not NaN.
-    m.utilization[d] = makespan_us > 0 ? busy_us / makespan_us : 0.0;
-    utilization_sum += m.utilization[d];
-  }
-
-  // 3. bubble = 1 - mean_d utilization_d. An empty (or zero-length) step reports 0
-  //    for both: there is no step, hence no bubble, rather than a 100% bubble.
-  if (device_count > 0 && makespan_us > 0) {
-    m.mean_utilization = utilization_sum / static_cast<double>(device_count);
-    m.bubble_fraction = 1.0 - m.mean_utilization;
-  }
+  for (std::size_t d = 0; d < device_count; ++d) m.comm_ms[d] = busy_time(std::move(comm_spans[d])) * kMsPerUs;
 
   // 4. Memory. Per category: the allocator's own peaks (trace.peak_memory, exact even
   //    when samples were thinned), raised by any sample that exceeds them.

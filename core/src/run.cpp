@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pipelab/backends.h"
+#include "pipelab/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/executor.h"
 #include "pipelab/exercise.h"
@@ -13,11 +14,16 @@ namespace pipelab {
 
 BackendAvailability backend_availability() {
   BackendAvailability a;
-  // The cuda backend (physical GPUs, SM partitions, streams) is a separate
-  // component; this build does not contain it yet.
+#if PIPELAB_HAVE_CUDA
+  // Asks the CUDA runtime (cudaGetDeviceCount): safe without a GPU or driver.
+  const CudaEnvironment env = probe_cuda();
+  a.cuda = env.usable;
+  a.cuda_reason = env.reason;
+#else
   a.cuda = false;
   a.cuda_reason = std::string("this build of pipelab has no cuda backend (CUDA at configure time: ") +
                   PIPELAB_CUDA_STATUS + ")";
+#endif
   return a;
 }
 
@@ -73,6 +79,9 @@ RunResult run_step(const RunConfig& requested) {
   switch (r.config.backend) {
     case BackendKind::Sim: backend = make_sim_backend(r.config, r.partition, r.schedule.microbatches); break;
     case BackendKind::Cpu: backend = make_cpu_backend(r.config, r.partition, r.schedule.microbatches); break;
+#if PIPELAB_HAVE_CUDA
+    case BackendKind::Cuda: backend = make_cuda_backend(r.config, r.partition, r.schedule.microbatches); break;
+#endif
     default:
       PIPELAB_THROW(std::string("backend ") + to_string(r.config.backend) + " is not available",
                     "use --backend sim or cpu");
@@ -108,7 +117,7 @@ Comparison compare(const RunConfig& config, const std::function<void(const std::
     const StepNumerics reference = reference_step(config.model);
     c.max_rel_diff = std::max(max_relative_difference(*c.naive.numerics, reference),
                               max_relative_difference(*c.gpipe.numerics, reference));
-    c.transparency_ok = *c.max_rel_diff <= kTransparencyTolerance;
+    c.transparency_ok = *c.max_rel_diff <= transparency_tolerance(c.gpipe.config);
   }
   return c;
 }

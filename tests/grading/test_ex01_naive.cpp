@@ -43,7 +43,8 @@ TEST(EvenPartition, SizesDifferByAtMostOneLargestFirst) {
 }
 
 TEST(EvenPartition, RejectsImpossibleSplits) {
-  for (auto [layers, k] : {std::pair{3, 4}, std::pair{3, 0}, std::pair{5, -1}}) {
+  for (const auto& args : {std::pair{3, 4}, std::pair{3, 0}, std::pair{5, -1}}) {
+    const int layers = args.first, k = args.second;  // named copies: lambdas cannot capture bindings in C++17
     const std::string why = throws_error([&] { even_partition(layers, k); });
     GRADE_EXPECT(why.empty(), "even_partition(" << layers << ", " << k << ") must throw a pipelab::Error: " << why);
   }

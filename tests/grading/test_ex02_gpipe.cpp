@@ -95,7 +95,8 @@ TEST(GpipeSchedule, OneMicrobatchIsNaive) {
 }
 
 TEST(GpipeSchedule, RejectsBadArguments) {
-  for (auto [k, m] : {std::pair{0, 4}, std::pair{4, 0}, std::pair{-1, 2}}) {
+  for (const auto& args : {std::pair{0, 4}, std::pair{4, 0}, std::pair{-1, 2}}) {
+    const int k = args.first, m = args.second;  // named copies: lambdas cannot capture bindings in C++17
     const std::string why = throws_error([&] { gpipe_schedule(k, m); });
     GRADE_EXPECT(why.empty(), "gpipe_schedule(" << k << ", " << m << ") must throw a pipelab::Error: " << why);
   }

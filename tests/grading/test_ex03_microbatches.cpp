@@ -55,7 +55,8 @@ TEST(MicrobatchSplit, SizesAddUpLargestFirst) {
 }
 
 TEST(MicrobatchSplit, RejectsBadArguments) {
-  for (auto [batch, m] : {std::pair{3, 4}, std::pair{3, 0}, std::pair{8, -2}}) {
+  for (const auto& args : {std::pair{3, 4}, std::pair{3, 0}, std::pair{8, -2}}) {
+    const int batch = args.first, m = args.second;  // named copies: lambdas cannot capture bindings in C++17
     const std::string why = throws_error([&] { split_microbatches(batch, m); });
     GRADE_EXPECT(why.empty(), "split_microbatches(" << batch << ", " << m << ") must throw a pipelab::Error: " << why);
   }

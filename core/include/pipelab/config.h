@@ -26,6 +26,44 @@ const char* to_string(ScheduleKind kind);
 /// "naive" | "gpipe" | "1f1b" (throws UsageError on anything else).
 ScheduleKind schedule_from_string(const std::string& name);
 
+/// cuda backend: where the K logical devices live (--placement).
+enum class CudaPlacement {
+  Auto,        ///< gpus if >= K GPUs, else partitions if green contexts can split a GPU K ways, else streams
+  Gpus,        ///< one physical GPU per device
+  Partitions,  ///< one GPU split into K SM partitions (CUDA green contexts)
+  Streams,     ///< K streams on one GPU, sharing its SMs
+};
+/// "auto", "gpus", "partitions" or "streams".
+const char* to_string(CudaPlacement placement);
+/// "auto" | "gpus" | "partitions" | "streams" (throws UsageError("--placement")).
+CudaPlacement placement_from_string(const std::string& name);
+
+/// cuda backend, placement gpus: how activations and gradients move (--transport).
+enum class CudaTransport {
+  Peer,  ///< cudaMemcpyPeerAsync on the sender's copy stream (peer access where possible)
+  Nccl,  ///< ncclSend / ncclRecv in one single-process communicator
+};
+/// "peer" or "nccl".
+const char* to_string(CudaTransport transport);
+/// "peer" | "nccl" (throws UsageError("--transport")).
+CudaTransport transport_from_string(const std::string& name);
+
+/// cuda backend: which GEMM runs (--gemm).
+enum class CudaGemm { Cublas, Tiled, Naive };
+/// "cublas", "tiled" or "naive".
+const char* to_string(CudaGemm gemm);
+/// "cublas" | "tiled" | "naive" (throws UsageError("--gemm")).
+CudaGemm gemm_from_string(const std::string& name);
+
+/// Settings of the cuda backend (ignored by sim and cpu).
+struct CudaOptions {
+  CudaPlacement placement = CudaPlacement::Auto;  ///< --placement
+  CudaTransport transport = CudaTransport::Peer;  ///< --transport
+  CudaGemm gemm = CudaGemm::Cublas;               ///< --gemm
+  bool tf32 = false;       ///< --tf32: cuBLAS may use TF32 tensor cores (TF32 tolerance)
+  bool instrument = true;  ///< false (--no-trace): no CUDA events / NVTX; host-clock spans
+};
+
 /// Model shape: L residual MLP blocks of width d and hidden size h, then a
 /// softmax cross-entropy over d classes. Batch B samples per step.
 struct ModelSpec {
@@ -60,6 +98,7 @@ struct RunConfig {
   BackendKind backend = BackendKind::Auto;            ///< where the step runs
   PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
   SimCostModel sim;                                   ///< the sim backend's cost model
+  CudaOptions cuda;                                   ///< the cuda backend's settings
   double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
   std::string trace_path;          ///< "" = no trace file
 };

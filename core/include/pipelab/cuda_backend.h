@@ -70,11 +70,12 @@ inline double transparency_tolerance(const RunConfig& config) {
 
 /// One physical GPU as the CUDA runtime sees it.
 struct CudaGpuInfo {
-  int ordinal = 0;
-  std::string name;          ///< "NVIDIA H100 80GB HBM3"
-  int cc_major = 0, cc_minor = 0;
-  int sm_count = 0;
-  std::uint64_t total_bytes = 0;
+  int ordinal = 0;                 ///< the CUDA device number (after CUDA_VISIBLE_DEVICES)
+  std::string name;                ///< "NVIDIA H100 80GB HBM3"
+  int cc_major = 0;                ///< compute capability, major (9 for H100)
+  int cc_minor = 0;                ///< compute capability, minor
+  int sm_count = 0;                ///< streaming multiprocessors
+  std::uint64_t total_bytes = 0;   ///< device memory
   std::uint64_t free_bytes = 0;  ///< only filled by probe_cuda(true) (needs a context)
 };
 
@@ -92,7 +93,7 @@ struct CudaEnvironment {
   std::string reason;       ///< why not ("" when usable)
   int runtime_version = 0;  ///< e.g. 13000 (cudaRuntimeGetVersion)
   int driver_version = 0;   ///< 0 without a driver (cudaDriverGetVersion)
-  std::vector<CudaGpuInfo> gpus;
+  std::vector<CudaGpuInfo> gpus;  ///< every GPU the runtime sees
   bool nccl_built = false;  ///< this build can use --transport nccl
   bool green_contexts = false;    ///< partitions possible on GPU 0 (detail probe only)
   std::string green_reason;       ///< why not
@@ -109,7 +110,7 @@ CudaEnvironment probe_cuda(bool detail = false);
 /// How the K logical devices map onto GPUs, and why.
 struct CudaPlacementPlan {
   CudaPlacement placement = CudaPlacement::Streams;  ///< resolved, never Auto
-  CudaTransport transport = CudaTransport::Peer;
+  CudaTransport transport = CudaTransport::Peer;     ///< how transfers move (Nccl only with Gpus)
   std::string why;                         ///< one sentence: the choice and its reason
   std::vector<int> gpu_of_device;          ///< physical GPU ordinal per logical device
   std::vector<int> sms_of_device;          ///< partitions: SMs of each partition; else the GPU's SMs
@@ -137,13 +138,18 @@ class CudaBuffer {
  public:
   CudaBuffer() = default;
   ~CudaBuffer() { reset(); }
+  /// Takes over `other`'s allocation; `other` is then empty.
   CudaBuffer(CudaBuffer&& other) noexcept;
+  /// Gives this allocation back, then takes over `other`'s.
   CudaBuffer& operator=(CudaBuffer&& other) noexcept;
   CudaBuffer(const CudaBuffer&) = delete;
   CudaBuffer& operator=(const CudaBuffer&) = delete;
 
+  /// The device pointer (nullptr when empty).
   void* data() const { return data_; }
+  /// The device pointer as fp32 elements.
   float* floats() const { return static_cast<float*>(data_); }
+  /// Size of the allocation.
   std::uint64_t bytes() const { return bytes_; }
   /// Give the allocation back now.
   void reset();
@@ -174,11 +180,11 @@ class CudaAllocator {
   /// Make every block returned so far reusable (their GPU work has finished).
   void retire();
 
-  int gpu() const { return gpu_; }
-  const std::string& device_label() const { return label_; }
+  int gpu() const { return gpu_; }                                   ///< the physical GPU
+  const std::string& device_label() const { return label_; }         ///< as in error messages
   std::uint64_t reserved_bytes() const;   ///< held from cudaMalloc (live + cached)
   std::uint64_t live_bytes() const;       ///< handed out and not returned
-  std::uint64_t peak_live_bytes() const;
+  std::uint64_t peak_live_bytes() const;  ///< the most live bytes at any time
 
  private:
   friend class CudaBuffer;
@@ -198,7 +204,7 @@ class CudaAllocator {
 /// One physical GPU's books after a step: what the allocators hold against what
 /// cudaMemGetInfo says the process took, and the accounting against the allocations.
 struct CudaMemoryCheck {
-  int gpu = 0;
+  int gpu = 0;                       ///< the physical GPU
   std::uint64_t free_before = 0;     ///< cudaMemGetInfo free when the backend was created
   std::uint64_t free_now = 0;        ///< cudaMemGetInfo free now
   std::uint64_t reserved = 0;        ///< Σ allocators' reserved bytes on this GPU
@@ -213,6 +219,7 @@ struct CudaMemoryCheck {
 /// The cuda Backend, with what only it can tell.
 class CudaBackend : public Backend {
  public:
+  /// Where the logical devices run (SMs of each partition as the driver made them).
   virtual const CudaPlacementPlan& plan() const = 0;
   /// Bound on the misalignment between GPUs' clocks in the last begin_step() (µs).
   virtual double timebase_error_us() const = 0;

@@ -42,7 +42,7 @@ struct Theory {
 Theory fill_drain_theory(int devices, int microbatches);
 
 /// Compute the metrics of a trace with `devices` devices.
-/// Busy time uses exercise.h's busy_time() (ex04) on each device's compute spans.
+/// Utilization and bubble come from exercise.h's measure_utilization() (ex04).
 StepMetrics compute_metrics(const Trace& trace);
 
 }  // namespace pipelab

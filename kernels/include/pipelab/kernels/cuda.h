@@ -73,8 +73,8 @@ class GemmEngine {
   GemmEngine(const GemmEngine&) = delete;
   GemmEngine& operator=(const GemmEngine&) = delete;
 
-  GemmVariant variant() const { return variant_; }
-  Stream stream() const { return stream_; }
+  GemmVariant variant() const { return variant_; }  ///< which implementation gemm() runs
+  Stream stream() const { return stream_; }         ///< where gemm() enqueues its work
   /// True when TF32 is allowed and the variant is cuBLAS (the only one that uses it).
   bool tf32() const { return allow_tf32_ && variant_ == GemmVariant::Cublas; }
   /// The cuBLAS handle (nullptr unless the variant is Cublas).
