@@ -9,6 +9,7 @@
 // 2 invalid input (one line naming the flag, with a hint).
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -50,7 +51,7 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_option("-M,--microbatches", f.microbatches,
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
-  if (with_schedule) cmd.add_option("--schedule", f.schedule, "naive|gpipe")->capture_default_str();
+  if (with_schedule) cmd.add_option("--schedule", f.schedule, "naive|gpipe|1f1b")->capture_default_str();
   cmd.add_option("--layers", f.config.model.layers, "L residual MLP blocks")->capture_default_str();
   cmd.add_option("--width", f.config.model.width, "d, the width (and number of classes)")->capture_default_str();
   cmd.add_option("--hidden", f.config.model.hidden, "h, the hidden size of each block")->capture_default_str();
@@ -106,7 +107,10 @@ std::vector<double> parse_number_list(const std::string& text, const char* flag)
 std::vector<int> parse_int_list(const std::string& text, const char* flag) {
   std::vector<int> out;
   for (double v : parse_number_list(text, flag)) {
-    if (v != static_cast<double>(static_cast<long long>(v)) || v < -1e9 || v > 1e9)
+    // Range first: casting an out-of-range double to an integer is undefined behaviour.
+    if (!(v >= -1e9 && v <= 1e9))
+      PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is out of range", "e.g. 1,2,4,8");
+    if (v != std::floor(v))
       PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is not a whole number", "e.g. 1,2,4,8");
     out.push_back(static_cast<int>(v));
   }
@@ -296,8 +300,8 @@ int main(int argc, char** argv) {
   CLI::App* cmp = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
   add_common_flags(*cmp, compare_flags, false);
   CLI::App* sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
+  sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
   add_common_flags(*sweep, sweep_flags, false);
-  sweep_flags.microbatches = "1,2,4,8,16,32";
   std::string csv_path;
   CLI::Option* csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")
                          ->expected(0, 1);

@@ -101,6 +101,22 @@ void validate_config(const RunConfig& c) {
   require_positive(c.model.width, "--width", "the width");
   require_positive(c.model.hidden, "--hidden", "the hidden size");
   require_positive(c.model.batch, "--batch", "the batch size");
+  const auto require_at_most = [](int value, int limit, const char* flag) {
+    if (value > limit)
+      PIPELAB_USAGE_ERROR(flag, std::to_string(value) + " is above the limit of " + std::to_string(limit),
+                          "see docs/limits.md for the enforced bounds");
+  };
+  require_at_most(c.model.layers, kMaxLayers, "--layers");
+  require_at_most(c.model.width, kMaxWidth, "--width");
+  require_at_most(c.model.hidden, kMaxHidden, "--hidden");
+  require_at_most(c.model.batch, kMaxBatch, "--batch");
+  // Parameter bytes = 4 · L · (2·d·h + h + d), in double: no overflow while checking.
+  const double d = c.model.width, h = c.model.hidden;
+  const double model_bytes = 4.0 * c.model.layers * (2.0 * d * h + h + d);
+  if (model_bytes > kMaxModelBytes)
+    PIPELAB_USAGE_ERROR("--width", "the model would have " + std::to_string(model_bytes / 1073741824.0) +
+                                       " GiB of parameters, above the 1 TiB limit",
+                        "use smaller --width, --hidden or --layers");
   if (c.devices < 1)
     PIPELAB_USAGE_ERROR("--devices", "K must be at least 1, got " + std::to_string(c.devices),
                         "pass --devices K with 1 <= K <= --layers");

@@ -7,6 +7,8 @@
 // buffer charged to the receiver (the cpu stand-in for a device-to-device copy).
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
 // micro-batch gradients accumulate to exactly the full batch's.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 
@@ -295,6 +297,18 @@ class CpuBackend final : public Backend {
 
 std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partition& partition,
                                           int microbatches) {
+  // Refuse a step that cannot fit before allocating: params + grads (2 · 4 · L ·
+  // (2dh + h + d)) plus, at worst, every block's stash for the whole batch
+  // (GPipe keeps all micro-batches: L · B · (d + 2h) · 4), against physical memory.
+  const ModelSpec& s = config.model;
+  const double d = s.width, h = s.hidden;
+  const double need = 8.0 * s.layers * (2.0 * d * h + h + d) + 4.0 * s.layers * s.batch * (d + 2.0 * h);
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (have > 0 && need > 0.8 * have)
+    PIPELAB_THROW("the cpu backend needs about " + std::to_string(static_cast<long long>(need / 1048576)) +
+                      " MiB for this model but the machine has " +
+                      std::to_string(static_cast<long long>(have / 1048576)) + " MiB",
+                  "use a smaller --width/--hidden/--layers/--batch, --remat, or --backend sim");
   return std::make_unique<CpuBackend>(config, partition, microbatches);
 }
 

@@ -171,7 +171,9 @@ double tensor_rel_diff(const std::vector<float>& got, const std::vector<float>& 
 }  // namespace
 
 double max_relative_difference(const StepNumerics& got, const StepNumerics& ref) {
-  if (got.grads.size() != ref.grads.size() || got.params.size() != ref.params.size())
+  // Every tensor must pair up: same layers, and params for every layer with grads.
+  if (got.grads.size() != ref.grads.size() || got.params.size() != ref.params.size() ||
+      got.params.size() != got.grads.size())
     return INFINITY;
   double worst = std::fabs(got.loss - ref.loss) / std::max(std::fabs(ref.loss), 1e-30);
   if (std::isnan(worst)) worst = INFINITY;

@@ -105,7 +105,14 @@ struct RunConfig {
 
 /// Upper bounds enforced by validate_config (documented in docs/limits).
 constexpr int kMaxDevices = 64;
-constexpr int kMaxMicrobatches = 4096;  ///< largest M (kMaxDevices: largest K)
+constexpr int kMaxMicrobatches = 4096;  ///< M
+constexpr int kMaxLayers = 4096;        ///< L
+constexpr int kMaxWidth = 65536;     ///< d (and classes)
+constexpr int kMaxHidden = 262144;   ///< h
+constexpr int kMaxBatch = 1 << 20;   ///< B
+/// Largest model (parameter bytes, fp32) a run may describe: 1 TiB. Keeps every
+/// byte count of the sim and the allocators far from 64-bit overflow.
+constexpr double kMaxModelBytes = 1099511627776.0;  ///< largest M (kMaxDevices: largest K)
 
 /// Throws UsageError (flag + message + hint) for the first invalid setting.
 /// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive
