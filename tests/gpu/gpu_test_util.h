@@ -17,6 +17,7 @@
 
 #include "pipelab/cuda_backend.h"
 #include "pipelab/kernels/cuda.h"
+#include "../kernels/reference_math.h"
 
 namespace pipelab::gpu_test {
 
@@ -72,23 +73,9 @@ class DeviceArray {
   T* data_ = nullptr;
 };
 
-/// n floats uniform in [lo, hi), reproducible from `seed`.
-inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(lo, hi);
-  std::vector<float> values(n);
-  for (float& v : values) v = uniform(rng);
-  return values;
-}
-
-/// n labels uniform in [0, classes).
-inline std::vector<int> random_labels(std::size_t n, int classes, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> uniform(0, classes - 1);
-  std::vector<int> labels(n);
-  for (int& label : labels) label = uniform(rng);
-  return labels;
-}
+// Random inputs come from the CPU kernel tests' helpers, so both suites draw alike.
+using pipelab::kernels::reference::random_floats;
+using pipelab::kernels::reference::random_labels;
 
 /// Compare element-wise: |got − ref| <= tolerance[i] (NaN never passes). Reports the
 /// max difference and the first 5 mismatches as one gtest failure.
