@@ -289,29 +289,45 @@ int cmd_devices(const RunConfig& config) {
   return 0;
 }
 
+// The whole command line: one app, three subcommands sharing the common flags, and
+// `devices`. Built in one place so main() and the fuzz harness parse alike.
+struct CommandLine {
+  CLI::App app{"pipelab: naive model parallelism and GPipe pipeline parallelism, measured"};
+  CommonFlags run_flags, compare_flags, sweep_flags;
+  CLI::App* run = nullptr;
+  CLI::App* compare = nullptr;
+  CLI::App* sweep = nullptr;
+  CLI::App* devices = nullptr;
+  CLI::Option* csv = nullptr;
+  std::string csv_path;
+  RunConfig devices_config;
+  std::string devices_placement = "auto", devices_transport = "peer";
+
+  CommandLine() {
+    app.require_subcommand(1);
+    run = app.add_subcommand("run", "one training step of one schedule");
+    add_common_flags(*run, run_flags, true);
+    compare = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
+    add_common_flags(*compare, compare_flags, false);
+    sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
+    sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
+    add_common_flags(*sweep, sweep_flags, false);
+    csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
+    devices = app.add_subcommand("devices", "which backends can run here, and why not");
+    devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
+        ->capture_default_str();
+    devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
+    devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
+  }
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"pipelab: naive model parallelism and GPipe pipeline parallelism, measured"};
-  app.require_subcommand(1);
-  CommonFlags run_flags, compare_flags, sweep_flags;
-  CLI::App* run = app.add_subcommand("run", "one training step of one schedule");
-  add_common_flags(*run, run_flags, true);
-  CLI::App* cmp = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
-  add_common_flags(*cmp, compare_flags, false);
-  CLI::App* sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
-  sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
-  add_common_flags(*sweep, sweep_flags, false);
-  std::string csv_path;
-  CLI::Option* csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")
-                         ->expected(0, 1);
-  CLI::App* devices = app.add_subcommand("devices", "which backends can run here, and why not");
-  RunConfig devices_config;
-  std::string devices_placement = "auto", devices_transport = "peer";
-  devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
-      ->capture_default_str();
-  devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
-  devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
+  CommandLine cli;
+  CLI::App& app = cli.app;
 
   try {
     app.parse(argc, argv);
@@ -327,12 +343,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed()) return cmd_run(run_flags);
-    if (cmp->parsed()) return cmd_compare(compare_flags);
-    if (sweep->parsed()) return cmd_sweep(sweep_flags, csv_path, csv->count() > 0);
-    devices_config.cuda.placement = placement_from_string(devices_placement);
-    devices_config.cuda.transport = transport_from_string(devices_transport);
-    return cmd_devices(devices_config);
+    if (cli.run->parsed()) return cmd_run(cli.run_flags);
+    if (cli.compare->parsed()) return cmd_compare(cli.compare_flags);
+    if (cli.sweep->parsed()) return cmd_sweep(cli.sweep_flags, cli.csv_path, cli.csv->count() > 0);
+    cli.devices_config.cuda.placement = placement_from_string(cli.devices_placement);
+    cli.devices_config.cuda.transport = transport_from_string(cli.devices_transport);
+    return cmd_devices(cli.devices_config);
   } catch (const UsageError& e) {
     std::cerr << "pipelab: error: " << e.message() << " (hint: " << e.hint() << ")" << std::endl;
     return 2;

@@ -86,20 +86,15 @@ inline void fuzz_cli_config(const std::uint8_t* data, std::size_t size) {
   std::vector<char*> argv;
   for (std::string& a : storage) argv.push_back(a.data());
 
-  // As in main(): one app, three subcommands sharing the common flags, `devices`.
-  CLI::App app{"pipelab"};
-  app.require_subcommand(1);
-  CommonFlags run_flags, compare_flags, sweep_flags;
-  CLI::App* run = app.add_subcommand("run", "one training step of one schedule");
-  add_common_flags(*run, run_flags, true);
-  CLI::App* cmp = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
-  add_common_flags(*cmp, compare_flags, false);
-  CLI::App* sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
-  add_common_flags(*sweep, sweep_flags, false);
-  sweep_flags.microbatches = "1,2,4,8,16,32";
-  std::string csv_path;
-  sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
-  app.add_subcommand("devices", "which backends can run here, and why not");
+  // The same command line as main() (CommandLine in core/cli/main.cpp).
+  CommandLine cli;
+  CLI::App& app = cli.app;
+  CLI::App* run = cli.run;
+  CLI::App* cmp = cli.compare;
+  CLI::App* sweep = cli.sweep;
+  CommonFlags& run_flags = cli.run_flags;
+  CommonFlags& compare_flags = cli.compare_flags;
+  CommonFlags& sweep_flags = cli.sweep_flags;
 
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
