@@ -4,11 +4,13 @@
 //   pipelab run     [flags]   one step of one schedule
 //   pipelab sweep   [flags] --microbatches 1,2,4,8,16,32
 //   pipelab devices [-K N] [--placement P]   which backends can run here, and why not
+//   pipelab bench   [flags]   GPU benchmarks: pipeline, GEMM kernels, tracing overhead, vs PyTorch
 //
 // Exit codes: 0 success; 1 a run failed or a check (transparency) failed;
 // 2 invalid input (one line naming the flag, with a hint).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -17,11 +19,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "pipelab/bench.h"
 #include "pipelab/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/report.h"
 #include "pipelab/run.h"
 #include "pipelab/trace_json.h"
+
+#ifndef PIPELAB_SOURCE_DIR  // set by core/CMakeLists.txt; the fuzz harness has none
+#define PIPELAB_SOURCE_DIR "."
+#endif
 
 namespace {
 
@@ -42,6 +49,7 @@ struct CommonFlags {
   bool json = false;
   bool quiet = false;
   RunConfig config;
+  std::vector<CLI::Option*> model_options;  // --layers --width --hidden --batch
 };
 
 void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
@@ -52,10 +60,19 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
   if (with_schedule) cmd.add_option("--schedule", f.schedule, "naive|gpipe|1f1b")->capture_default_str();
-  cmd.add_option("--layers", f.config.model.layers, "L residual MLP blocks")->capture_default_str();
-  cmd.add_option("--width", f.config.model.width, "d, the width (and number of classes)")->capture_default_str();
-  cmd.add_option("--hidden", f.config.model.hidden, "h, the hidden size of each block")->capture_default_str();
-  cmd.add_option("--batch", f.config.model.batch, "B, samples per step")->capture_default_str();
+  const ModelSpec gpu = default_cuda_model();
+  auto shape = [&](const char* what, int gpu_default) {
+    return std::string(what) + " (cuda default " + std::to_string(gpu_default) + ")";
+  };
+  f.model_options = {
+      cmd.add_option("--layers", f.config.model.layers, shape("L residual MLP blocks", gpu.layers))
+          ->capture_default_str(),
+      cmd.add_option("--width", f.config.model.width, shape("d, the width (and number of classes)", gpu.width))
+          ->capture_default_str(),
+      cmd.add_option("--hidden", f.config.model.hidden, shape("h, the hidden size of each block", gpu.hidden))
+          ->capture_default_str(),
+      cmd.add_option("--batch", f.config.model.batch, shape("B, samples per step", gpu.batch))
+          ->capture_default_str()};
   cmd.add_option("--seed", f.config.model.seed, "seed of parameters and data")->capture_default_str();
   cmd.add_option("--lr", f.config.model.learning_rate, "SGD learning rate")->capture_default_str();
   cmd.add_flag("--remat", f.config.remat, "re-materialization: stash only stage inputs, recompute before B");
@@ -76,6 +93,9 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
   cmd.add_flag("--no-trace", f.no_trace,
                "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");
+  cmd.add_option("--warmup", f.config.cuda.warmup_steps,
+                 "cuda: untimed warm-up steps before the measured one (parameters left as initialised)")
+      ->capture_default_str();
   cmd.add_option("--watchdog-s", f.config.watchdog_seconds, "abort if no action finishes for this long")
       ->capture_default_str();
   cmd.add_option("--trace", f.config.trace_path,
@@ -117,6 +137,10 @@ std::vector<int> parse_int_list(const std::string& text, const char* flag) {
   return out;
 }
 
+void progress(const CommonFlags& f, const std::string& message) {
+  if (!f.quiet) std::cerr << "pipelab: " << message << std::endl;
+}
+
 // Turn the string flags into the config; throws UsageError.
 RunConfig finish_config(CommonFlags& f, bool allow_list) {
   RunConfig c = f.config;
@@ -138,6 +162,21 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   c.cuda.transport = transport_from_string(f.transport);
   c.cuda.gemm = gemm_from_string(f.gemm);
   c.cuda.instrument = !f.no_trace;
+  // On the cuda backend, with no model flag given, the GPU-sized default model (config.h
+  // says why); any one model flag keeps the cpu defaults for the others.
+  bool model_given = false;
+  for (const CLI::Option* option : f.model_options) model_given = model_given || option->count() > 0;
+  if (!model_given && (c.backend == BackendKind::Cuda || c.backend == BackendKind::Auto) &&
+      backend_availability().cuda) {
+    const ModelSpec gpu = default_cuda_model();
+    c.model.layers = gpu.layers;
+    c.model.width = gpu.width;
+    c.model.hidden = gpu.hidden;
+    c.model.batch = gpu.batch;
+    progress(f, "cuda: the GPU-sized default model L=" + std::to_string(gpu.layers) + " d=" +
+                    std::to_string(gpu.width) + " h=" + std::to_string(gpu.hidden) + " B=" +
+                    std::to_string(gpu.batch) + " (give --layers/--width/--hidden/--batch to choose)");
+  }
   return c;
 }
 
@@ -157,10 +196,6 @@ std::string suffixed(const std::string& path, const std::string& tag) {
   return path + "-" + tag + ".json";
 }
 
-void progress(const CommonFlags& f, const std::string& message) {
-  if (!f.quiet) std::cerr << "pipelab: " << message << std::endl;
-}
-
 int cmd_run(CommonFlags& f) {
   RunConfig c = finish_config(f, false);
   validate_config(c);
@@ -169,8 +204,8 @@ int cmd_run(CommonFlags& f) {
   const RunResult r = run_step(c);
   std::optional<double> diff;
   if (r.numerics) {
-    progress(f, "single-device reference step (transparency check)");
-    diff = max_relative_difference(*r.numerics, reference_step(c.model));
+    progress(f, describe(reference_kind(r.config)) + " (transparency check)");
+    diff = max_relative_difference(*r.numerics, transparency_reference(r.config));
   }
   if (!c.trace_path.empty()) {
     write_chrome_trace_file(r.trace, c.trace_path);
@@ -289,6 +324,85 @@ int cmd_devices(const RunConfig& config) {
   return 0;
 }
 
+// `pipelab bench` flags: the model defaults to default_bench_model() (GEMMs dominate).
+struct BenchFlags {
+  BenchOptions options;
+  std::string microbatches = "1,2,4,8,16,32";
+  std::string parts = "pipeline,kernels,overhead";
+  std::string placement = "auto";
+  std::string gemm = "cublas";
+  bool vs_torch = false;
+  bool json = false;
+  bool quiet = false;
+  std::string out_path;
+  BenchFlags() {
+    options.base.model = default_bench_model();
+    options.base.devices = 4;
+    // The source tree this binary was built from: where bench/torch_baseline.py lives.
+    options.torch_script = std::string(PIPELAB_SOURCE_DIR) + "/bench/torch_baseline.py";
+  }
+};
+
+void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
+  RunConfig& c = f.options.base;
+  cmd.add_option("-K,--devices", c.devices, "pipeline stages K")->capture_default_str();
+  cmd.add_option("-M,--microbatches", f.microbatches, "GPipe's M values, comma-separated")->capture_default_str();
+  cmd.add_option("--layers", c.model.layers, "L residual MLP blocks")->capture_default_str();
+  cmd.add_option("--width", c.model.width, "d")->capture_default_str();
+  cmd.add_option("--hidden", c.model.hidden, "h")->capture_default_str();
+  cmd.add_option("--batch", c.model.batch, "B")->capture_default_str();
+  cmd.add_option("--seed", c.model.seed, "seed of parameters and data")->capture_default_str();
+  cmd.add_option("--placement", f.placement, "auto|gpus|partitions|streams")->capture_default_str();
+  cmd.add_option("--gemm", f.gemm, "GEMM of the pipeline runs: cublas|tiled|naive")->capture_default_str();
+  cmd.add_flag("--tf32", c.cuda.tf32, "let cuBLAS (and torch) use TF32 tensor cores");
+  cmd.add_option("--steps", f.options.steps, "timed steps per row (the median is reported)")->capture_default_str();
+  cmd.add_option("--warmup", c.cuda.warmup_steps, "untimed warm-up steps per configuration")->capture_default_str();
+  cmd.add_option("--parts", f.parts, "any of pipeline,kernels,overhead,torch")->capture_default_str();
+  cmd.add_flag("--vs-torch", f.vs_torch, "also run bench/torch_baseline.py (adds the torch part)");
+  cmd.add_option("--python", f.options.python, "interpreter with PyTorch, for --vs-torch")->capture_default_str();
+  cmd.add_option("--torch-script", f.options.torch_script, "path of bench/torch_baseline.py")->capture_default_str();
+  cmd.add_option("--watchdog-s", c.watchdog_seconds, "abort a run if no action finishes for this long")
+      ->capture_default_str();
+  cmd.add_flag("--json", f.json, "print one JSON object instead of the tables");
+  cmd.add_option("--out", f.out_path, "also write the JSON to this file");
+  cmd.add_flag("-q,--quiet", f.quiet, "no progress messages on stderr");
+}
+
+int cmd_bench(BenchFlags& f) {
+  BenchOptions o = f.options;
+  o.base.backend = BackendKind::Cuda;
+  o.base.schedule = ScheduleKind::Gpipe;
+  o.base.cuda.placement = placement_from_string(f.placement);
+  o.base.cuda.gemm = gemm_from_string(f.gemm);
+  o.microbatches = parse_int_list(f.microbatches, "--microbatches");
+  o.base.microbatches = o.microbatches.front();
+  o.parts.clear();
+  std::size_t pos = 0;
+  while (pos <= f.parts.size()) {
+    const std::size_t comma = f.parts.find(',', pos);
+    const BenchPart part = bench_part_from_string(f.parts.substr(pos, comma == std::string::npos ? comma : comma - pos));
+    if (std::find(o.parts.begin(), o.parts.end(), part) == o.parts.end()) o.parts.push_back(part);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (f.vs_torch && std::find(o.parts.begin(), o.parts.end(), BenchPart::Torch) == o.parts.end())
+    o.parts.push_back(BenchPart::Torch);
+  if (!f.out_path.empty()) {
+    std::ofstream probe(f.out_path, std::ios::app);
+    if (!probe) PIPELAB_USAGE_ERROR("--out", "cannot write '" + f.out_path + "'", "check the directory exists");
+  }
+  const BenchReport report = run_bench(o, [&](const std::string& m) {
+    if (!f.quiet) std::cerr << "pipelab: bench: " << m << std::endl;
+  });
+  const nlohmann::json j = bench_json(report);
+  if (!f.out_path.empty()) std::ofstream(f.out_path) << j.dump(2) << "\n";
+  if (f.json)
+    std::cout << j.dump(2) << std::endl;
+  else
+    std::cout << format_bench(report);
+  return 0;
+}
+
 // The whole command line: one app, three subcommands sharing the common flags, and
 // `devices`. Built in one place so main() and the fuzz harness parse alike.
 struct CommandLine {
@@ -298,6 +412,8 @@ struct CommandLine {
   CLI::App* compare = nullptr;
   CLI::App* sweep = nullptr;
   CLI::App* devices = nullptr;
+  CLI::App* bench = nullptr;
+  BenchFlags bench_flags;
   CLI::Option* csv = nullptr;
   std::string csv_path;
   RunConfig devices_config;
@@ -318,6 +434,9 @@ struct CommandLine {
         ->capture_default_str();
     devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
     devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
+    bench = app.add_subcommand("bench", "GPU benchmarks: pipeline speedup vs theory, GEMM kernels, tracing "
+                                        "overhead, PyTorch baseline (tables + --json)");
+    add_bench_flags(*bench, bench_flags);
   }
   CommandLine(const CommandLine&) = delete;
   CommandLine& operator=(const CommandLine&) = delete;
@@ -346,6 +465,7 @@ int main(int argc, char** argv) {
     if (cli.run->parsed()) return cmd_run(cli.run_flags);
     if (cli.compare->parsed()) return cmd_compare(cli.compare_flags);
     if (cli.sweep->parsed()) return cmd_sweep(cli.sweep_flags, cli.csv_path, cli.csv->count() > 0);
+    if (cli.bench->parsed()) return cmd_bench(cli.bench_flags);
     cli.devices_config.cuda.placement = placement_from_string(cli.devices_placement);
     cli.devices_config.cuda.transport = transport_from_string(cli.devices_transport);
     return cmd_devices(cli.devices_config);

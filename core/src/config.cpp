@@ -161,11 +161,25 @@ void validate_config(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--watchdog-s", "must be a positive number of seconds", "e.g. --watchdog-s 60");
   if (!(c.model.learning_rate >= 0) || !std::isfinite(c.model.learning_rate))
     PIPELAB_USAGE_ERROR("--lr", "must be a non-negative number", "e.g. --lr 0.01");
+  if (c.cuda.warmup_steps < 0 || c.cuda.warmup_steps > kMaxWarmupSteps)
+    PIPELAB_USAGE_ERROR("--warmup",
+                        "must be between 0 and " + std::to_string(kMaxWarmupSteps) + ", got " +
+                            std::to_string(c.cuda.warmup_steps),
+                        "1 (the default) is enough to load kernels and fill the allocator's cache");
   if (c.cuda.transport == CudaTransport::Nccl &&
       (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))
     PIPELAB_USAGE_ERROR("--transport",
                         std::string("nccl needs one GPU per device, not --placement ") + to_string(c.cuda.placement),
                         "use --placement gpus (or auto) with --transport nccl, or --transport peer");
+}
+
+ModelSpec default_cuda_model() {
+  ModelSpec m;
+  m.layers = 8;
+  m.width = 2048;
+  m.hidden = 8192;
+  m.batch = 1024;
+  return m;
 }
 
 std::string to_json(const RunConfig& c) {
@@ -192,7 +206,8 @@ std::string to_json(const RunConfig& c) {
                {"transport", to_string(c.cuda.transport)},
                {"gemm", to_string(c.cuda.gemm)},
                {"tf32", c.cuda.tf32},
-               {"instrument", c.cuda.instrument}};
+               {"instrument", c.cuda.instrument},
+               {"warmup_steps", c.cuda.warmup_steps}};
   return j.dump();
 }
 

@@ -91,6 +91,14 @@ void DeviceMemory::check_consistent() const {
                   "a buffer was released twice; please report this bug");
 }
 
+void DeviceMemory::restart() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  peak_ = current_;
+  peak_total_ = 0;
+  samples_.clear();
+  record_locked();  // peak_total_ = the current total, and the step's first sample
+}
+
 std::vector<MemorySample> DeviceMemory::samples() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return samples_;

@@ -73,12 +73,13 @@ std::string per_device_table(const std::vector<const RunResult*>& runs) {
   return out.str();
 }
 
-std::string transparency_line(std::optional<double> max_rel_diff, const std::string& backend, double tolerance) {
+std::string transparency_line(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance) {
   if (!max_rel_diff)
-    return "# transparency: not checked (the " + backend + " backend computes no numerics)\n";
+    return "# transparency: not checked (the " + std::string(to_string(config.backend)) +
+           " backend computes no numerics)\n";
   const bool ok = *max_rel_diff <= tolerance;
-  return "# transparency: loss, gradients and updated parameters vs the single-device reference step: "
-         "max normwise rel diff " + fmt("%.2e", *max_rel_diff) + " (tolerance " +
+  return "# transparency: loss, gradients and updated parameters vs " + describe(reference_kind(config)) +
+         ": max normwise rel diff " + fmt("%.2e", *max_rel_diff) + " (tolerance " +
          fmt("%.0e", tolerance) + ") " + (ok ? "OK" : "FAILED") + "\n";
 }
 
@@ -123,9 +124,11 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
 }
 
 namespace {
-nlohmann::json transparency_json(std::optional<double> max_rel_diff, double tolerance) {
-  if (!max_rel_diff) return {{"max_rel_diff", nullptr}, {"ok", nullptr}, {"tolerance", tolerance}};
-  return {{"max_rel_diff", *max_rel_diff},
+nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance) {
+  if (!max_rel_diff)
+    return {{"max_rel_diff", nullptr}, {"ok", nullptr}, {"tolerance", tolerance}, {"reference", nullptr}};
+  return {{"reference", reference_kind(config) == ReferenceKind::Cpu ? "cpu" : "cuda"},
+          {"max_rel_diff", *max_rel_diff},
           {"ok", *max_rel_diff <= tolerance},
           {"tolerance", tolerance}};
 }
@@ -134,14 +137,14 @@ nlohmann::json transparency_json(std::optional<double> max_rel_diff, double tole
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json j;
   j["runs"] = {run_json(c.naive, 1.0), run_json(c.gpipe, c.speedup)};
-  j["transparency"] = transparency_json(c.max_rel_diff, transparency_tolerance(c.gpipe.config));
+  j["transparency"] = transparency_json(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
   return j;
 }
 
 nlohmann::json single_run_json(const RunResult& run, std::optional<double> max_rel_diff) {
   nlohmann::json j;
   j["runs"] = {run_json(run, run.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)};
-  j["transparency"] = transparency_json(max_rel_diff, transparency_tolerance(run.config));
+  j["transparency"] = transparency_json(max_rel_diff, run.config, transparency_tolerance(run.config));
   return j;
 }
 
@@ -155,8 +158,7 @@ std::string format_comparison(const Comparison& c) {
       << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so measured utilization can exceed the "
                                  "no-remat theory while the step gets longer\n"
                                : "")
-      << transparency_line(c.max_rel_diff, to_string(c.gpipe.config.backend),
-                         transparency_tolerance(c.gpipe.config));
+      << transparency_line(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
   return out.str();
 }
 
@@ -167,7 +169,7 @@ std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
       << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
       << per_device_table({&r});
   if (r.numerics) out << "# loss " << fmt("%.6f", r.numerics->loss) << "\n";
-  out << transparency_line(max_rel_diff, to_string(r.config.backend), transparency_tolerance(r.config));
+  out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
   return out.str();
 }
 

@@ -54,11 +54,18 @@ class DeviceArray {
   std::size_t size() const { return n_; }
   std::size_t bytes() const { return n_ * sizeof(T); }
 
+  // Both wait for the device before returning. Why: cudaMemset may return before the
+  // device has written, and a cudaMemcpy from pageable host memory returns once the
+  // bytes are staged, not landed; the kernels under test run on a non-blocking stream
+  // that does not wait for either. (Seen on an H100: the last 3 of 2^20 + 3 floats
+  // were still the poison when add_inplace read them.)
   void poison() {
     if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMemset(data_, 0xFF, bytes()));
+    PIPELAB_CUDA_CHECK(cudaDeviceSynchronize());
   }
   void upload(const std::vector<T>& host) {
     if (n_ > 0) PIPELAB_CUDA_CHECK(cudaMemcpy(data_, host.data(), bytes(), cudaMemcpyHostToDevice));
+    PIPELAB_CUDA_CHECK(cudaDeviceSynchronize());
   }
   /// Waits for all work on the device (and checks it), then copies back.
   std::vector<T> download() const {

@@ -5,7 +5,8 @@
 //   GpuTransparency.*   a pipelined step on the GPU equals the single-device CPU
 //                       reference step (loss, every gradient, updated parameters) for
 //                       K ∈ {1,2,4} × M ∈ {1,4,8}, per placement available here
-//   GpuBackend.*        trace, memory books, concurrency, out-of-memory, --no-trace
+//   GpuBackend.*        trace, memory books, concurrency, out-of-memory, --no-trace,
+//                       warm-up steps, repeated steps, `pipelab bench` end to end
 // Every GPU test skips with its reason where there is no GPU, or not enough of them.
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@
 #include "gpu_test_util.h"
 #include "pipelab/cuda_backend.h"
 #include "pipelab/error.h"
+#include "pipelab/bench.h"
 #include "pipelab/executor.h"
 #include "pipelab/run.h"
 
@@ -382,6 +384,127 @@ TEST(GpuBackend, OneTimebaseAcrossDevices) {
         continue;
       EXPECT_GE(f.start_us + backend->timebase_error_us() + 0.5, send.end_us()) << to_string(f.action);
     }
+  }
+}
+
+}  // namespace
+}  // namespace pipelab
+
+namespace pipelab {
+namespace {
+
+// The largest |a − b| / max(|b|, tiny) over the loss and every gradient value.
+double numerics_gap(const StepNumerics& a, const StepNumerics& b) { return max_relative_difference(a, b); }
+
+TEST(GpuBackend, WarmUpStepsLeaveTheMeasuredStepAFirstStep) {
+  PIPELAB_REQUIRE_GPU();
+  // Warm-up steps run SGD with learning rate 0, so after 0 or 3 of them the measured
+  // step computes the same first step: the reference's loss, gradients and update.
+  RunConfig cold = gpu_config(CudaPlacement::Auto, 4, 8);
+  cold.cuda.warmup_steps = 0;
+  RunConfig warm = cold;
+  warm.cuda.warmup_steps = 3;
+  const RunResult a = expect_transparent(cold, kTransparencyTolerance);
+  const RunResult b = expect_transparent(warm, kTransparencyTolerance);
+  ASSERT_TRUE(a.numerics && b.numerics);
+  // Same kernels in the same order on the same inputs: the same bits, or very nearly.
+  EXPECT_LE(numerics_gap(*b.numerics, *a.numerics), 1e-6);
+  // The measured step's memory series is its own: the warm-up's samples are gone.
+  EXPECT_EQ(a.trace.memory.size(), b.trace.memory.size());
+  for (const MemorySample& sample : b.trace.memory) EXPECT_GE(sample.time_us, 0.0);
+  EXPECT_EQ(a.metrics.peak_memory_bytes, b.metrics.peak_memory_bytes)
+      << "the warm-up must not leak into the measured step's books";
+}
+
+TEST(GpuBackend, EveryStepAccumulatesGradientsFromZero) {
+  PIPELAB_REQUIRE_GPU();
+  // With learning rate 0 every step sees the same parameters and data, so a step run
+  // after two others must produce exactly one step's gradients, not three steps' sum.
+  RunConfig c = gpu_config(CudaPlacement::Auto, 2, 4);
+  c.model.learning_rate = 0.0f;
+  const Partition partition = build_partition(c);
+  const Schedule schedule = build_schedule(c);
+  auto backend = make_cuda_backend(c, partition, schedule.microbatches);
+  ExecutorOptions options;
+  options.watchdog_seconds = 60;
+  execute(schedule, *backend, options);
+  const StepNumerics first = *backend->numerics();
+  execute(schedule, *backend, options);
+  execute(schedule, *backend, options);
+  const StepNumerics third = *backend->numerics();
+  EXPECT_LE(numerics_gap(third, first), 1e-6) << "gradients carried over from the earlier steps";
+  const StepNumerics reference = reference_step(c.model);
+  EXPECT_LE(numerics_gap(third, reference), kTransparencyTolerance);
+}
+
+TEST(GpuBackend, RepeatedRunGivesOneTimePerStepAndTheMedianTrace) {
+  PIPELAB_REQUIRE_GPU();
+  const RepeatedRun run = run_repeated(gpu_config(CudaPlacement::Auto, 4, 8), 5);
+  ASSERT_EQ(run.step_ms.size(), 5u);
+  std::vector<double> sorted = run.step_ms;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_DOUBLE_EQ(run.median.metrics.makespan_ms, sorted[2]) << "the median step's own trace";
+  for (double ms : run.step_ms) EXPECT_GT(ms, 0.0);
+  EXPECT_FALSE(run.median.numerics.has_value());
+}
+
+TEST(GpuBackend, BenchRunsEveryPartOnASmallModel) {
+  PIPELAB_REQUIRE_GPU();
+  BenchOptions o;
+  o.base = gpu_config(CudaPlacement::Auto, 2, 4);
+  o.microbatches = {1, 4};
+  o.steps = 2;
+  o.parts = {BenchPart::Pipeline, BenchPart::Overhead};
+  const BenchReport r = run_bench(o);
+  ASSERT_EQ(r.pipeline.size(), 3u);  // naive, M=1, M=4
+  EXPECT_EQ(r.pipeline[0].schedule, "naive");
+  EXPECT_DOUBLE_EQ(r.pipeline[0].speedup, 1.0);
+  for (const PipelineBenchRow& row : r.pipeline) {
+    EXPECT_EQ(row.step_ms.size(), 2u);
+    EXPECT_GT(row.median_ms, 0.0);
+    EXPECT_GE(row.bubble, 0.0);
+    EXPECT_LE(row.bubble, 1.0);
+    // Theory is the fill-drain formula, computed here independently.
+    const double K = 2, M = row.microbatches;
+    EXPECT_NEAR(row.bubble_theory, (K - 1) / (M + K - 1), 1e-12);
+  }
+  EXPECT_NEAR(r.pipeline[2].ideal_speedup, 2.0 * 4 / 5, 1e-12);
+  ASSERT_TRUE(r.overhead.has_value());
+  EXPECT_GT(r.overhead->traced_ms, 0.0);
+  EXPECT_GT(r.overhead->untraced_ms, 0.0);
+  const std::string table = format_bench(r);
+  EXPECT_NE(table.find("[pipeline]"), std::string::npos) << table;
+  EXPECT_NE(table.find("[overhead]"), std::string::npos) << table;
+  EXPECT_EQ(bench_json(r)["pipeline"].size(), 3u);
+}
+
+TEST(GpuTransparency, BigModelsAreCheckedAgainstASingleDeviceGpuStep) {
+  PIPELAB_REQUIRE_GPU();
+  // 12·4·1280·1024·4096 = 258 GFLOP per step: over kCpuReferenceMaxFlops, so compare()
+  // checks against a K=1 M=1 step on the GPU. The K=1 step must differ from the
+  // pipelined ones only by rounding (summation order across micro-batches).
+  RunConfig c = gpu_config(CudaPlacement::Auto, 2, 4);
+  c.model.layers = 4;
+  c.model.width = 1024;
+  c.model.hidden = 4096;
+  c.model.batch = 1280;
+  const Comparison cmp = compare(c);
+  EXPECT_EQ(cmp.reference, ReferenceKind::Cuda);
+  ASSERT_TRUE(cmp.max_rel_diff.has_value());
+  EXPECT_LE(*cmp.max_rel_diff, kTransparencyTolerance);
+  EXPECT_TRUE(cmp.transparency_ok);
+  EXPECT_GT(*cmp.max_rel_diff, 0.0) << "bit-equal across different splits: was the reference the same run?";
+}
+
+TEST(GpuKernelBench, GemmVariantsAgreeWithCublasAndReportTflops) {
+  PIPELAB_REQUIRE_GPU();
+  const auto rows = bench_gemm({{{100, 130, 70}}}, 2, false);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].variant, "cublas");
+  EXPECT_DOUBLE_EQ(rows[0].vs_cublas, 1.0);
+  for (const GemmBenchRow& row : rows) {
+    EXPECT_GT(row.tflops, 0.0) << row.variant;
+    EXPECT_LE(row.rel_diff, 1e-5) << row.variant << " computes a different product";
   }
 }
 

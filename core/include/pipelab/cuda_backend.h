@@ -225,6 +225,11 @@ class CudaBackend : public Backend {
   virtual double timebase_error_us() const = 0;
   /// Compare the memory books with cudaMemGetInfo (call after a step).
   virtual std::vector<CudaMemoryCheck> check_memory() const = 0;
+  /// While on, steps are warm-up steps: the optimizer step runs its kernels with
+  /// learning rate 0 (θ − 0·g = θ exactly), so the parameters stay as initialised and
+  /// the next step computes what a first step would. Every step (begin_step) starts
+  /// from zero gradients and fresh memory books either way.
+  virtual void set_warm_up(bool on) = 0;
 };
 
 /// The cuda backend for `config` (model, K, placement, transport, GEMM, TF32,

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pipelab/config.h"
 #include "pipelab/metrics.h"
@@ -47,8 +48,46 @@ struct RunResult {
   std::optional<StepNumerics> numerics;  ///< cpu/cuda only
 };
 
-/// Validate the config, build everything, run one step.
+/// Validate the config, build everything, run one step. On cuda the backend first
+/// runs config.cuda.warmup_steps untimed steps (parameters left as initialised), so
+/// the measured step pays no one-time costs and its numerics are a first step's.
 RunResult run_step(const RunConfig& config);
+
+/// Most timed steps of run_repeated().
+constexpr int kMaxTimedSteps = 1000;
+
+/// Several timed steps on one backend, for benchmarks.
+struct RepeatedRun {
+  std::vector<double> step_ms;  ///< makespan of each timed step, in order
+  /// The median step (by makespan; the lower middle for an even count): its trace
+  /// and metrics. No numerics: the parameters moved on with every step.
+  RunResult median;
+};
+
+/// Like run_step(), then `timed_steps` measured steps (1..kMaxTimedSteps; else
+/// UsageError naming --steps) on the same backend, each from zero gradients.
+RepeatedRun run_repeated(const RunConfig& config, int timed_steps);
+
+/// Normwise tolerance of the transparency check (fp32).
+constexpr double kTransparencyTolerance = 1e-5;
+
+/// The single-device step the transparency check compares a pipelined step with.
+enum class ReferenceKind {
+  Cpu,   ///< reference_step(): the model on one CPU thread (model.cpp)
+  Cuda,  ///< the same step on the cuda backend with K = 1, M = 1 (one GPU, no pipeline)
+};
+/// Most GEMM FLOPs per step (12·L·B·d·h) for which a cuda run is checked against
+/// the CPU reference: 200 GFLOP take a few seconds on one core. Bigger cuda models are
+/// checked against a single-device step on the GPU, whose kernels the GPU tests check
+/// against the CPU reference (tests/gpu), so the check stays about pipelining.
+constexpr double kCpuReferenceMaxFlops = 2e11;
+/// Which reference `config` (as run: backend resolved) is checked against.
+ReferenceKind reference_kind(const RunConfig& config);
+/// "the single-device cpu reference step" or "a single-device step on the GPU (K=1, M=1)".
+std::string describe(ReferenceKind kind);
+/// The reference numerics for `config` (as run): reference_step(config.model), or a
+/// K = 1, M = 1 naive step on the cuda backend.
+StepNumerics transparency_reference(const RunConfig& config);
 
 /// Naive MP and GPipe on the same model, devices and backend.
 struct Comparison {
@@ -58,10 +97,9 @@ struct Comparison {
   /// Transparency: both runs vs the single-device reference step (cpu/cuda only).
   std::optional<double> max_rel_diff;
   bool transparency_ok = false;  ///< max_rel_diff <= kTransparencyTolerance
+  ReferenceKind reference = ReferenceKind::Cpu;  ///< what max_rel_diff compares with
 };
 
-/// Normwise tolerance of the transparency check (fp32).
-constexpr double kTransparencyTolerance = 1e-5;
 
 /// Runs naive (M = 1) then GPipe (config.microbatches), and on backends with
 /// numerics checks both against reference_step(). `progress` (may be empty) is

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,10 +184,22 @@ class CudaBackendImpl final : public CudaBackend {
   std::vector<std::string> device_names() const override { return plan_.device_names; }
 
   void begin_step() override {
+    // Each step accumulates its gradients from zero (a second step on this backend:
+    // warm-up, benchmarks), and its memory books start from what is resident.
+    for (auto& dev : devices_) {
+      DeviceGuard guard(dev->gpu);
+      for (const GpuBlock& grad : dev->grads)
+        for (const CudaBuffer* part : {&grad.w1, &grad.b1, &grad.w2, &grad.b2})
+          PIPELAB_CUDA_CHECK(cudaMemsetAsync(part->data(), 0, part->bytes(), dev->compute.get()));
+    }
+    synchronize_checked();  // the zeroing must not show up in the first span
     origin_ = Clock::now();
     stepping_ = true;
+    for (auto& dev : devices_) dev->memory->restart();
     align_clocks();
   }
+
+  void set_warm_up(bool on) override { warm_up_ = on; }
 
   Span compute(const Action& a) override {
     LogicalDevice& dev = *devices_.at(a.stage);
@@ -353,6 +367,7 @@ class CudaBackendImpl final : public CudaBackend {
     if (plan_.transport == CudaTransport::Nccl) nccl_ = std::make_unique<cuda_detail::NcclComms>(plan_.gpu_of_device);
 
     for (int d = 0; d < K; ++d) devices_.push_back(make_device(d));
+    upload_parameters();
     upload_data();
     for (int gpu : gpus_) {
       const auto first = std::find(plan_.gpu_of_device.begin(), plan_.gpu_of_device.end(), gpu);
@@ -415,15 +430,45 @@ class CudaBackendImpl final : public CudaBackend {
     dev->allocator = std::make_unique<CudaAllocator>(dev->gpu, "cuda device " + std::to_string(d) + " (" + dev->name + ")");
     dev->memory = std::make_unique<DeviceMemory>(d, [this] { return now_us(); });
     dev->first_layer = partition_.first_layer(d);
-    for (int l = partition_.first_layer(d); l < partition_.end_layer(d); ++l) {
-      const BlockParams host = init_block(spec_, l);  // seeded by (seed, layer): same as cpu
-      dev->params.push_back(upload(*dev->allocator, host));
-      dev->grads.push_back(upload(*dev->allocator, zero_block(spec_)));
-      dev->resident.push_back(dev->memory->charge(MemoryCategory::Params, float_bytes(host.count())));
-      dev->resident.push_back(dev->memory->charge(MemoryCategory::Grads, float_bytes(host.count())));
-    }
     dev->mb.resize(rows_.size());
     return dev;
+  }
+
+  // Every layer's parameters (seeded by (seed, layer): the cpu backend's values) and
+  // zero gradients, on the layer's device. The host draws the random numbers, which
+  // for a big model (d = 4096, h = 16384: 134 M per block) takes seconds per layer:
+  // a batch of layers is drawn in parallel, uploaded, and freed before the next.
+  void upload_parameters() {
+    const int layers = spec_.layers;
+    const int batch = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
+    for (int first = 0; first < layers; first += batch) {
+      const int end = std::min(layers, first + batch);
+      std::vector<std::future<BlockParams>> drawn;
+      for (int l = first; l < end; ++l)
+        drawn.push_back(std::async(std::launch::async, [this, l] { return init_block(spec_, l); }));
+      for (int l = first; l < end; ++l) {
+        const BlockParams host = drawn[l - first].get();  // rethrows what init_block threw
+        int stage = 0;
+        while (l >= partition_.end_layer(stage)) ++stage;  // layers are in stage order
+        LogicalDevice& dev = *devices_.at(stage);
+        DeviceGuard guard(dev.gpu);
+        dev.params.push_back(upload(*dev.allocator, host));
+        dev.grads.push_back(zeros_like(*dev.allocator, dev.params.back()));
+        dev.resident.push_back(dev.memory->charge(MemoryCategory::Params, float_bytes(host.count())));
+        dev.resident.push_back(dev.memory->charge(MemoryCategory::Grads, float_bytes(host.count())));
+      }
+    }
+  }
+
+  static GpuBlock zeros_like(CudaAllocator& allocator, const GpuBlock& shape) {
+    GpuBlock block;
+    const std::pair<CudaBuffer*, const CudaBuffer*> parts[] = {
+        {&block.w1, &shape.w1}, {&block.b1, &shape.b1}, {&block.w2, &shape.w2}, {&block.b2, &shape.b2}};
+    for (const auto& [buffer, like] : parts) {
+      *buffer = allocator.allocate(like->bytes(), "grads");
+      PIPELAB_CUDA_CHECK(cudaMemset(buffer->data(), 0, buffer->bytes()));
+    }
+    return block;
   }
 
   static GpuBlock upload(CudaAllocator& allocator, const BlockParams& host) {
@@ -471,6 +516,14 @@ class CudaBackendImpl final : public CudaBackend {
     DeviceGuard guard(last.gpu);
     PIPELAB_CUDA_CHECK(cudaMemcpy(labels_.data(), batch.labels.data(), labels_.bytes(), cudaMemcpyHostToDevice));
     PIPELAB_CUDA_CHECK(cudaMemset(row_loss_.data(), 0, row_loss_.bytes()));
+  }
+
+  // Every GPU idle; errors thrown.
+  void synchronize_checked() {
+    for (int gpu : gpus_) {
+      DeviceGuard guard(gpu);
+      PIPELAB_CUDA_CHECK(cudaDeviceSynchronize());
+    }
   }
 
   // Every GPU idle; errors ignored (used on the way out, also after a failure).
@@ -636,7 +689,7 @@ class CudaBackendImpl final : public CudaBackend {
   void optimizer_step(LogicalDevice& dev) {
     const cudaStream_t stream = dev.compute.get();
     const std::size_t d = spec_.width, h = spec_.hidden;
-    const float lr = spec_.learning_rate;
+    const float lr = warm_up_ ? 0.0f : spec_.learning_rate;  // warm-up: θ − 0·g = θ
     for (std::size_t i = 0; i < dev.params.size(); ++i) {
       const BlockPointers<float> p = dev.params[i].out();
       const BlockPointers<const float> g = dev.grads[i].in();
@@ -658,6 +711,7 @@ class CudaBackendImpl final : public CudaBackend {
   std::vector<int> offsets_;
   Clock::time_point origin_;
   bool stepping_ = false;  // set by begin_step(), before any worker thread starts
+  bool warm_up_ = false;   // set_warm_up(): SGD with learning rate 0
   CudaPlacementPlan plan_;
   std::vector<int> gpus_;                    // distinct physical GPUs, in order of first use
   std::vector<std::uint64_t> free_before_;   // cudaMemGetInfo free per gpus_ entry, at creation

@@ -5,6 +5,10 @@
 
 #include <cstdint>
 
+/// \brief pipelab-viz's display-independent library (pipelab_viz_lib): panels built
+/// from traces, the layout of the window and the timeline, palettes, playback, memory
+/// plots, SVG export, the command line and live runs. Unit-tested without a display;
+/// the ImGui app in visualizer/app draws what it computes.
 namespace pipelab::viz {
 
 /// A point in window pixels.

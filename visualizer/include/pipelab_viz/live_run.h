@@ -20,8 +20,10 @@
 
 namespace pipelab::viz {
 
-/// Ranges of the controls (the classroom limits).
+/// Largest K the live controls and `-K` accept (the classroom limit; also the
+/// length of LiveSettings::stage_skew).
 constexpr int kMaxLiveDevices = 8;
+/// Largest M the live controls and `-M` accept (the classroom limit).
 constexpr int kMaxLiveMicrobatches = 64;
 
 /// What the controls column sets for a live run.
@@ -51,7 +53,9 @@ std::vector<Panel> run_live(const LiveSettings& settings, const std::function<vo
 /// One run_live on a worker thread. Owned by the app; joins in its destructor.
 class BackgroundRun {
  public:
+  /// Idle: no run started, take() returns ready = false.
   BackgroundRun() = default;
+  /// Waits for a run in flight to finish (joins the worker).
   ~BackgroundRun();
   BackgroundRun(const BackgroundRun&) = delete;
   BackgroundRun& operator=(const BackgroundRun&) = delete;
@@ -61,7 +65,8 @@ class BackgroundRun {
   bool running() const { return running_.load(); }  ///< a run is in flight
   /// "naive model parallelism (1/2)" while running.
   std::string progress() const;
-  /// Runs started, and finished runs so far (the progress bar is finished / total).
+  /// Runs the current start() does: 2 with the naive comparison, else 1
+  /// (the progress bar shows phases_done() / phases_total()).
   int phases_total() const { return phases_total_.load(); }
   int phases_done() const { return phases_done_.load(); }  ///< runs finished so far
   /// Seconds since start() (of the current or last run).

@@ -15,6 +15,8 @@
 
 namespace pipelab::viz {
 
+/// Which allocator bytes the memory plot shows: `Stash`, the stashed activations only
+/// (MemoryCategory::Stash), or `Total`, the sum over all categories.
 enum class MemoryView { Stash, Total };
 
 /// One step of the memory plot: from t_us on, the device holds `bytes`.

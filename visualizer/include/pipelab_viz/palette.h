@@ -34,8 +34,12 @@ struct Palette {
   float outline_px = 1.0f;  ///< box border width
 };
 
+/// The desktop palette: dark canvas, light text, 1 px box borders.
 Palette dark_palette();
+/// The projector palette (`--presentation`, key P): white canvas, black text,
+/// saturated colours, 2 px box borders.
 Palette presentation_palette();
+/// presentation_palette() when `presentation` is set, else dark_palette().
 inline Palette palette_for(bool presentation) { return presentation ? presentation_palette() : dark_palette(); }
 
 /// Fill of a box: the kind's hue, shaded by micro-batch (0 = full colour, M - 1 = lightest).
@@ -51,10 +55,12 @@ Rgba label_colour_on(Rgba background);
 /// A colour per device for line plots (memory), distinct for GPU 0..7, cycling after.
 Rgba device_colour(const Palette& palette, int device);
 
-/// Spacing in pixels of the bubble's diagonal hatch lines, and where a point falls
-/// between them: ((p.x - origin.x) + (p.y - origin.y)) mod spacing. Lines lie at phase 0,
-/// so a pixel at phase spacing / 2 shows the plain bubble fill.
+/// Spacing in pixels of the bubble's diagonal hatch lines (measured along x).
 constexpr float kHatchSpacingPx = 12.0f;
+/// Where `p` falls between the bubble's hatch lines, in [0, spacing):
+/// ((p.x - origin.x) + (p.y - origin.y)) mod spacing. Lines lie at phase 0, so a pixel
+/// at phase spacing / 2 shows the plain bubble fill (what the pixel-probe tests look for).
+/// `origin` is TimelineLayout::hatch_origin.
 float hatch_phase(Vec2 p, Vec2 origin, float spacing = kHatchSpacingPx);
 
 }  // namespace pipelab::viz

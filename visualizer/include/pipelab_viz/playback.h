@@ -11,8 +11,11 @@
 
 namespace pipelab::viz {
 
+/// Wall-clock seconds the playhead takes to cross the longest shown step at speed 1×.
 constexpr double kSecondsPerStepAt1x = 5.0;
+/// Slowest playback speed (multiple of 1×); the toolbar's speed slider starts here.
 constexpr float kMinSpeed = 0.1f;
+/// Fastest playback speed (multiple of 1×); the toolbar's speed slider ends here.
 constexpr float kMaxSpeed = 10.0f;
 
 /// The playhead and its controls.

@@ -17,13 +17,16 @@
 
 namespace pipelab::viz {
 
-/// Font size in pixels of the normal and the presentation mode.
+/// Font size in pixels in the normal mode.
 constexpr float kFontPx = 16.0f;
+/// Font size in pixels in the presentation mode (ImGui sizes scale by its ratio to kFontPx).
 constexpr float kPresentationFontPx = 26.0f;
+/// kPresentationFontPx when `presentation` is set, else kFontPx.
 inline float font_px_for(bool presentation) { return presentation ? kPresentationFontPx : kFontPx; }
 
-/// Default window size (also the headless size the tests probe).
+/// Default window width in pixels (`--size`; also the headless size the tests probe).
 constexpr int kDefaultWidth = 1600;
+/// Default window height in pixels (`--size`; also the headless size the tests probe).
 constexpr int kDefaultHeight = 900;
 
 /// Inputs of layout_screen.
@@ -43,6 +46,10 @@ struct ScreenLayout {
   Rect memory;    ///< the memory plot
 };
 
+/// Split the window into the dashboard of the picture above. Sizes scale with font_px:
+/// controls 19 × font_px wide (clamped to [240 px, 30% of the width]; none when hidden),
+/// toolbar 2.6 × font_px high, a bottom row of 31% of the height (clamped to
+/// [9 × font_px, 45%]) split 55/45 into compare table and memory plot, the timeline between.
 ScreenLayout layout_screen(const ScreenParams& params);
 
 }  // namespace pipelab::viz

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# gpu_session.sh — everything pipelab checks on a machine with a GPU, in one go.
+#
+#   bench/gpu_session.sh [PHASES...]     phases: env tests compare grade sanitize bench (default: all)
+#
+# Environment:
+#   BUILD     build directory with bin/pipelab, bin/pipelab_grading_tests and
+#             tests/gpu/pipelab_gpu_tests (default: build-gpu). Configure it with
+#               cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+#                     -DPIPELAB_VISUALIZER=OFF -DCMAKE_CUDA_ARCHITECTURES=90
+#   BUILD_EX  an exercises-track build (only pipelab_grading_tests), for "skeleton ex08 = 0"
+#   OUT       where logs and tables go (default: gpu-out)
+#
+# Every phase writes OUT/<phase>.log; the script keeps going after a failing phase and
+# exits non-zero at the end if any failed. The binaries may be built on another machine
+# (same x86-64, CUDA 13): the script finds cuBLAS and NCCL wherever the machine has them.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${BUILD:-$ROOT/build-gpu}"
+BUILD_EX="${BUILD_EX:-}"
+OUT="${OUT:-$ROOT/gpu-out}"
+mkdir -p "$OUT"
+phases=("$@")
+[ ${#phases[@]} -eq 0 ] && phases=(env tests compare grade sanitize bench)
+failed=()
+
+# cuBLAS / NCCL: the toolkit's lib64, else the Python wheels (nvidia-*-cu13) if present.
+libdirs=""
+for name in libcublas.so.13 libnccl.so.2; do
+  found="$(find /usr/local/cuda*/ /usr/lib /opt -name "$name" 2>/dev/null | head -1)"
+  [ -n "$found" ] && libdirs="$libdirs:$(dirname "$found")"
+done
+export LD_LIBRARY_PATH="${libdirs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+PATH="/usr/local/cuda/bin:$PATH"
+PIPELAB="$BUILD/bin/pipelab"
+GPU_TESTS="$BUILD/tests/gpu/pipelab_gpu_tests"
+
+phase() {  # phase NAME COMMAND...: run, log, remember failures
+  local name="$1"; shift
+  echo "=== $name: $*" | tee -a "$OUT/$name.log"
+  local t0=$SECONDS
+  "$@" 2>&1 | tee -a "$OUT/$name.log"
+  local rc=${PIPESTATUS[0]}
+  echo "=== $name: rc=$rc in $((SECONDS - t0)) s" | tee -a "$OUT/$name.log"
+  [ "$rc" -eq 0 ] || failed+=("$name:$*")
+}
+
+run_env() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  nvcc --version | tail -2
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  ldd "$PIPELAB" | grep -E "cublas|nccl|not found"
+  "$PIPELAB" devices -K 4
+  "$PIPELAB" devices -K 4 --placement partitions
+}
+
+run_tests() {
+  timeout 900 "$GPU_TESTS" --gtest_output="xml:$OUT/gpu_tests.xml" --gtest_color=no
+}
+
+run_compare() {
+  "$PIPELAB" compare --backend cuda --placement partitions --devices 4 --microbatches 16 &&
+  "$PIPELAB" compare --backend cuda --placement streams --devices 4 --microbatches 16 &&
+  "$PIPELAB" compare --backend cuda --placement partitions --devices 4 --microbatches 16 --json -q \
+      --trace "$OUT/h100-partitions.json" > "$OUT/compare.json"
+}
+
+run_grade() {
+  python3 "$ROOT/scripts/grade" ex08 --track solutions --build-dir "$BUILD" --no-build \
+      --results "$OUT/results-solutions.json" || return 1
+  if [ -n "$BUILD_EX" ]; then
+    # The untouched skeleton must earn nothing, on a GPU too (grade exits 1: incomplete).
+    python3 "$ROOT/scripts/grade" ex08 --track exercises --build-dir "$BUILD_EX" --no-build \
+        --results "$OUT/results-exercises.json"
+    [ $? -eq 1 ] && grep -q '"score": 0' "$OUT/results-exercises.json"
+  fi
+}
+
+run_sanitize() {
+  # memcheck: every kernel test and a small pipelined step per placement.
+  compute-sanitizer --tool memcheck --error-exitcode 3 --leak-check full \
+    "$GPU_TESTS" --gtest_color=no \
+    --gtest_filter='GpuKernel*:Variants/GpuGemm.MatchesCpu*:PlacementKM/GpuTransparency.*K2M4:GpuBackend.Trace*' &&
+  # racecheck: shared-memory hazards (the tiled GEMM is the kernel that shares memory).
+  compute-sanitizer --tool racecheck --error-exitcode 3 \
+    "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
+  compute-sanitizer --tool synccheck --error-exitcode 3 \
+    "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
+  compute-sanitizer --tool initcheck --error-exitcode 3 \
+    "$GPU_TESTS" --gtest_color=no --gtest_filter='GpuKernel.*:PlacementKM/GpuTransparency.*K2M4'
+}
+
+run_bench() {
+  # fp32 everything (pipeline K=4 partitions, GEMM kernels, tracing overhead, PyTorch),
+  # then the pipeline and PyTorch again with TF32 tensor cores.
+  local torch=(--torch-script "$ROOT/bench/torch_baseline.py")
+  "$PIPELAB" bench --vs-torch "${torch[@]}" --out "$OUT/bench-fp32.json" &&
+  "$PIPELAB" bench --tf32 --parts pipeline,torch "${torch[@]}" --out "$OUT/bench-tf32.json"
+}
+
+for p in "${phases[@]}"; do
+  case "$p" in
+    env) phase env run_env ;;
+    tests) phase tests run_tests ;;
+    compare) phase compare run_compare ;;
+    grade) phase grade run_grade ;;
+    sanitize) phase sanitize run_sanitize ;;
+    bench) phase bench run_bench ;;
+    *) echo "gpu_session.sh: unknown phase '$p' (env tests compare grade sanitize bench)" >&2; exit 2 ;;
+  esac
+done
+echo "=== summary: ${#failed[@]} failed phase(s): ${failed[*]:-none}"
+[ ${#failed[@]} -eq 0 ]
