@@ -149,19 +149,12 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
   RunConfig base = options.base;
   base.backend = BackendKind::Cuda;
   r.options.base.backend = BackendKind::Cuda;
-  const BackendAvailability available = backend_availability();
-  if (!available.cuda)
-    PIPELAB_USAGE_ERROR("bench", "pipelab bench measures the cuda backend, and no GPU is usable here: " +
-                                     available.cuda_reason,
-                        "run it on a machine with an NVIDIA GPU; without one, `pipelab sweep --backend cpu` "
-                        "(measured) or --backend sim (theory) shows the pipeline");
+  // Every bad option is reported before the GPU is even looked at.
   if (options.steps < 1 || options.steps > kMaxTimedSteps)
     PIPELAB_USAGE_ERROR("--steps", "must be between 1 and " + std::to_string(kMaxTimedSteps),
                         "3 to 10 timed steps give a stable median");
-  auto wants = [&](BenchPart p) {
-    return std::find(options.parts.begin(), options.parts.end(), p) != options.parts.end();
-  };
-  // Check every configuration before the first (slow) run.
+  if (options.microbatches.empty())
+    PIPELAB_USAGE_ERROR("--microbatches", "needs at least one M", "e.g. -M 1,2,4,8,16,32");
   for (int m : options.microbatches) {
     RunConfig c = base;
     c.schedule = ScheduleKind::Gpipe;
@@ -169,6 +162,15 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     validate_config(c);
   }
   validate_config(base);
+  const BackendAvailability available = backend_availability();
+  if (!available.cuda)
+    PIPELAB_USAGE_ERROR("bench", "pipelab bench measures the cuda backend, and no GPU is usable here: " +
+                                     available.cuda_reason,
+                        "run it on a machine with an NVIDIA GPU; without one, `pipelab sweep --backend cpu` "
+                        "(measured) or --backend sim (theory) shows the pipeline");
+  auto wants = [&](BenchPart p) {
+    return std::find(options.parts.begin(), options.parts.end(), p) != options.parts.end();
+  };
 #if PIPELAB_HAVE_CUDA
   const CudaEnvironment env = probe_cuda(false);
   if (!env.gpus.empty()) {

@@ -65,7 +65,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"compare --backend sim --batch 16 --microbatches 17", "--microbatches"},
                       BadInput{"compare --backend sim --layers 3 --devices 4", "--devices"},
                       BadInput{"compare --backend gpu", "--backend"},
-                      BadInput{"compare --backend cuda", "--backend"},
+                      BadInput{"bench --parts pipeline,foo", "--parts"},
+                      BadInput{"bench --steps 0", "--steps"},
+                      BadInput{"bench --microbatches 0", "--microbatches"},
+                      BadInput{"bench --warmup -1", "--warmup"},
                       BadInput{"run --backend sim --trace /nonexistent-dir/x.json", "--trace"},
                       BadInput{"compare --backend sim --trace /nonexistent-dir/x.json", "--trace"},
                       BadInput{"run --backend sim --devices 65 --layers 80", "--devices"},
@@ -76,6 +79,27 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"sweep --backend sim --microbatches 1,x", "--microbatches"},
                       BadInput{"run --backend sim --microbatches 1,2", "--microbatches"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
+
+// Whether `pipelab devices` says the cuda backend can run here.
+bool cuda_usable() {
+  const CliResult r = run_pipelab("devices");
+  return r.out.find("  cuda     yes") != std::string::npos;
+}
+
+TEST(Cli, CudaWithoutAGpuIsRefusedNamingTheReason) {
+  if (cuda_usable()) GTEST_SKIP() << "a GPU is usable here: the refusal is checked on machines without one";
+  for (const char* args : {"compare --backend cuda", "run --backend cuda", "sweep --backend cuda"}) {
+    const CliResult r = run_pipelab(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
+    EXPECT_NE(r.err.find("--backend"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no GPU is usable"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  const CliResult bench = run_pipelab("bench");
+  EXPECT_EQ(bench.exit_code, 2) << bench.err;
+  EXPECT_NE(bench.err.find("no GPU is usable here"), std::string::npos) << bench.err;
+  EXPECT_NE(bench.err.find("sweep --backend cpu"), std::string::npos) << "the hint names what runs without one";
+}
 
 TEST(Cli, CompareJsonOnSimMatchesTheory) {
   const CliResult r = run_pipelab("compare --backend sim --devices 4 --microbatches 8 --json -q");
