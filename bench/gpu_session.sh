@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpu_session.sh — everything pipelab checks on a machine with a GPU, in one go.
 #
-#   bench/gpu_session.sh [PHASES...]     phases: env tests compare grade sanitize bench (default: all)
+#   bench/gpu_session.sh [PHASES...]     phases: env tests suites compare grade sanitize bench
+#                                        (default: all but suites)
 #
 # Environment:
 #   BUILD     build directory with bin/pipelab, bin/pipelab_grading_tests and
@@ -58,6 +59,20 @@ run_tests() {
   timeout 900 "$GPU_TESTS" --gtest_output="xml:$OUT/gpu_tests.xml" --gtest_color=no
 }
 
+run_suites() {
+  # Every CPU suite of a cuda-enabled build (so --backend auto resolves to cuda here),
+  # then the whole graded track with its Gradescope results.json checked.
+  local rc=0 t
+  for t in "$BUILD"/tests/pipelab_{unit,kernel,executor,cli}_tests "$GPU_TESTS"; do
+    echo "--- $(basename "$t")"
+    timeout 600 "$t" --gtest_brief=1 --gtest_color=no || rc=1
+  done
+  python3 "$ROOT/scripts/grade" --track solutions --build-dir "$BUILD" --no-build --quiet --expect full \
+      --results "$OUT/results-full.json" || rc=1
+  python3 "$ROOT/scripts/check-results-json" "$OUT/results-full.json" || rc=1
+  return $rc
+}
+
 run_compare() {
   "$PIPELAB" compare --backend cuda --placement partitions --devices 4 --microbatches 16 &&
   "$PIPELAB" compare --backend cuda --placement streams --devices 4 --microbatches 16 &&
@@ -102,11 +117,12 @@ for p in "${phases[@]}"; do
   case "$p" in
     env) phase env run_env ;;
     tests) phase tests run_tests ;;
+    suites) phase suites run_suites ;;
     compare) phase compare run_compare ;;
     grade) phase grade run_grade ;;
     sanitize) phase sanitize run_sanitize ;;
     bench) phase bench run_bench ;;
-    *) echo "gpu_session.sh: unknown phase '$p' (env tests compare grade sanitize bench)" >&2; exit 2 ;;
+    *) echo "gpu_session.sh: unknown phase '$p' (env tests suites compare grade sanitize bench)" >&2; exit 2 ;;
   esac
 done
 echo "=== summary: ${#failed[@]} failed phase(s): ${failed[*]:-none}"
