@@ -92,15 +92,18 @@ run_grade() {
 }
 
 run_sanitize() {
-  # memcheck: every kernel test and a small pipelined step per placement.
+  # memcheck (+ leak check) over the whole GPU suite except the test that makes cudaMalloc
+  # fail on purpose (memcheck reports that API error by design). 31 s on an H100.
   compute-sanitizer --tool memcheck --error-exitcode 3 --leak-check full \
-    "$GPU_TESTS" --gtest_color=no \
-    --gtest_filter='GpuKernel*:Variants/GpuGemm.MatchesCpu*:PlacementKM/GpuTransparency.*K2M4:GpuBackend.Trace*' &&
-  # racecheck: shared-memory hazards (the tiled GEMM is the kernel that shares memory).
+    "$GPU_TESTS" --gtest_brief=1 --gtest_color=no --gtest_filter='-GpuBackend.OutOfMemory*' &&
+  # racecheck / synccheck: shared-memory hazards and barrier misuse, in the kernels that
+  # share memory (the tiled GEMM). Over the whole suite racecheck takes far longer than a
+  # lease allows (it instruments every cuBLAS kernel: > 170 s without the big tests).
   compute-sanitizer --tool racecheck --error-exitcode 3 \
     "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
   compute-sanitizer --tool synccheck --error-exitcode 3 \
     "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
+  # initcheck: reads of memory nothing wrote, in the kernels and a pipelined step.
   compute-sanitizer --tool initcheck --error-exitcode 3 \
     "$GPU_TESTS" --gtest_color=no --gtest_filter='GpuKernel.*:PlacementKM/GpuTransparency.*K2M4'
 }
