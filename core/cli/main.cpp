@@ -104,13 +104,22 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_flag("-q,--quiet", f.quiet, "no progress messages on stderr");
 }
 
+// "a,b,,c" → {"a", "b", "", "c"} (empty items kept: the caller reports them).
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    items.push_back(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) return items;
+    pos = comma + 1;
+  }
+}
+
 // "1,2,4" → {1, 2, 4}; errors name the flag.
 std::vector<double> parse_number_list(const std::string& text, const char* flag) {
   std::vector<double> values;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t comma = text.find(',', pos);
-    const std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+  for (const std::string& item : split_commas(text)) {
     try {
       std::size_t used = 0;
       values.push_back(std::stod(item, &used));
@@ -118,8 +127,6 @@ std::vector<double> parse_number_list(const std::string& text, const char* flag)
     } catch (const std::exception&) {
       PIPELAB_USAGE_ERROR(flag, "'" + item + "' is not a number", "give a comma-separated list, e.g. 1,2,4,8");
     }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
   }
   return values;
 }
@@ -377,13 +384,9 @@ int cmd_bench(BenchFlags& f) {
   o.microbatches = parse_int_list(f.microbatches, "--microbatches");
   o.base.microbatches = o.microbatches.front();
   o.parts.clear();
-  std::size_t pos = 0;
-  while (pos <= f.parts.size()) {
-    const std::size_t comma = f.parts.find(',', pos);
-    const BenchPart part = bench_part_from_string(f.parts.substr(pos, comma == std::string::npos ? comma : comma - pos));
+  for (const std::string& name : split_commas(f.parts)) {
+    const BenchPart part = bench_part_from_string(name);
     if (std::find(o.parts.begin(), o.parts.end(), part) == o.parts.end()) o.parts.push_back(part);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
   }
   if (f.vs_torch && std::find(o.parts.begin(), o.parts.end(), BenchPart::Torch) == o.parts.end())
     o.parts.push_back(BenchPart::Torch);

@@ -43,19 +43,14 @@ ModelSpec default_bench_model() {
   return m;
 }
 
-double step_gemm_flops(const ModelSpec& m) {
-  // Per block: forward x·W1ᵀ and g·W2ᵀ (2·B·d·h each); backward dW2, dg, dW1, dx (4 more).
-  return 12.0 * m.layers * static_cast<double>(m.batch) * m.width * m.hidden;
-}
-
-namespace {
-
-double median_of(std::vector<double> v) {
+double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+namespace {
 
 PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   const RepeatedRun run = run_repeated(config, steps);
@@ -64,17 +59,19 @@ PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   row.schedule = to_string(config.schedule);
   row.microbatches = run.median.schedule.microbatches;
   row.step_ms = run.step_ms;
-  row.median_ms = median_of(run.step_ms);
+  row.median_ms = median(run.step_ms);
   row.bubble = m.bubble_fraction;
   row.mean_utilization = m.mean_utilization;
   row.comm_ms = m.comm_time_ms;
   for (std::uint64_t bytes : m.peak_memory_bytes)
     row.peak_mib = std::max(row.peak_mib, static_cast<double>(bytes) / (1024.0 * 1024.0));
   const int K = config.devices, M = row.microbatches;
-  row.bubble_theory = fill_drain_theory(K, M).bubble_fraction;
+  const Theory theory = fill_drain_theory(K, M);
+  row.bubble_theory = theory.bubble_fraction;
   // Naive runs the K stages one after another; GPipe overlaps them: ideally the step
-  // shrinks from K·(F+B) to (M+K−1)·(F+B)/M, a speedup of K·M/(M+K−1) (theory).
-  row.ideal_speedup = config.schedule == ScheduleKind::Naive ? 1.0 : double(K) * M / (M + K - 1);
+  // shrinks from K·(F+B) to (M+K−1)·(F+B)/M, a speedup of K·M/(M+K−1): K times the
+  // theory utilization M/(M+K−1).
+  row.ideal_speedup = config.schedule == ScheduleKind::Naive ? 1.0 : K * theory.utilization;
   row.tflops = row.median_ms > 0 ? step_gemm_flops(config.model) / (row.median_ms * 1e-3) / 1e12 : 0;
   return row;
 }
@@ -115,7 +112,7 @@ TorchBench torch_part(const BenchOptions& o, const std::function<void(const std:
   one.cuda.transport = CudaTransport::Peer;
   say("torch: pipelab K=1 M=1");
   const RepeatedRun run = run_repeated(one, o.steps);
-  t.pipelab_ms = median_of(run.step_ms);
+  t.pipelab_ms = median(run.step_ms);
   const ModelSpec& m = o.base.model;
   std::ostringstream cmd;
   cmd << quoted(o.python) << " " << quoted(o.torch_script) << " --json --layers " << m.layers << " --width "
@@ -179,9 +176,10 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
                std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor) + ", CUDA driver " +
                std::to_string(env.driver_version / 1000) + "." + std::to_string(env.driver_version % 1000 / 10);
   }
-  const CudaPlacementPlan plan = plan_placement(base, env);
-  r.placement = plan.why;
-
+  r.placement = plan_placement(base, env).why;
+#endif
+  // Only the GPU probe and the GEMM part call into the cuda backend directly; the rest
+  // goes through run_repeated(), which the availability check above has cleared.
   if (wants(BenchPart::Pipeline)) {
     RunConfig naive = base;
     naive.schedule = ScheduleKind::Naive;
@@ -207,7 +205,11 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     const std::vector<std::array<int, 3>> shapes{
         {m.batch, m.hidden, m.width}, {std::max(1, m.batch / 16), m.hidden, m.width}, {4096, 4096, 4096}};
     say("kernels: GEMM naive / tiled / cublas at 3 shapes");
+#if PIPELAB_HAVE_CUDA
     r.kernels = bench_gemm(shapes, std::max(3, options.steps), base.cuda.tf32);
+#else
+    (void)shapes;
+#endif
   }
   if (wants(BenchPart::Overhead)) {
     const int M = options.microbatches.empty() ? 8 : options.microbatches.back();
@@ -219,17 +221,13 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     OverheadBench o;
     o.microbatches = M;
     say("overhead: gpipe M=" + std::to_string(M) + " with tracing");
-    o.traced_ms = median_of(run_repeated(traced, options.steps).step_ms);
+    o.traced_ms = median(run_repeated(traced, options.steps).step_ms);
     say("overhead: gpipe M=" + std::to_string(M) + " with --no-trace");
-    o.untraced_ms = median_of(run_repeated(untraced, options.steps).step_ms);
+    o.untraced_ms = median(run_repeated(untraced, options.steps).step_ms);
     o.overhead_percent = o.untraced_ms > 0 ? 100.0 * (o.traced_ms - o.untraced_ms) / o.untraced_ms : 0;
     r.overhead = o;
   }
   if (wants(BenchPart::Torch)) r.torch = torch_part(r.options, say);
-#else
-  (void)wants;
-  (void)say;
-#endif
   return r;
 }
 

@@ -11,12 +11,6 @@ namespace pipelab {
 
 namespace {
 
-std::string fmt(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
 std::string parts_list(const std::vector<BenchPart>& parts) {
   std::string s;
   for (BenchPart p : parts) s += (s.empty() ? "" : ",") + std::string(to_string(p));
@@ -37,9 +31,9 @@ std::string format_bench(const BenchReport& r) {
   o << "# model " << describe_config(c) << ", " << (c.cuda.tf32 ? "TF32 GEMMs" : "fp32") << ", gemm "
     << to_string(c.cuda.gemm) << "; every time is the median of " << r.options.steps << " timed steps after "
     << c.cuda.warmup_steps << " warm-up step(s)\n";
-  o << "# napkin math: 12*L*B*d*h = " << fmt("%.2f", flops / 1e12) << " TFLOP of GEMMs per step; params + grads "
-    << fmt("%.1f", param_gb) << " GB; H100 SXM fp32 peak ~67 TFLOP/s (TF32 ~495), i.e. >= "
-    << fmt("%.0f", flops / 67e12 * 1e3) << " ms per fp32 step on a whole H100 (theory)\n";
+  o << "# napkin math: 12*L*B*d*h = " << format_number("%.2f", flops / 1e12) << " TFLOP of GEMMs per step; params + grads "
+    << format_number("%.1f", param_gb) << " GB; H100 SXM fp32 peak ~67 TFLOP/s (TF32 ~495), i.e. >= "
+    << format_number("%.0f", flops / 67e12 * 1e3) << " ms per fp32 step on a whole H100 (theory)\n";
   if (!r.pipeline.empty()) {
     o << "#\n# [pipeline] " << r.placement << "\n";
     o << "# schedule     M   step time     min  speedup    ideal  of ideal   bubble  bubble  mean util  comm time"

@@ -144,6 +144,11 @@ double block_backward_flops(const ModelSpec& s, int rows) {
   return 8.0 * b * d * h + 12.0 * b * h + 3.0 * b * d;
 }
 
+double step_gemm_flops(const ModelSpec& s) {
+  // The GEMM terms of block_forward_flops + block_backward_flops (4 + 8)·B·d·h, per layer.
+  return 12.0 * s.layers * static_cast<double>(s.batch) * s.width * s.hidden;
+}
+
 double loss_flops(const ModelSpec& s, int rows) {
   // Forward: max, exp, sum, log ≈ 4 per logit; backward: softmax − onehot ≈ 2 per logit.
   return 6.0 * static_cast<double>(rows) * s.width;

@@ -11,11 +11,6 @@ namespace pipelab {
 
 namespace {
 
-std::string fmt(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
@@ -33,7 +28,7 @@ std::string run_row(const RunResult& r, std::optional<double> speedup) {
   char line[256];
   std::snprintf(line, sizeof line, "  %-12s %3d %5d %11.3f %8s %9.1f %8.1f %14.1f %9.3f %12.2f\n",
                 r.schedule.name.c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
-                speedup ? fmt("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
+                speedup ? format_number("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.comm_time_ms,
                 mib(max_peak(r.metrics)));
   out << line;
@@ -57,17 +52,17 @@ std::string per_device_table(const std::vector<const RunResult*>& runs) {
   for (const RunResult* r : runs) {
     std::snprintf(cell, sizeof cell, "  %-12s util (%%)    ", r->schedule.name.c_str());
     out << cell;
-    for (double u : r->metrics.utilization) out << fmt(" %8.1f", 100.0 * u);
+    for (double u : r->metrics.utilization) out << format_number(" %8.1f", 100.0 * u);
     out << "\n";
     std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name.c_str());
     out << cell;
-    for (std::uint64_t b : r->metrics.peak_memory_bytes) out << fmt(" %8.2f", mib(b));
+    for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", mib(b));
     out << "\n";
     // The stashed activations alone: what GPipe's M micro-batches and remat change.
     std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name.c_str());
     out << cell;
     for (const MemoryBytes& m : r->metrics.peak_memory_by_category)
-      out << fmt(" %8.2f", mib(m[static_cast<int>(MemoryCategory::Stash)]));
+      out << format_number(" %8.2f", mib(m[static_cast<int>(MemoryCategory::Stash)]));
     out << "\n";
   }
   return out.str();
@@ -79,11 +74,17 @@ std::string transparency_line(std::optional<double> max_rel_diff, const RunConfi
            " backend computes no numerics)\n";
   const bool ok = *max_rel_diff <= tolerance;
   return "# transparency: loss, gradients and updated parameters vs " + describe(reference_kind(config)) +
-         ": max normwise rel diff " + fmt("%.2e", *max_rel_diff) + " (tolerance " +
-         fmt("%.0e", tolerance) + ") " + (ok ? "OK" : "FAILED") + "\n";
+         ": max normwise rel diff " + format_number("%.2e", *max_rel_diff) + " (tolerance " +
+         format_number("%.0e", tolerance) + ") " + (ok ? "OK" : "FAILED") + "\n";
 }
 
 }  // namespace
+
+std::string format_number(const char* printf_format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, value);
+  return buf;
+}
 
 std::string describe_config(const RunConfig& c) {
   std::ostringstream out;
@@ -92,7 +93,7 @@ std::string describe_config(const RunConfig& c) {
       << (c.remat ? ", remat" : "") << ", partition " << to_string(c.partition);
   if (c.backend == BackendKind::Sim) {
     out << ", sim " << c.sim.device_tflops << " TFLOP/s per device, links "
-        << (c.sim.link_gbps > 0 ? fmt("%g Gbit/s", c.sim.link_gbps) : std::string("ideal"));
+        << (c.sim.link_gbps > 0 ? format_number("%g Gbit/s", c.sim.link_gbps) : std::string("ideal"));
     if (c.sim.link_latency_us > 0) out << " + " << c.sim.link_latency_us << " us";
   }
   return out.str();
@@ -152,9 +153,9 @@ std::string format_comparison(const Comparison& c) {
   std::ostringstream out;
   out << "# pipelab compare: naive model parallelism vs GPipe\n# " << describe_config(c.gpipe.config) << "\n"
       << kRunHeader << run_row(c.naive, 1.0) << run_row(c.gpipe, c.speedup) << per_device_table({&c.naive, &c.gpipe})
-      << "# theory (balanced stages, free links): utilization M/(M+K-1) = " << fmt("%.1f%%", 100 * c.gpipe.theory.utilization)
-      << " for GPipe, 1/K = " << fmt("%.1f%%", 100 * c.naive.theory.utilization) << " for naive; ideal speedup "
-      << fmt("%.2f", c.gpipe.theory.utilization / c.naive.theory.utilization) << "x (theory)\n"
+      << "# theory (balanced stages, free links): utilization M/(M+K-1) = " << format_number("%.1f%%", 100 * c.gpipe.theory.utilization)
+      << " for GPipe, 1/K = " << format_number("%.1f%%", 100 * c.naive.theory.utilization) << " for naive; ideal speedup "
+      << format_number("%.2f", c.gpipe.theory.utilization / c.naive.theory.utilization) << "x (theory)\n"
       << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so measured utilization can exceed the "
                                  "no-remat theory while the step gets longer\n"
                                : "")
@@ -168,7 +169,7 @@ std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
       << kRunHeader
       << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
       << per_device_table({&r});
-  if (r.numerics) out << "# loss " << fmt("%.6f", r.numerics->loss) << "\n";
+  if (r.numerics) out << "# loss " << format_number("%.6f", r.numerics->loss) << "\n";
   out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
   return out.str();
 }
@@ -189,10 +190,10 @@ std::string sweep_csv(const std::vector<RunResult>& runs) {
          "theory_utilization,theory_bubble_fraction,comm_time_ms,peak_memory_bytes_max\n";
   for (const RunResult& r : runs) {
     out << r.schedule.name << ',' << r.config.devices << ',' << r.schedule.microbatches << ','
-        << to_string(r.config.backend) << ',' << fmt("%.6f", r.metrics.makespan_ms) << ','
-        << fmt("%.6f", speedup_over(runs.front(), r)) << ',' << fmt("%.9f", r.metrics.mean_utilization) << ','
-        << fmt("%.9f", r.metrics.bubble_fraction) << ',' << fmt("%.9f", r.theory.utilization) << ','
-        << fmt("%.9f", r.theory.bubble_fraction) << ',' << fmt("%.6f", r.metrics.comm_time_ms) << ','
+        << to_string(r.config.backend) << ',' << format_number("%.6f", r.metrics.makespan_ms) << ','
+        << format_number("%.6f", speedup_over(runs.front(), r)) << ',' << format_number("%.9f", r.metrics.mean_utilization) << ','
+        << format_number("%.9f", r.metrics.bubble_fraction) << ',' << format_number("%.9f", r.theory.utilization) << ','
+        << format_number("%.9f", r.theory.bubble_fraction) << ',' << format_number("%.6f", r.metrics.comm_time_ms) << ','
         << max_peak(r.metrics) << '\n';
   }
   return out.str();

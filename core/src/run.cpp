@@ -168,8 +168,7 @@ RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
 }
 
 ReferenceKind reference_kind(const RunConfig& c) {
-  const double flops = 12.0 * c.model.layers * static_cast<double>(c.model.batch) * c.model.width * c.model.hidden;
-  return c.backend == BackendKind::Cuda && flops > kCpuReferenceMaxFlops ? ReferenceKind::Cuda : ReferenceKind::Cpu;
+  return c.backend == BackendKind::Cuda && step_gemm_flops(c.model) > kCpuReferenceMaxFlops ? ReferenceKind::Cuda : ReferenceKind::Cpu;
 }
 
 std::string describe(ReferenceKind kind) {

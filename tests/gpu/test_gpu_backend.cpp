@@ -393,9 +393,6 @@ TEST(GpuBackend, OneTimebaseAcrossDevices) {
 namespace pipelab {
 namespace {
 
-// The largest |a − b| / max(|b|, tiny) over the loss and every gradient value.
-double numerics_gap(const StepNumerics& a, const StepNumerics& b) { return max_relative_difference(a, b); }
-
 TEST(GpuBackend, WarmUpStepsLeaveTheMeasuredStepAFirstStep) {
   PIPELAB_REQUIRE_GPU();
   // Warm-up steps run SGD with learning rate 0, so after 0 or 3 of them the measured
@@ -408,7 +405,7 @@ TEST(GpuBackend, WarmUpStepsLeaveTheMeasuredStepAFirstStep) {
   const RunResult b = expect_transparent(warm, kTransparencyTolerance);
   ASSERT_TRUE(a.numerics && b.numerics);
   // Same kernels in the same order on the same inputs: the same bits, or very nearly.
-  EXPECT_LE(numerics_gap(*b.numerics, *a.numerics), 1e-6);
+  EXPECT_LE(max_relative_difference(*b.numerics, *a.numerics), 1e-6);
   // The measured step's memory series is its own: the warm-up's samples are gone.
   EXPECT_EQ(a.trace.memory.size(), b.trace.memory.size());
   for (const MemorySample& sample : b.trace.memory) EXPECT_GE(sample.time_us, 0.0);
@@ -442,9 +439,9 @@ TEST(GpuBackend, EveryStepAccumulatesGradientsFromZero) {
   execute(schedule, *backend, options);
   execute(schedule, *backend, options);
   const StepNumerics third = *backend->numerics();
-  EXPECT_LE(numerics_gap(third, first), 1e-6) << "gradients carried over from the earlier steps";
+  EXPECT_LE(max_relative_difference(third, first), 1e-6) << "gradients carried over from the earlier steps";
   const StepNumerics reference = reference_step(c.model);
-  EXPECT_LE(numerics_gap(third, reference), kTransparencyTolerance);
+  EXPECT_LE(max_relative_difference(third, reference), kTransparencyTolerance);
 }
 
 TEST(GpuBackend, RepeatedRunGivesOneTimePerStepAndTheMedianTrace) {

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipelab/config.h"
+#include "pipelab/model.h"
 
 namespace pipelab {
 
@@ -57,9 +58,8 @@ struct BenchOptions {
 /// and gradients).
 ModelSpec default_bench_model();
 
-/// GEMM floating-point operations of one training step: per block, forward 2 GEMMs
-/// of 2·B·d·h and backward 4 → 12·L·B·d·h (the element-wise work is O(B·h) per block).
-double step_gemm_flops(const ModelSpec& model);
+/// Median of `values` (the mean of the two middle ones for an even count; 0 if empty).
+double median(std::vector<double> values);
 
 /// One row of the pipeline table.
 struct PipelineBenchRow {

@@ -65,6 +65,9 @@ double block_forward_flops(const ModelSpec& spec, int rows);
 double block_backward_flops(const ModelSpec& spec, int rows);
 /// FLOPs of the loss for `rows` rows (softmax + log: ~5 per logit, forward + backward).
 double loss_flops(const ModelSpec& spec, int rows);
+/// GEMM FLOPs of one training step of the whole batch: per block, forward 2 GEMMs of
+/// 2·B·d·h and backward 4 → 12·L·B·d·h (the element-wise work is O(B·h) per block).
+double step_gemm_flops(const ModelSpec& spec);
 
 /// Result of a full training step's numerics.
 struct StepNumerics {

@@ -38,6 +38,9 @@ std::string sweep_csv(const std::vector<RunResult>& runs);
 /// {"runs":[...]}: one run_json() per row, speedup over the first row.
 nlohmann::json sweep_json(const std::vector<RunResult>& runs);
 
+/// `value` printed with one printf conversion ("%.2f" → "3.14").
+std::string format_number(const char* printf_format, double value);
+
 /// "L=16 d=256 h=1024 B=128" and the rest of the header line.
 std::string describe_config(const RunConfig& c);
 

@@ -64,12 +64,6 @@ std::vector<float> random_operand(std::size_t n, std::uint64_t seed) {
   return v;
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 }  // namespace
 
 std::vector<GemmBenchRow> bench_gemm(const std::vector<std::array<int, 3>>& shapes, int reps, bool tf32) {
@@ -113,7 +107,7 @@ std::vector<GemmBenchRow> bench_gemm(const std::vector<std::array<int, 3>>& shap
       row.m = m;
       row.n = n;
       row.k = k;
-      row.median_ms = median_of(ms);
+      row.median_ms = median(ms);
       // 2·m·n·k: one multiply and one add per (i, j, p).
       row.tflops = 2.0 * m * n * double(k) / (row.median_ms * 1e-3) / 1e12;
       if (variant == kc::GemmVariant::Cublas) reference = got;
