@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """torch_baseline.py — pipelab's model as a plain PyTorch training step on one GPU.
 
-The same model, data, loss and update as core/include/pipelab/model.h, written the
+The same model, data, loss and update as core/include/pipelab/model/model.h, written the
 way anyone would in PyTorch (nn.Linear-shaped tensors, F.gelu, F.cross_entropy,
 autograd, SGD), timed with CUDA events. `pipelab bench --vs-torch` runs it beside
 pipelab K=1 and prints the ratio of the step times.
@@ -14,7 +14,7 @@ Model (model.h): L residual MLP blocks  y = x + W2 · GELU(W1 · x + b1) + b2,
 W1 (h, d), b1 (h), W2 (d, h), b2 (d), exact (erf) GELU; then softmax cross-entropy
 over d classes, the mean over the batch B (pipelab's per-row scale 1/B).
 Parameters and data are bit-for-bit pipelab's: the same SplitMix64 streams
-(core/src/rng.h) seeded by (seed, layer + 1, tensor) and (seed, 0, 7|8),
+(base/include/pipelab/rng.h) seeded by (seed, layer + 1, tensor) and (seed, 0, 7|8),
 W ~ U(±1/√fan_in), W2 and b2 further divided by √L, inputs ~ N(0, 1) by Box–Muller,
 labels = argmax of a N(0, 1) teacher T (d, d) applied to x, in double. So the loss
 of the first step equals pipelab's (`pipelab run --json` "loss") to ~1e-6.
@@ -38,7 +38,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-# ---- pipelab's random streams (core/src/rng.h), vectorized -------------------------------
+# ---- pipelab's random streams (base/include/pipelab/rng.h), vectorized -------------------------------
 
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, also the first seed mixer

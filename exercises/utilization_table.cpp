@@ -4,7 +4,7 @@
 // Needs ex01-ex04: it runs the real runtime (run.h), which uses your earlier functions.
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 

@@ -5,7 +5,7 @@
 // 1 / K for naive (M = 1).
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 

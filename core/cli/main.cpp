@@ -20,11 +20,11 @@
 #include <CLI/CLI.hpp>
 
 #include "pipelab/bench.h"
-#include "pipelab/cuda_backend.h"
+#include "pipelab/backends/cuda_backend.h"
 #include "pipelab/error.h"
-#include "pipelab/report.h"
-#include "pipelab/run.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/report/report.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/trace/trace_json.h"
 
 #ifndef PIPELAB_SOURCE_DIR  // set by core/CMakeLists.txt; the fuzz harness has none
 #define PIPELAB_SOURCE_DIR "."

@@ -29,9 +29,9 @@
 
 #include "check.h"
 #include "pipelab/error.h"
-#include "pipelab/report.h"
-#include "pipelab/run.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/report/report.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/trace/trace_json.h"
 
 #define main pipelab_cli_main
 #include "../../core/cli/main.cpp"

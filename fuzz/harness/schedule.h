@@ -19,13 +19,13 @@
 #include <vector>
 
 #include "check.h"
-#include "pipelab/backends.h"
+#include "pipelab/backends/backends.h"
 #include "pipelab/error.h"
-#include "pipelab/executor.h"
+#include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
-#include "pipelab/model.h"
-#include "pipelab/run.h"
-#include "pipelab/validate.h"
+#include "pipelab/model/model.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab::fuzz {
 

@@ -17,8 +17,8 @@
 
 #include "check.h"
 #include "pipelab/error.h"
-#include "pipelab/metrics.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/report/metrics.h"
+#include "pipelab/trace/trace_json.h"
 
 namespace pipelab::fuzz {
 

@@ -4,11 +4,11 @@
 
 #include <chrono>
 
-#include "pipelab/backends.h"
+#include "pipelab/backends/backends.h"
 #include "pipelab/error.h"
-#include "pipelab/executor.h"
+#include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

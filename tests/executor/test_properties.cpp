@@ -25,11 +25,11 @@
 #include <string>
 #include <vector>
 
-#include "pipelab/backends.h"
+#include "pipelab/backends/backends.h"
 #include "pipelab/exercise.h"
-#include "pipelab/model.h"
-#include "pipelab/run.h"
-#include "pipelab/validate.h"
+#include "pipelab/model/model.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab {
 namespace {

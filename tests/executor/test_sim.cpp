@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <map>
 
-#include "pipelab/metrics.h"
-#include "pipelab/run.h"
+#include "pipelab/report/metrics.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

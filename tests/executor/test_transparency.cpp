@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

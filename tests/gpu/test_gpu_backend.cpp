@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "gpu_test_util.h"
-#include "pipelab/cuda_backend.h"
+#include "pipelab/backends/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/bench.h"
-#include "pipelab/executor.h"
-#include "pipelab/run.h"
+#include "pipelab/runtime/executor.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "pipelab/config.h"
+#include "pipelab/model/config.h"
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
-#include "pipelab/partition.h"
-#include "pipelab/schedule.h"
-#include "pipelab/trace.h"
+#include "pipelab/model/partition.h"
+#include "pipelab/schedule/schedule.h"
+#include "pipelab/trace/trace.h"
 
 namespace pipelab::grading {
 

@@ -1,7 +1,7 @@
 // test_ex01_naive.cpp — graded: ex01 even_partition and naive_schedule (lab 01).
 // Oracles: hand-written partitions and programs, validate(), a unit-time simulation.
 #include "grading.h"
-#include "pipelab/validate.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {

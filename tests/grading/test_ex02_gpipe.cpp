@@ -2,7 +2,7 @@
 // Oracles: hand-written programs, validate(), a unit-time simulation and the
 // fill-drain formula (M + K - 1)(t_f + t_b).
 #include "grading.h"
-#include "pipelab/validate.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {

@@ -7,9 +7,9 @@
 #include <numeric>
 
 #include "grading.h"
-#include "pipelab/backends.h"
-#include "pipelab/executor.h"
-#include "pipelab/model.h"
+#include "pipelab/backends/backends.h"
+#include "pipelab/runtime/executor.h"
+#include "pipelab/model/model.h"
 
 namespace pipelab::grading {
 namespace {

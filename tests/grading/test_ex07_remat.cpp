@@ -3,10 +3,10 @@
 // hand-written programs, validate(), the single-device step, the sim backend's
 // allocator (measured stash bytes), and counts worked out by hand.
 #include "grading.h"
-#include "pipelab/backends.h"
-#include "pipelab/executor.h"
-#include "pipelab/model.h"
-#include "pipelab/validate.h"
+#include "pipelab/backends/backends.h"
+#include "pipelab/runtime/executor.h"
+#include "pipelab/model/model.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {

@@ -2,9 +2,9 @@
 // Oracles: a hand-written program, validate(), a unit-time simulation, counts of
 // micro-batches in flight made here, and the sim backend's allocator.
 #include "grading.h"
-#include "pipelab/backends.h"
-#include "pipelab/executor.h"
-#include "pipelab/validate.h"
+#include "pipelab/backends/backends.h"
+#include "pipelab/runtime/executor.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <vector>
 
-#include "pipelab/model.h"
-#include "../../core/src/rng.h"
+#include "pipelab/model/model.h"
+#include "pipelab/rng.h"
 
 namespace pipelab {
 namespace {

@@ -25,10 +25,10 @@
 
 #include "../../fuzz/harness/schedule.h"
 #include "../../fuzz/harness/trace_reader.h"
-#include "pipelab/config.h"
+#include "pipelab/model/config.h"
 #include "pipelab/error.h"
-#include "pipelab/model.h"
-#include "pipelab/run.h"
+#include "pipelab/model/model.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

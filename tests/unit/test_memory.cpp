@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "pipelab/memory.h"
+#include "pipelab/runtime/memory.h"
 
 namespace pipelab {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "pipelab/error.h"
-#include "pipelab/metrics.h"
+#include "pipelab/report/metrics.h"
 
 namespace pipelab {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
-#include "pipelab/partition.h"
+#include "pipelab/model/partition.h"
 
 namespace pipelab {
 namespace {

@@ -3,8 +3,8 @@
 // the FLOP formula 12·L·B·d·h, not read from the code under test.
 #include <gtest/gtest.h>
 
-#include "pipelab/config.h"
-#include "pipelab/run.h"
+#include "pipelab/model/config.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab {
 namespace {

@@ -9,8 +9,8 @@
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
-#include "pipelab/schedule.h"
-#include "pipelab/validate.h"
+#include "pipelab/schedule/schedule.h"
+#include "pipelab/schedule/validate.h"
 
 namespace pipelab {
 namespace {

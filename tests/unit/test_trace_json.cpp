@@ -19,8 +19,8 @@
 #include <string>
 
 #include "pipelab/error.h"
-#include "pipelab/metrics.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/report/metrics.h"
+#include "pipelab/trace/trace_json.h"
 
 namespace pipelab {
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "pipelab/error.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/trace/trace_json.h"
 #include "pipelab_viz/memory_series.h"
 #include "pipelab_viz/svg_export.h"
 #include "viz_test_util.h"

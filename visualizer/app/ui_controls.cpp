@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 #include "ui.h"
 
 namespace pipelab::viz {

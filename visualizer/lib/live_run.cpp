@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "pipelab/error.h"
-#include "pipelab/run.h"
+#include "pipelab/runtime/run.h"
 
 namespace pipelab::viz {
 

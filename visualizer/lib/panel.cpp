@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "pipelab/error.h"
-#include "pipelab/trace_json.h"
+#include "pipelab/trace/trace_json.h"
 #include "pipelab_viz/time_axis.h"
 
 namespace pipelab::viz {

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "pipelab/config.h"
-#include "pipelab/partition.h"
-#include "pipelab/schedule.h"
-#include "pipelab/trace.h"
+#include "pipelab/model/config.h"
+#include "pipelab/model/partition.h"
+#include "pipelab/schedule/schedule.h"
+#include "pipelab/trace/trace.h"
 
 // CUDA's stream and event handles (cudaStream_t is CUstream_st*, cudaEvent_t is
 // CUevent_st*), declared here so this header needs no CUDA include (ex08).

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipelab/config.h"
+#include "pipelab/model/config.h"
 #include "pipelab_viz/panel.h"
 
 namespace pipelab::viz {

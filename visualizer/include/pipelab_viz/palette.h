@@ -7,7 +7,7 @@
 // Idle time inside the step (the bubble) is a distinct fill with diagonal hatching.
 #pragma once
 
-#include "pipelab/schedule.h"
+#include "pipelab/schedule/schedule.h"
 #include "pipelab_viz/geometry.h"
 
 namespace pipelab::viz {

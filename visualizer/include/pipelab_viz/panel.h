@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "pipelab/exercise.h"
-#include "pipelab/metrics.h"
-#include "pipelab/run.h"
-#include "pipelab/trace.h"
+#include "pipelab/report/metrics.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/trace/trace.h"
 
 namespace pipelab::viz {
 

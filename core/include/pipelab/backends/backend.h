@@ -1,0 +1,65 @@
+// pipelab/backends/backend.h — what the executor asks of a backend (sim, cpu, cuda).
+//
+// The executor runs one worker thread per device and walks that device's action
+// list. For each action it calls the backend, which does the work (or simulates
+// it) and returns the measured span. Spans are µs since the step's time origin.
+// A backend method for device d is only ever called from d's worker, except
+// send(), which may touch the receiver's memory accounting (thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipelab/runtime/memory.h"
+#include "pipelab/model/model.h"
+#include "pipelab/schedule/schedule.h"
+
+namespace pipelab {
+
+/// A measured span in µs since the step's time origin.
+struct Span {
+  double start_us = 0;  ///< when the work began
+  double end_us = 0;    ///< when it ended (>= start_us)
+};
+
+/// One message between devices: produced by send(), consumed by receive().
+struct Transfer {
+  Action send;              ///< the SendActivation / SendGrad that produced it
+  std::uint64_t bytes = 0;  ///< bytes moved: one (b, d) fp32 tensor
+  Span span;                ///< when the bytes moved
+  std::shared_ptr<void> payload;  ///< backend-specific data (cpu: the filled buffer)
+};
+
+/// What the executor asks of a backend (sim, cpu, cuda): do or simulate one action,
+/// account memory, return the step's numerics. Made by make_sim_backend() and
+/// make_cpu_backend() (backends.h).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// "sim", "cpu", "cuda".
+  virtual std::string name() const = 0;
+  /// One human-readable name per device ("sim device 0", "cpu thread 2", "H100 SM 0-31").
+  virtual std::vector<std::string> device_names() const = 0;
+
+  /// Called once, on the executor's thread, before the workers start: sets the time origin.
+  virtual void begin_step() = 0;
+  /// F, B, Recompute or OptimizerStep on action.stage's device.
+  virtual Span compute(const Action& action) = 0;
+  /// SendActivation / SendGrad: move the bytes toward the receiver.
+  virtual Transfer send(const Action& action) = 0;
+  /// RecvActivation / RecvGrad: take the matching transfer; returns the span to
+  /// draw on the recv lane (the transfer as the receiver saw it).
+  virtual Span receive(const Action& action, Transfer& transfer) = 0;
+
+  /// The device's allocator accounting.
+  virtual DeviceMemory& memory(int device) = 0;
+  /// Loss, gradients and updated parameters of the step, if the backend computes
+  /// them (cpu, cuda); nullopt for sim.
+  virtual std::optional<StepNumerics> numerics() const = 0;
+};
+
+}  // namespace pipelab

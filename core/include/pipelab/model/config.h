@@ -1,0 +1,142 @@
+// pipelab/model/config.h — everything one run needs, with defaults and validation.
+//
+// RunConfig is filled by the CLI (or a test, or the visualizer) and checked by
+// validate_config(), which throws pipelab::UsageError naming the flag at fault.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipelab/model/partition.h"
+
+namespace pipelab {
+
+/// Where the step runs.
+enum class BackendKind { Auto, Sim, Cpu, Cuda };
+/// "auto", "sim", "cpu" or "cuda".
+const char* to_string(BackendKind kind);
+/// "auto" | "sim" | "cpu" | "cuda" (throws UsageError on anything else).
+BackendKind backend_from_string(const std::string& name);
+
+/// Which schedule generator builds the step.
+enum class ScheduleKind { Naive, Gpipe, OneFOneB };
+/// "naive", "gpipe" or "1f1b".
+const char* to_string(ScheduleKind kind);
+/// "naive" | "gpipe" | "1f1b" (throws UsageError on anything else).
+ScheduleKind schedule_from_string(const std::string& name);
+
+/// cuda backend: where the K logical devices live (--placement).
+enum class CudaPlacement {
+  Auto,        ///< gpus if >= K GPUs, else partitions if green contexts can split a GPU K ways, else streams
+  Gpus,        ///< one physical GPU per device
+  Partitions,  ///< one GPU split into K SM partitions (CUDA green contexts)
+  Streams,     ///< K streams on one GPU, sharing its SMs
+};
+/// "auto", "gpus", "partitions" or "streams".
+const char* to_string(CudaPlacement placement);
+/// "auto" | "gpus" | "partitions" | "streams" (throws UsageError("--placement")).
+CudaPlacement placement_from_string(const std::string& name);
+
+/// cuda backend, placement gpus: how activations and gradients move (--transport).
+enum class CudaTransport {
+  Peer,  ///< cudaMemcpyPeerAsync on the sender's copy stream (peer access where possible)
+  Nccl,  ///< ncclSend / ncclRecv in one single-process communicator
+};
+/// "peer" or "nccl".
+const char* to_string(CudaTransport transport);
+/// "peer" | "nccl" (throws UsageError("--transport")).
+CudaTransport transport_from_string(const std::string& name);
+
+/// cuda backend: which GEMM runs (--gemm).
+enum class CudaGemm { Cublas, Tiled, Naive };
+/// "cublas", "tiled" or "naive".
+const char* to_string(CudaGemm gemm);
+/// "cublas" | "tiled" | "naive" (throws UsageError("--gemm")).
+CudaGemm gemm_from_string(const std::string& name);
+
+/// Settings of the cuda backend (ignored by sim and cpu).
+struct CudaOptions {
+  CudaPlacement placement = CudaPlacement::Auto;  ///< --placement
+  CudaTransport transport = CudaTransport::Peer;  ///< --transport
+  CudaGemm gemm = CudaGemm::Cublas;               ///< --gemm
+  bool tf32 = false;       ///< --tf32: cuBLAS may use TF32 tensor cores (TF32 tolerance)
+  bool instrument = true;  ///< false (--no-trace): no CUDA events / NVTX; host-clock spans
+  /// --warmup: untimed steps before the measured one, on the same backend, so the
+  /// measured step pays no one-time costs (lazy kernel loading, cuBLAS set-up, the
+  /// caching allocator's first cudaMalloc calls). Warm-up steps leave the parameters
+  /// as initialised (their SGD runs with learning rate 0), so numerics are unchanged.
+  int warmup_steps = 1;
+};
+
+/// Most warm-up steps accepted (--warmup).
+constexpr int kMaxWarmupSteps = 100;
+
+/// Model shape: L residual MLP blocks of width d and hidden size h, then a
+/// softmax cross-entropy over d classes. Batch B samples per step.
+struct ModelSpec {
+  int layers = 16;   ///< L
+  int width = 256;   ///< d (also the number of classes)
+  int hidden = 1024; ///< h
+  int batch = 128;   ///< B
+  std::uint64_t seed = 1;        ///< seeds the parameters (per layer) and the batch
+  float learning_rate = 0.01f;  ///< SGD step size
+};
+
+/// The model run/compare/sweep use on the cuda backend when no model flag
+/// (--layers/--width/--hidden/--batch) is given. The ModelSpec defaults suit the cpu
+/// backend; on an H100 their actions are ~0.3 ms of launch-bound kernels and GPipe's
+/// extra actions cost more than its overlap gains. Here (L=8 d=2048 h=8192 B=1024,
+/// 1.65 TFLOP of GEMMs per step) one micro-batch of 64 rows keeps a quarter of an H100
+/// busy for about a millisecond per action, so the ~0.1 ms of synchronisation between
+/// actions is small and the measured bubble approaches the theory.
+ModelSpec default_cuda_model();
+
+/// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
+struct SimCostModel {
+  double device_tflops = 10.0;  ///< compute rate of every simulated device (TFLOP/s)
+  double link_gbps = 0.0;       ///< link bandwidth in Gbit/s; 0 = infinite
+  double link_latency_us = 0.0; ///< per-transfer latency in µs
+  /// Per-stage multiplier on compute time (empty = all 1): what-if for unbalanced stages.
+  std::vector<double> stage_skew;
+  /// Count the loss in the last stage's cost (true = what the cpu backend does).
+  bool count_loss = true;
+  /// Count the SGD update (2 FLOPs per parameter) at the end of each stage.
+  bool count_optimizer = true;
+};
+
+/// One run: model, split, schedule, backend.
+struct RunConfig {
+  ModelSpec model;        ///< the model and its batch
+  int devices = 4;        ///< K
+  int microbatches = 8;   ///< M (naive forces 1)
+  ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which generator builds the step
+  bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
+  BackendKind backend = BackendKind::Auto;            ///< where the step runs
+  PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
+  SimCostModel sim;                                   ///< the sim backend's cost model
+  CudaOptions cuda;                                   ///< the cuda backend's settings
+  double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
+  std::string trace_path;          ///< "" = no trace file
+};
+
+/// Upper bounds enforced by validate_config (documented in docs/limits).
+constexpr int kMaxDevices = 64;
+constexpr int kMaxMicrobatches = 4096;  ///< M
+constexpr int kMaxLayers = 4096;        ///< L
+constexpr int kMaxWidth = 65536;     ///< d (and classes)
+constexpr int kMaxHidden = 262144;   ///< h
+constexpr int kMaxBatch = 1 << 20;   ///< B
+/// Largest model (parameter bytes, fp32) a run may describe: 1 TiB. Keeps every
+/// byte count of the sim and the allocators far from 64-bit overflow.
+constexpr double kMaxModelBytes = 1099511627776.0;  ///< largest M (kMaxDevices: largest K)
+
+/// Throws UsageError (flag + message + hint) for the first invalid setting.
+/// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive
+/// sizes, finite non-negative link settings, skew entries > 0.
+void validate_config(const RunConfig& config);
+
+/// The config as a JSON object (text), stored in trace metadata.
+std::string to_json(const RunConfig& config);
+
+}  // namespace pipelab

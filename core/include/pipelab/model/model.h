@@ -1,0 +1,87 @@
+// pipelab/model/model.h — the model every backend trains, and its single-device step.
+//
+// L residual MLP blocks, each   y = x + W2 · GELU(W1 · x + b1) + b2
+//   x, y are (b, d); W1 is (h, d), b1 (h); W2 is (d, h), b2 (d)
+// then softmax cross-entropy of the last block's output over d classes, against
+// labels from a fixed seeded "teacher" (label = argmax of T · x, T is (d, d)).
+// The loss of a step is the mean over the whole batch B; a micro-batch of b rows
+// contributes scale = 1/B per row, so micro-batch losses and gradients add up
+// exactly to the batch's.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pipelab/model/config.h"
+
+namespace pipelab {
+
+/// Parameters (or gradients: same shapes) of one block.
+struct BlockParams {
+  std::vector<float> w1;  ///< (h, d)
+  std::vector<float> b1;  ///< (h)
+  std::vector<float> w2;  ///< (d, h)
+  std::vector<float> b2;  ///< (d)
+
+  /// Number of floats over the four tensors.
+  std::size_t count() const { return w1.size() + b1.size() + w2.size() + b2.size(); }
+};
+
+/// Zero-filled block of the model's shape.
+BlockParams zero_block(const ModelSpec& spec);
+
+/// Parameters of layer `layer`, seeded by (seed, layer) alone, so any stage can
+/// build its own layers without the others. W ~ U(-1/√fan_in, 1/√fan_in), b small.
+BlockParams init_block(const ModelSpec& spec, int layer);
+
+/// The synthetic data of a step: inputs (B, d) ~ N(0, 1) and teacher labels.
+struct Batch {
+  std::vector<float> inputs;  ///< (B, d)
+  std::vector<int> labels;    ///< (B)
+};
+/// The step's batch for `spec` (seeded by spec.seed).
+Batch make_batch(const ModelSpec& spec);
+
+/// What one block's forward keeps for its backward, for b rows.
+struct BlockActivations {
+  std::vector<float> a;  ///< (b, h) pre-activation W1·x + b1
+  std::vector<float> g;  ///< (b, h) GELU(a)
+};
+
+/// y (b, d) = x + W2 · GELU(W1 · x + b1) + b2; fills `act` (resized as needed).
+void block_forward(const ModelSpec& spec, const BlockParams& p, const float* x, int rows,
+                   BlockActivations& act, float* y);
+
+/// Backward of block_forward: given dy (b, d), accumulate parameter gradients into
+/// `grad` and write dx (b, d). `scratch` (b·h floats) is overwritten.
+void block_backward(const ModelSpec& spec, const BlockParams& p, const float* x,
+                    const BlockActivations& act, const float* dy, int rows, BlockParams& grad,
+                    float* dx, std::vector<float>& scratch);
+
+/// FLOPs of one block for `rows` rows (two GEMMs dominate: 2·b·d·h each);
+/// backward is twice the forward (gradients w.r.t. inputs and weights).
+double block_forward_flops(const ModelSpec& spec, int rows);
+/// FLOPs of one block's backward for `rows` rows (see block_forward_flops()).
+double block_backward_flops(const ModelSpec& spec, int rows);
+/// FLOPs of the loss for `rows` rows (softmax + log: ~5 per logit, forward + backward).
+double loss_flops(const ModelSpec& spec, int rows);
+/// GEMM FLOPs of one training step of the whole batch: per block, forward 2 GEMMs of
+/// 2·B·d·h and backward 4 → 12·L·B·d·h (the element-wise work is O(B·h) per block).
+double step_gemm_flops(const ModelSpec& spec);
+
+/// Result of a full training step's numerics.
+struct StepNumerics {
+  double loss = 0;                  ///< mean cross-entropy over the batch (before the update)
+  std::vector<BlockParams> grads;   ///< per layer, before the update
+  std::vector<BlockParams> params;  ///< per layer, after the SGD update
+};
+
+/// The single-device reference step: no partition, no micro-batches, the whole
+/// batch B through all L layers, backward, SGD. The transparency oracle.
+StepNumerics reference_step(const ModelSpec& spec);
+
+/// Largest |got − ref| / max|ref| over every tensor (gradients and updated
+/// parameters) and the loss: the normwise relative difference, per tensor.
+double max_relative_difference(const StepNumerics& got, const StepNumerics& ref);
+
+}  // namespace pipelab

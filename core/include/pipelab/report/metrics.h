@@ -1,0 +1,48 @@
+// pipelab/report/metrics.h — the numbers of one step, computed from a Trace.
+//
+// Definitions (DESIGN.md, used everywhere, tests included):
+//   makespan T      = max(end) - min(start) over all events of the step
+//   busy_d          = length of the union of compute spans (F, B, R) on device d
+//   utilization_d   = busy_d / T
+//   bubble_fraction = 1 - mean_d utilization_d
+//   theory (balanced stages, fill-drain): utilization M / (M + K - 1),
+//   bubble (K - 1) / (M + K - 1) — the GPipe paper's share of total time.
+//   (Megatron's (p - 1) / m is the bubble relative to busy time, not total time.)
+// Communication time is reported on its own; it never counts as busy.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pipelab/trace/trace.h"
+
+namespace pipelab {
+
+/// Measured numbers of one step. All times in milliseconds.
+struct StepMetrics {
+  double makespan_ms = 0;            ///< T = max(end) - min(start)
+  std::vector<double> busy_ms;        ///< per device: union of compute spans
+  std::vector<double> utilization;    ///< per device: busy / makespan
+  double mean_utilization = 0;       ///< mean over devices of utilization
+  double bubble_fraction = 0;         ///< 1 - mean utilization
+  std::vector<double> comm_ms;        ///< per device: union of its send and recv spans
+  double comm_time_ms = 0;            ///< sum of all transfer durations (send spans), each once
+  std::uint64_t comm_bytes = 0;       ///< bytes over all transfers
+  std::vector<std::uint64_t> peak_memory_bytes;  ///< per device: peak of the total over categories
+  std::vector<MemoryBytes> peak_memory_by_category;  ///< per device, per category
+};
+
+/// Theory for balanced stages and free links (labelled "theory" wherever shown).
+struct Theory {
+  double utilization = 0;      ///< M / (M + K - 1)
+  double bubble_fraction = 0;  ///< (K - 1) / (M + K - 1)
+};
+/// Theory of fill-drain (GPipe) with `devices` = K balanced stages and `microbatches` = M.
+/// Throws pipelab::Error unless K >= 1 and M >= 1.
+Theory fill_drain_theory(int devices, int microbatches);
+
+/// Compute the metrics of a trace with `devices` devices.
+/// Utilization and bubble come from exercise.h's measure_utilization() (ex04).
+StepMetrics compute_metrics(const Trace& trace);
+
+}  // namespace pipelab

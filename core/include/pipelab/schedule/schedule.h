@@ -1,0 +1,79 @@
+// pipelab/schedule/schedule.h — schedules as data.
+//
+// An Action is {kind, stage, microbatch}. A Schedule is one ordered action list
+// per stage; stage s runs on logical device s. Generators (naive, gpipe, ...)
+// and the re-materialization transform (with_recompute) live in exercise.h
+// because students write them; this header holds the data types and the helpers
+// every generator shares.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pipelab {
+
+/// What one step of a stage's program does.
+enum class ActionKind {
+  Forward,         ///< F: run the stage's layers forward on one micro-batch
+  Backward,        ///< B: back-propagate one micro-batch through the stage, accumulate grads
+  Recompute,       ///< R: re-materialize the stage's activations from its stashed input
+  SendActivation,  ///< send F's output of (stage, microbatch) to stage + 1
+  RecvActivation,  ///< receive the input of (stage, microbatch) from stage - 1
+  SendGrad,        ///< send the input-gradient of (stage, microbatch) to stage - 1
+  RecvGrad,        ///< receive the output-gradient of (stage, microbatch) from stage + 1
+  OptimizerStep,   ///< SGD update of the stage's parameters (microbatch is -1)
+};
+
+/// Number of ActionKind values (for tables indexed by kind).
+constexpr int kActionKindCount = 8;
+
+/// One step of one stage's program.
+struct Action {
+  ActionKind kind = ActionKind::Forward;  ///< what to do
+  int stage = 0;                          ///< which stage (= device) does it
+  int microbatch = 0;  ///< -1 for OptimizerStep
+  /// Same kind, stage and micro-batch.
+  bool operator==(const Action& o) const {
+    return kind == o.kind && stage == o.stage && microbatch == o.microbatch;
+  }
+  /// Not operator==.
+  bool operator!=(const Action& o) const { return !(*this == o); }
+};
+
+/// Full name of a kind: "Forward", "RecvGrad", ...
+const char* to_string(ActionKind kind);
+/// Short label as drawn in the timeline: "F", "B", "R", "SendAct", ...
+const char* short_label(ActionKind kind);
+/// Parse a full name back (throws pipelab::Error for an unknown name).
+ActionKind action_kind_from_string(const std::string& name);
+/// "F3 s1" style label (the same text as the NVTX range and the trace event name).
+std::string to_string(const Action& action);
+
+/// True for F, B and Recompute: the actions that count as busy time.
+bool is_compute(ActionKind kind);
+/// True for the four send/recv kinds.
+bool is_communication(ActionKind kind);
+
+/// One ordered action list per stage.
+struct Schedule {
+  std::string name;  ///< "naive", "gpipe", ...
+  int stages = 0;        ///< K
+  int microbatches = 0;  ///< M
+  std::vector<std::vector<Action>> per_stage;  ///< per_stage[s] is stage s's program
+
+  /// Total number of actions over all stages.
+  std::size_t size() const;
+};
+
+/// Append F(stage, mb) to `program` wrapped in its communication: a RecvActivation
+/// before it unless stage is the first, a SendActivation after it unless the last.
+void append_forward(std::vector<Action>& program, int stage, int microbatch, int stages);
+
+/// Append B(stage, mb) wrapped in its communication: a RecvGrad before it unless
+/// stage is the last, a SendGrad after it unless stage is the first.
+void append_backward(std::vector<Action>& program, int stage, int microbatch, int stages);
+
+/// Multi-line human listing, one line per stage ("stage 0: F0 >A0 F1 ...").
+std::string describe(const Schedule& schedule);
+
+}  // namespace pipelab

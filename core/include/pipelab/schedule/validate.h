@@ -1,0 +1,33 @@
+// pipelab/schedule/validate.h — prove a schedule is runnable before running it.
+//
+// validate() checks, in this order, and throws pipelab::Error naming the first
+// offending action (and for a deadlock the stage that would wait forever):
+//   1. shape: per_stage.size() == stages, every action's stage equals its list,
+//      micro-batch ids in [0, microbatches), OptimizerStep has microbatch -1;
+//   2. completeness: every F(s, m) and B(s, m) exactly once; every needed
+//      send/recv exactly once (RecvActivation for s > 0, SendActivation for
+//      s < K-1, RecvGrad for s < K-1, SendGrad for s > 0); at most one
+//      OptimizerStep per stage, after all of that stage's B; Recompute at most
+//      once per (s, m), between F(s, m) and B(s, m);
+//   3. order within a stage: F(s,m) after RecvActivation(s,m); SendActivation(s,m)
+//      after F(s,m); B(s,m) after F(s,m) and after RecvGrad(s,m); SendGrad(s,m)
+//      after B(s,m);
+//   4. deadlock freedom: symbolic execution with non-blocking sends and blocking
+//      receives; if no stage can advance before all finish, names each stuck
+//      stage's action and what it waits for.
+#pragma once
+
+#include <string>
+
+#include "pipelab/schedule/schedule.h"
+
+namespace pipelab {
+
+/// Throws pipelab::Error describing the first problem; returns normally if the
+/// schedule is complete, ordered and deadlock-free.
+void validate(const Schedule& schedule);
+
+/// Like validate() but returns the error message ("" when valid) instead of throwing.
+std::string validation_error(const Schedule& schedule);
+
+}  // namespace pipelab

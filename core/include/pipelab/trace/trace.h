@@ -1,0 +1,78 @@
+// pipelab/trace/trace.h — the timed record of one training step.
+//
+// Every backend (sim, cpu, cuda) produces the same Trace: one span per executed
+// action, on a lane of its device, plus memory samples from the allocator. All
+// numbers the kit shows (utilization, bubble, comm time, memory) are computed
+// from a Trace (see metrics.h). Serialized as Chrome Trace Event JSON (trace_json.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipelab/schedule/schedule.h"
+
+namespace pipelab {
+
+/// Which row of a device an event is drawn on (Chrome trace `tid`).
+enum class Lane { Compute = 0, Send = 1, Recv = 2 };
+/// "compute", "send" or "recv".
+const char* to_string(Lane lane);
+
+/// One executed action: a span [start_us, start_us + dur_us) on a device's lane.
+struct TraceEvent {
+  int device = 0;             ///< Chrome trace `pid`
+  Lane lane = Lane::Compute;  ///< Chrome trace `tid`
+  Action action;              ///< what ran
+  double start_us = 0;  ///< µs since the step's time origin
+  double dur_us = 0;    ///< duration, >= 0
+  std::uint64_t bytes = 0;  ///< bytes moved (communication) or 0
+
+  /// start_us + dur_us.
+  double end_us() const { return start_us + dur_us; }
+};
+
+/// What allocator bytes are for.
+enum class MemoryCategory { Params = 0, Grads = 1, Stash = 2, Buffers = 3 };
+constexpr int kMemoryCategoryCount = 4;  ///< number of MemoryCategory values
+/// "params", "grads", "stash" or "buffers".
+const char* to_string(MemoryCategory category);
+
+/// Bytes per category.
+using MemoryBytes = std::array<std::uint64_t, kMemoryCategoryCount>;
+
+/// A device's allocator state right after a change, at time_us.
+struct MemorySample {
+  int device = 0;        ///< whose allocator
+  double time_us = 0;    ///< µs since the step's time origin
+  MemoryBytes current{};  ///< current bytes per category
+};
+
+/// Static facts of the run, stored in the trace's `pipelab` metadata object.
+struct TraceMeta {
+  std::string schedule;       ///< "naive", "gpipe", "gpipe+remat", ...
+  std::string backend;        ///< "sim", "cpu", "cuda"
+  int devices = 0;       ///< K
+  int microbatches = 0;  ///< M as scheduled (1 for naive)
+  std::vector<std::string> device_names;  ///< one per device
+  std::string config_json;    ///< the RunConfig as a JSON object (text), for reproduction
+  double theory_utilization = 0;      ///< M / (M + K - 1), labelled "theory"
+  double theory_bubble_fraction = 0;  ///< (K - 1) / (M + K - 1), labelled "theory"
+};
+
+/// All spans and memory samples of one step, plus metadata.
+struct Trace {
+  TraceMeta meta;                    ///< static facts of the run
+  std::vector<TraceEvent> events;    ///< one span per executed action
+  std::vector<MemorySample> memory;  ///< allocator samples, one per change
+  /// Peak bytes per device and category as the allocator saw them (kept even when
+  /// memory samples are thinned out).
+  std::vector<MemoryBytes> peak_memory;
+
+  /// Sort events by (start, device, lane) and memory samples by time: a stable,
+  /// backend-independent order for writing and comparing.
+  void sort();
+};
+
+}  // namespace pipelab

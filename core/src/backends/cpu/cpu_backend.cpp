@@ -1,0 +1,315 @@
+// cpu_backend.cpp — real numerics, one worker thread per device.
+//
+// Each device owns its stage's parameters and gradients, charged to its own
+// DeviceMemory. Per micro-batch a stage keeps (Stash) the input of each of its
+// blocks and their activations from F to B — or, with remat, only the stage's
+// input, rebuilt by Recompute just before B. A send copies the tensor into a
+// buffer charged to the receiver (the cpu stand-in for a device-to-device copy).
+// The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
+// micro-batch gradients accumulate to exactly the full batch's.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "pipelab/backends/backends.h"
+#include "pipelab/error.h"
+#include "pipelab/exercise.h"
+#include "pipelab/kernels/cpu.h"
+
+namespace pipelab {
+
+namespace {
+
+namespace k = kernels::cpu;
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t float_bytes(std::size_t n) { return 4ull * n; }
+
+// A tensor held by a device: data plus its memory charge.
+struct Held {
+  std::vector<float> data;
+  MemoryCharge charge;
+
+  void hold(DeviceMemory& mem, MemoryCategory cat, std::vector<float> values) {
+    charge = MemoryCharge();  // release first: the accounting follows the buffer
+    data = std::move(values);
+    charge = mem.charge(cat, float_bytes(data.size()));
+  }
+  void release() {
+    data.clear();
+    data.shrink_to_fit();
+    charge.reset();
+  }
+};
+
+// What a stage keeps for one micro-batch between its F and its B.
+struct MicrobatchState {
+  Held input;        // stage input (b, d): Stash, kept until B
+  std::vector<Held> block_inputs;             // inputs of blocks 1..n-1 of the stage (b, d)
+  std::vector<BlockActivations> activations;  // per block: a, g (b, h)
+  MemoryCharge activation_charge;             // Stash bytes of `activations`
+  Held output;       // stage output (b, d): Buffers until sent; logits (Stash) on the last stage
+  Held grad_output;  // dL/d output (b, d): received (Buffers) or dlogits on the last stage
+  Held grad_input;   // dL/d input (b, d): Buffers until sent
+};
+
+struct Stage {
+  int first_layer = 0;
+  std::vector<BlockParams> params;
+  std::vector<BlockParams> grads;
+  std::vector<MemoryCharge> resident;  // params + grads
+  std::vector<MicrobatchState> mb;
+  std::vector<float> scratch;
+  double loss = 0;  // Σ over micro-batches of (scaled) loss, last stage only
+};
+
+// The payload of a cpu transfer: the filled buffer, charged to the receiver.
+struct CpuPayload {
+  Held buffer;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(const RunConfig& config, const Partition& partition, int microbatches)
+      : spec_(config.model),
+        remat_(config.remat),
+        partition_(partition),
+        batch_(make_batch(config.model)),
+        rows_(split_microbatches(config.model.batch, microbatches)),
+        origin_(Clock::now()) {
+    // Row offset of each micro-batch in the batch (prefix sums of the sizes).
+    offsets_.push_back(0);
+    for (int r : rows_) offsets_.push_back(offsets_.back() + r);
+    if (offsets_.back() != spec_.batch)
+      PIPELAB_THROW("micro-batch sizes add up to " + std::to_string(offsets_.back()) + ", not the batch " +
+                        std::to_string(spec_.batch),
+                    "split_microbatches (ex03) must return sizes that sum to the batch");
+    const int K = partition.stages();
+    stages_.resize(K);
+    for (int d = 0; d < K; ++d) {
+      memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
+      Stage& st = stages_[d];
+      st.first_layer = partition.first_layer(d);
+      for (int l = partition.first_layer(d); l < partition.end_layer(d); ++l) {
+        st.params.push_back(init_block(spec_, l));
+        st.grads.push_back(zero_block(spec_));
+        st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, float_bytes(st.params.back().count())));
+        st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, float_bytes(st.grads.back().count())));
+      }
+      st.mb.resize(rows_.size());
+    }
+  }
+
+  std::string name() const override { return "cpu"; }
+  std::vector<std::string> device_names() const override {
+    std::vector<std::string> names;
+    // The GEMM micro-kernel in use (avx2-fma or generic) changes the last bits of results.
+    const std::string gemm = k::gemm_kernel_name(k::gemm_kernel());
+    for (int d = 0; d < partition_.stages(); ++d)
+      names.push_back("cpu thread " + std::to_string(d) + ", gemm " + gemm);
+    return names;
+  }
+
+  void begin_step() override { origin_ = Clock::now(); }
+
+  Span compute(const Action& a) override {
+    const double start = now_us();
+    switch (a.kind) {
+      case ActionKind::Forward: forward(a.stage, a.microbatch, /*recompute=*/false); break;
+      case ActionKind::Recompute: forward(a.stage, a.microbatch, /*recompute=*/true); break;
+      case ActionKind::Backward: backward(a.stage, a.microbatch); break;
+      case ActionKind::OptimizerStep: optimizer_step(a.stage); break;
+      default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");
+    }
+    return {start, now_us()};
+  }
+
+  Transfer send(const Action& a) override {
+    const bool activation = a.kind == ActionKind::SendActivation;
+    MicrobatchState& mb = stages_[a.stage].mb[a.microbatch];
+    Held& source = activation ? mb.output : mb.grad_input;
+    const int to = activation ? a.stage + 1 : a.stage - 1;
+    Transfer t;
+    t.send = a;
+    t.bytes = float_bytes(source.data.size());
+    t.span.start_us = now_us();
+    // The copy into the receiver's memory is the communication: a received
+    // activation is the next stage's input (Stash), a gradient a Buffer.
+    auto payload = std::make_shared<CpuPayload>();
+    payload->buffer.hold(*memory_[to], activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
+                         std::vector<float>(source.data.size()));
+    std::memcpy(payload->buffer.data.data(), source.data.data(), t.bytes);
+    t.span.end_us = now_us();
+    source.release();  // the sender's copy is no longer needed
+    t.payload = std::move(payload);
+    return t;
+  }
+
+  Span receive(const Action& a, Transfer& t) override {
+    auto payload = std::static_pointer_cast<CpuPayload>(t.payload);
+    MicrobatchState& mb = stages_[a.stage].mb[a.microbatch];
+    Held& target = a.kind == ActionKind::RecvActivation ? mb.input : mb.grad_output;
+    target = std::move(payload->buffer);
+    return t.span;
+  }
+
+  DeviceMemory& memory(int device) override { return *memory_.at(device); }
+
+  std::optional<StepNumerics> numerics() const override {
+    StepNumerics n;
+    n.loss = stages_.back().loss;
+    for (const Stage& st : stages_) {
+      n.grads.insert(n.grads.end(), st.grads.begin(), st.grads.end());
+      n.params.insert(n.params.end(), st.params.begin(), st.params.end());
+    }
+    return n;
+  }
+
+ private:
+  double now_us() const {
+    // µs since the step's origin; setup before begin_step() is clamped to 0.
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - origin_).count();
+    return us < 0 ? 0 : us;
+  }
+
+  bool is_last(int stage) const { return stage == partition_.stages() - 1; }
+
+  // F (recompute = false) or R (recompute = true) of one micro-batch on a stage.
+  void forward(int stage, int m, bool recompute) {
+    Stage& st = stages_[stage];
+    MicrobatchState& mb = st.mb[m];
+    DeviceMemory& mem = *memory_[stage];
+    const int rows = rows_[m];
+    const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
+    if (stage == 0 && !recompute) {
+      // Stage 0 reads its micro-batch's rows of the batch (rows offsets_[m] ..).
+      const float* src = batch_.inputs.data() + static_cast<std::size_t>(offsets_[m]) * spec_.width;
+      mb.input.hold(mem, MemoryCategory::Stash, std::vector<float>(src, src + n));
+    }
+    if (mb.input.data.size() != n)
+      PIPELAB_THROW(to_string(Action{recompute ? ActionKind::Recompute : ActionKind::Forward, stage, m}) +
+                        ": no input for this micro-batch",
+                    "the schedule must receive the activation before F / keep it until R");
+    const int blocks = static_cast<int>(st.params.size());
+    // Workspace: the running x and y (b, d) of the block loop.
+    const MemoryCharge workspace = mem.charge(MemoryCategory::Buffers, 2 * float_bytes(n));
+    mb.activations.assign(blocks, {});
+    mb.block_inputs.clear();
+    mb.block_inputs.resize(blocks > 0 ? blocks - 1 : 0);
+    std::vector<float> x = mb.input.data, y(n);
+    for (int i = 0; i < blocks; ++i) {
+      block_forward(spec_, st.params[i], x.data(), rows, mb.activations[i], y.data());
+      if (i + 1 < blocks) {
+        mb.block_inputs[i].hold(mem, MemoryCategory::Stash, y);
+        x.swap(y);
+      }
+    }
+    const std::vector<float>& out = y;  // the last block's output
+    // a and g of every block (their inputs are charged as `input` / `block_inputs`).
+    mb.activation_charge = mem.charge(MemoryCategory::Stash,
+                                      block_stash_bytes(spec_, rows) * blocks - float_bytes(n) * blocks);
+    if (is_last(stage)) {
+      // Logits stay for the loss backward; the loss is summed once (not on recompute).
+      mb.output.hold(mem, MemoryCategory::Stash, out);
+      if (!recompute) {
+        const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
+        st.loss += k::softmax_xent_forward(mb.output.data.data(), batch_.labels.data() + offsets_[m],
+                                           rows, spec_.width, scale);
+      }
+    } else if (!recompute) {
+      mb.output.hold(mem, MemoryCategory::Buffers, out);  // until SendActivation
+    }
+    if (remat_ && !recompute) drop_activations(mb, is_last(stage));
+  }
+
+  // Free what F kept, except the stage input (remat keeps only that).
+  static void drop_activations(MicrobatchState& mb, bool last) {
+    mb.block_inputs.clear();
+    mb.activations.clear();
+    mb.activation_charge.reset();
+    if (last) mb.output.release();
+  }
+
+  void backward(int stage, int m) {
+    Stage& st = stages_[stage];
+    MicrobatchState& mb = st.mb[m];
+    DeviceMemory& mem = *memory_[stage];
+    const int rows = rows_[m];
+    const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
+    const int blocks = static_cast<int>(st.params.size());
+    if (static_cast<int>(mb.activations.size()) != blocks)
+      PIPELAB_THROW(to_string(Action{ActionKind::Backward, stage, m}) + ": activations missing",
+                    "with remat the schedule needs a Recompute before each B");
+    if (is_last(stage)) {
+      // dlogits = (softmax − onehot) · scale (1/B: the batch mean), into the gradient buffer.
+      const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
+      std::vector<float> dlogits(n);
+      k::softmax_xent_backward(mb.output.data.data(), batch_.labels.data() + offsets_[m], dlogits.data(),
+                               rows, spec_.width, scale);
+      mb.grad_output.hold(mem, MemoryCategory::Buffers, std::move(dlogits));
+    }
+    if (mb.grad_output.data.size() != n)
+      PIPELAB_THROW(to_string(Action{ActionKind::Backward, stage, m}) + ": no output gradient",
+                    "the schedule must receive the gradient before B");
+    // Workspace: dy and dx (b, d) and the block's scratch (b, h).
+    const MemoryCharge workspace = mem.charge(
+        MemoryCategory::Buffers, 2 * float_bytes(n) + float_bytes(static_cast<std::size_t>(rows) * spec_.hidden));
+    std::vector<float> dy = mb.grad_output.data, dx(n);
+    for (int i = blocks - 1; i >= 0; --i) {
+      const float* x = i == 0 ? mb.input.data.data() : mb.block_inputs[i - 1].data.data();
+      block_backward(spec_, st.params[i], x, mb.activations[i], dy.data(), rows, st.grads[i], dx.data(),
+                     st.scratch);
+      dy.swap(dx);
+    }
+    // Everything this micro-batch kept is freed; the input gradient waits for SendGrad.
+    mb.input.release();
+    mb.output.release();
+    mb.grad_output.release();
+    drop_activations(mb, false);
+    if (stage > 0) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
+  }
+
+  void optimizer_step(int stage) {
+    Stage& st = stages_[stage];
+    for (std::size_t i = 0; i < st.params.size(); ++i) {
+      BlockParams& p = st.params[i];
+      const BlockParams& g = st.grads[i];
+      k::sgd_update(p.w1.data(), g.w1.data(), p.w1.size(), spec_.learning_rate);
+      k::sgd_update(p.b1.data(), g.b1.data(), p.b1.size(), spec_.learning_rate);
+      k::sgd_update(p.w2.data(), g.w2.data(), p.w2.size(), spec_.learning_rate);
+      k::sgd_update(p.b2.data(), g.b2.data(), p.b2.size(), spec_.learning_rate);
+    }
+  }
+
+  ModelSpec spec_;
+  bool remat_;
+  Partition partition_;
+  Batch batch_;
+  std::vector<int> rows_;
+  std::vector<int> offsets_;
+  Clock::time_point origin_;
+  std::vector<std::unique_ptr<DeviceMemory>> memory_;
+  std::vector<Stage> stages_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partition& partition,
+                                          int microbatches) {
+  // Refuse a step that cannot fit before allocating: params + grads (2 · 4 · L ·
+  // (2dh + h + d)) plus, at worst, every block's stash for the whole batch
+  // (GPipe keeps all micro-batches: L · B · (d + 2h) · 4), against physical memory.
+  const ModelSpec& s = config.model;
+  const double d = s.width, h = s.hidden;
+  const double need = 8.0 * s.layers * (2.0 * d * h + h + d) + 4.0 * s.layers * s.batch * (d + 2.0 * h);
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (have > 0 && need > 0.8 * have)
+    PIPELAB_THROW("the cpu backend needs about " + std::to_string(static_cast<long long>(need / 1048576)) +
+                      " MiB for this model but the machine has " +
+                      std::to_string(static_cast<long long>(have / 1048576)) + " MiB",
+                  "use a smaller --width/--hidden/--layers/--batch, --remat, or --backend sim");
+  return std::make_unique<CpuBackend>(config, partition, microbatches);
+}
+
+}  // namespace pipelab

@@ -1,0 +1,192 @@
+// sim_backend.cpp — discrete-event simulation of a pipeline step.
+//
+// Cost model (documented in docs/, labelled "sim" wherever shown):
+//   compute time = FLOPs / device rate × stage skew
+//     F = Σ_layers block_forward_flops(b) (+ ⅔ of the loss on the last stage)
+//     B = Σ_layers block_backward_flops(b) (+ ⅓ of the loss on the last stage)
+//     R = Σ_layers block_forward_flops(b)
+//     OptimizerStep = 2 FLOPs per parameter (read grad, update)
+//   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links)
+// Sends are asynchronous (a copy engine): the sender's clock does not advance;
+// the transfer starts when both the sender reached it and the link is free.
+// A receive advances the receiver's clock to max(its clock, arrival).
+// Memory is modelled with the same accounting as the cpu backend: params and
+// grads for the stage's layers; per micro-batch the block stash (or only the
+// stage input under remat) from the start of F (or R) to the end of B.
+#include <map>
+
+#include "pipelab/backends/backends.h"
+#include "pipelab/error.h"
+#include "pipelab/exercise.h"
+
+namespace pipelab {
+
+std::uint64_t block_stash_bytes(const ModelSpec& s, int rows) {
+  // x (b, d) + a (b, h) + g (b, h), 4 bytes each.
+  return 4ull * static_cast<std::uint64_t>(rows) *
+         (static_cast<std::uint64_t>(s.width) + 2ull * static_cast<std::uint64_t>(s.hidden));
+}
+
+namespace {
+
+class SimBackend final : public Backend {
+ public:
+  SimBackend(const RunConfig& config, const Partition& partition, int microbatches)
+      : config_(config),
+        spec_(config.model),
+        partition_(partition),
+        rows_(split_microbatches(config.model.batch, microbatches)),
+        clock_(partition.stages(), 0.0),
+        link_free_(partition.stages(), {0.0, 0.0}),
+        stash_(partition.stages()) {
+    const int K = partition.stages();
+    for (int d = 0; d < K; ++d) {
+      memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
+      // Params and grads of the stage's layers (fp32), held for the whole step.
+      const std::uint64_t params =
+          4ull * zero_block_count() * static_cast<std::uint64_t>(partition.layer_count(d));
+      resident_.push_back(memory_[d]->charge(MemoryCategory::Params, params));
+      resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, params));
+      stash_[d].resize(rows_.size());
+    }
+  }
+
+  std::string name() const override { return "sim"; }
+  std::vector<std::string> device_names() const override {
+    std::vector<std::string> names;
+    for (int d = 0; d < partition_.stages(); ++d)
+      names.push_back("sim device " + std::to_string(d) + " (" +
+                      format_rate(config_.sim.device_tflops) + " TFLOP/s)");
+    return names;
+  }
+
+  void begin_step() override {}
+
+  Span compute(const Action& a) override {
+    const int d = a.stage;
+    const Span span{clock_[d], clock_[d] + compute_us(a)};
+    switch (a.kind) {
+      case ActionKind::Forward:
+        // The forward allocates its stash (all block activations, or the input only).
+        stash_[d][a.microbatch].push_back(
+            memory_[d]->charge(MemoryCategory::Stash, forward_stash_bytes(d, a.microbatch)));
+        break;
+      case ActionKind::Recompute:
+        stash_[d][a.microbatch].push_back(
+            memory_[d]->charge(MemoryCategory::Stash, recompute_stash_bytes(d, a.microbatch)));
+        break;
+      default:
+        break;
+    }
+    clock_[d] = span.end_us;
+    if (a.kind == ActionKind::Backward) stash_[d][a.microbatch].clear();  // freed after B
+    return span;
+  }
+
+  Transfer send(const Action& a) override {
+    const int d = a.stage;
+    const bool downstream = a.kind == ActionKind::SendActivation;
+    double& link_free = downstream ? link_free_[d][0] : link_free_[d][1];
+    Transfer t;
+    t.send = a;
+    // Activations and gradients at a stage boundary are both (b, d) fp32.
+    t.bytes = 4ull * static_cast<std::uint64_t>(rows_[a.microbatch]) * spec_.width;
+    t.span.start_us = std::max(clock_[d], link_free);
+    t.span.end_us = t.span.start_us + transfer_us(t.bytes);
+    link_free = t.span.end_us;
+    return t;
+  }
+
+  Span receive(const Action& a, Transfer& t) override {
+    const int d = a.stage;
+    clock_[d] = std::max(clock_[d], t.span.end_us);
+    return t.span;
+  }
+
+  DeviceMemory& memory(int device) override { return *memory_.at(device); }
+  std::optional<StepNumerics> numerics() const override { return std::nullopt; }
+
+ private:
+  std::uint64_t zero_block_count() const {
+    // Parameters of one block: W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d).
+    const std::uint64_t d = spec_.width, h = spec_.hidden;
+    return 2 * d * h + h + d;
+  }
+
+  double compute_us(const Action& a) const {
+    const int s = a.stage;
+    const int layers = partition_.layer_count(s);
+    const bool last = s == partition_.stages() - 1;
+    const bool with_loss = last && config_.sim.count_loss;
+    double flops = 0;
+    switch (a.kind) {
+      case ActionKind::Forward:
+        flops = layers * block_forward_flops(spec_, rows_[a.microbatch]);
+        if (with_loss) flops += loss_flops(spec_, rows_[a.microbatch]) * 2.0 / 3.0;
+        break;
+      case ActionKind::Backward:
+        flops = layers * block_backward_flops(spec_, rows_[a.microbatch]);
+        if (with_loss) flops += loss_flops(spec_, rows_[a.microbatch]) / 3.0;
+        break;
+      case ActionKind::Recompute:
+        flops = layers * block_forward_flops(spec_, rows_[a.microbatch]);
+        break;
+      case ActionKind::OptimizerStep:
+        flops = config_.sim.count_optimizer ? 2.0 * zero_block_count() * layers : 0.0;
+        break;
+      default:
+        break;
+    }
+    const double skew = config_.sim.stage_skew.empty() ? 1.0 : config_.sim.stage_skew.at(s);
+    // time (µs) = FLOPs / (TFLOP/s · 1e12) · 1e6
+    return flops / (config_.sim.device_tflops * 1e6) * skew;
+  }
+
+  double transfer_us(std::uint64_t bytes) const {
+    // latency + bytes · 8 bit / (Gbit/s · 1e9) · 1e6 µs; bandwidth 0 = infinite.
+    double us = config_.sim.link_latency_us;
+    if (config_.sim.link_gbps > 0) us += static_cast<double>(bytes) * 8.0 / (config_.sim.link_gbps * 1e3);
+    return us;
+  }
+
+  std::uint64_t full_stash_bytes(int stage, int mb) const {
+    std::uint64_t bytes =
+        block_stash_bytes(spec_, rows_[mb]) * static_cast<std::uint64_t>(partition_.layer_count(stage));
+    // The last stage also keeps its logits (b, d) for the loss backward.
+    if (stage == partition_.stages() - 1) bytes += 4ull * rows_[mb] * spec_.width;
+    return bytes;
+  }
+  std::uint64_t input_bytes(int mb) const { return 4ull * rows_[mb] * spec_.width; }
+  std::uint64_t forward_stash_bytes(int stage, int mb) const {
+    return config_.remat ? input_bytes(mb) : full_stash_bytes(stage, mb);
+  }
+  std::uint64_t recompute_stash_bytes(int stage, int mb) const {
+    return full_stash_bytes(stage, mb) - input_bytes(mb);
+  }
+
+  static std::string format_rate(double tflops) {
+    std::string s = std::to_string(tflops);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  }
+
+  RunConfig config_;
+  ModelSpec spec_;
+  Partition partition_;
+  std::vector<int> rows_;
+  std::vector<double> clock_;                    // per device virtual time, µs
+  std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
+  std::vector<std::unique_ptr<DeviceMemory>> memory_;
+  std::vector<MemoryCharge> resident_;
+  std::vector<std::vector<std::vector<MemoryCharge>>> stash_;  // [device][mb] charges
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_sim_backend(const RunConfig& config, const Partition& partition,
+                                          int microbatches) {
+  return std::make_unique<SimBackend>(config, partition, microbatches);
+}
+
+}  // namespace pipelab

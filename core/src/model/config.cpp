@@ -1,0 +1,214 @@
+// config.cpp — names of enums, validation of a RunConfig, its JSON form.
+#include "pipelab/model/config.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "pipelab/error.h"
+
+namespace pipelab {
+
+const char* to_string(BackendKind k) {
+  switch (k) {
+    case BackendKind::Auto: return "auto";
+    case BackendKind::Sim: return "sim";
+    case BackendKind::Cpu: return "cpu";
+    case BackendKind::Cuda: return "cuda";
+  }
+  return "?";
+}
+
+BackendKind backend_from_string(const std::string& name) {
+  for (BackendKind k : {BackendKind::Auto, BackendKind::Sim, BackendKind::Cpu, BackendKind::Cuda})
+    if (name == to_string(k)) return k;
+  PIPELAB_USAGE_ERROR("--backend", "unknown backend '" + name + "'",
+                      "use one of auto, sim, cpu, cuda (`pipelab devices` lists what is available)");
+}
+
+const char* to_string(ScheduleKind k) {
+  switch (k) {
+    case ScheduleKind::Naive: return "naive";
+    case ScheduleKind::Gpipe: return "gpipe";
+    case ScheduleKind::OneFOneB: return "1f1b";
+  }
+  return "?";
+}
+
+ScheduleKind schedule_from_string(const std::string& name) {
+  if (name == "naive") return ScheduleKind::Naive;
+  if (name == "gpipe") return ScheduleKind::Gpipe;
+  if (name == "1f1b") return ScheduleKind::OneFOneB;
+  PIPELAB_USAGE_ERROR("--schedule", "unknown schedule '" + name + "'", "use naive, gpipe or 1f1b");
+}
+
+const char* to_string(CudaPlacement p) {
+  switch (p) {
+    case CudaPlacement::Auto: return "auto";
+    case CudaPlacement::Gpus: return "gpus";
+    case CudaPlacement::Partitions: return "partitions";
+    case CudaPlacement::Streams: return "streams";
+  }
+  return "?";
+}
+
+CudaPlacement placement_from_string(const std::string& name) {
+  for (CudaPlacement p : {CudaPlacement::Auto, CudaPlacement::Gpus, CudaPlacement::Partitions, CudaPlacement::Streams})
+    if (name == to_string(p)) return p;
+  PIPELAB_USAGE_ERROR("--placement", "unknown placement '" + name + "'",
+                      "use auto, gpus (one GPU per device), partitions (SM partitions of one GPU) or streams");
+}
+
+const char* to_string(CudaTransport t) {
+  switch (t) {
+    case CudaTransport::Peer: return "peer";
+    case CudaTransport::Nccl: return "nccl";
+  }
+  return "?";
+}
+
+CudaTransport transport_from_string(const std::string& name) {
+  if (name == "peer") return CudaTransport::Peer;
+  if (name == "nccl") return CudaTransport::Nccl;
+  PIPELAB_USAGE_ERROR("--transport", "unknown transport '" + name + "'", "use peer (cudaMemcpyPeerAsync) or nccl");
+}
+
+const char* to_string(CudaGemm g) {
+  switch (g) {
+    case CudaGemm::Cublas: return "cublas";
+    case CudaGemm::Tiled: return "tiled";
+    case CudaGemm::Naive: return "naive";
+  }
+  return "?";
+}
+
+CudaGemm gemm_from_string(const std::string& name) {
+  for (CudaGemm g : {CudaGemm::Cublas, CudaGemm::Tiled, CudaGemm::Naive})
+    if (name == to_string(g)) return g;
+  PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use cublas, tiled or naive");
+}
+
+namespace {
+void require_positive(int value, const char* flag, const char* what) {
+  if (value < 1)
+    PIPELAB_USAGE_ERROR(flag, std::string(what) + " must be at least 1, got " + std::to_string(value),
+                        std::string("pass ") + flag + " N with N >= 1");
+}
+}  // namespace
+
+void validate_config(const RunConfig& c) {
+  require_positive(c.model.layers, "--layers", "the number of layers");
+  require_positive(c.model.width, "--width", "the width");
+  require_positive(c.model.hidden, "--hidden", "the hidden size");
+  require_positive(c.model.batch, "--batch", "the batch size");
+  const auto require_at_most = [](int value, int limit, const char* flag) {
+    if (value > limit)
+      PIPELAB_USAGE_ERROR(flag, std::to_string(value) + " is above the limit of " + std::to_string(limit),
+                          "see docs/limits.md for the enforced bounds");
+  };
+  require_at_most(c.model.layers, kMaxLayers, "--layers");
+  require_at_most(c.model.width, kMaxWidth, "--width");
+  require_at_most(c.model.hidden, kMaxHidden, "--hidden");
+  require_at_most(c.model.batch, kMaxBatch, "--batch");
+  // Parameter bytes = 4 · L · (2·d·h + h + d), in double: no overflow while checking.
+  const double d = c.model.width, h = c.model.hidden;
+  const double model_bytes = 4.0 * c.model.layers * (2.0 * d * h + h + d);
+  if (model_bytes > kMaxModelBytes)
+    PIPELAB_USAGE_ERROR("--width", "the model would have " + std::to_string(model_bytes / 1073741824.0) +
+                                       " GiB of parameters, above the 1 TiB limit",
+                        "use smaller --width, --hidden or --layers");
+  if (c.devices < 1)
+    PIPELAB_USAGE_ERROR("--devices", "K must be at least 1, got " + std::to_string(c.devices),
+                        "pass --devices K with 1 <= K <= --layers");
+  if (c.devices > kMaxDevices)
+    PIPELAB_USAGE_ERROR("--devices", "K = " + std::to_string(c.devices) + " is above the limit of " +
+                                         std::to_string(kMaxDevices),
+                        "use at most 64 devices");
+  if (c.devices > c.model.layers)
+    PIPELAB_USAGE_ERROR("--devices",
+                        "K = " + std::to_string(c.devices) + " devices but only " +
+                            std::to_string(c.model.layers) + " layers: every stage needs a layer",
+                        "use --devices <= --layers, or more --layers");
+  if (c.microbatches < 1)
+    PIPELAB_USAGE_ERROR("--microbatches", "M must be at least 1, got " + std::to_string(c.microbatches),
+                        "pass --microbatches M with 1 <= M <= --batch");
+  if (c.microbatches > kMaxMicrobatches)
+    PIPELAB_USAGE_ERROR("--microbatches", "M = " + std::to_string(c.microbatches) +
+                                              " is above the limit of " + std::to_string(kMaxMicrobatches),
+                        "use at most 4096 micro-batches");
+  if (c.microbatches > c.model.batch)
+    PIPELAB_USAGE_ERROR("--microbatches",
+                        "M = " + std::to_string(c.microbatches) + " micro-batches but the batch has only " +
+                            std::to_string(c.model.batch) + " samples: a micro-batch would be empty",
+                        "use --microbatches <= --batch, or a larger --batch");
+  if (!(c.sim.device_tflops > 0) || !std::isfinite(c.sim.device_tflops))
+    PIPELAB_USAGE_ERROR("--device-tflops", "must be a positive number", "e.g. --device-tflops 10");
+  if (!(c.sim.link_gbps >= 0) || !std::isfinite(c.sim.link_gbps))
+    PIPELAB_USAGE_ERROR("--link-gbps", "must be a non-negative number (0 = ideal link)", "e.g. --link-gbps 10");
+  if (!(c.sim.link_latency_us >= 0) || !std::isfinite(c.sim.link_latency_us))
+    PIPELAB_USAGE_ERROR("--link-latency-us", "must be a non-negative number", "e.g. --link-latency-us 5");
+  if (!c.sim.stage_skew.empty()) {
+    if (static_cast<int>(c.sim.stage_skew.size()) != c.devices)
+      PIPELAB_USAGE_ERROR("--stage-skew",
+                          "needs one factor per stage: got " + std::to_string(c.sim.stage_skew.size()) +
+                              " for K = " + std::to_string(c.devices),
+                          "e.g. --stage-skew 1,1,2,1 for K = 4");
+    for (double f : c.sim.stage_skew)
+      if (!(f > 0) || !std::isfinite(f))
+        PIPELAB_USAGE_ERROR("--stage-skew", "factors must be positive numbers", "e.g. --stage-skew 1,1,2,1");
+  }
+  if (!(c.watchdog_seconds > 0) || !std::isfinite(c.watchdog_seconds))
+    PIPELAB_USAGE_ERROR("--watchdog-s", "must be a positive number of seconds", "e.g. --watchdog-s 60");
+  if (!(c.model.learning_rate >= 0) || !std::isfinite(c.model.learning_rate))
+    PIPELAB_USAGE_ERROR("--lr", "must be a non-negative number", "e.g. --lr 0.01");
+  if (c.cuda.warmup_steps < 0 || c.cuda.warmup_steps > kMaxWarmupSteps)
+    PIPELAB_USAGE_ERROR("--warmup",
+                        "must be between 0 and " + std::to_string(kMaxWarmupSteps) + ", got " +
+                            std::to_string(c.cuda.warmup_steps),
+                        "1 (the default) is enough to load kernels and fill the allocator's cache");
+  if (c.cuda.transport == CudaTransport::Nccl &&
+      (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))
+    PIPELAB_USAGE_ERROR("--transport",
+                        std::string("nccl needs one GPU per device, not --placement ") + to_string(c.cuda.placement),
+                        "use --placement gpus (or auto) with --transport nccl, or --transport peer");
+}
+
+ModelSpec default_cuda_model() {
+  ModelSpec m;
+  m.layers = 8;
+  m.width = 2048;
+  m.hidden = 8192;
+  m.batch = 1024;
+  return m;
+}
+
+std::string to_json(const RunConfig& c) {
+  nlohmann::json j;
+  j["layers"] = c.model.layers;
+  j["width"] = c.model.width;
+  j["hidden"] = c.model.hidden;
+  j["batch"] = c.model.batch;
+  j["seed"] = c.model.seed;
+  j["learning_rate"] = c.model.learning_rate;
+  j["devices"] = c.devices;
+  j["microbatches"] = c.microbatches;
+  j["schedule"] = to_string(c.schedule);
+  j["remat"] = c.remat;
+  j["backend"] = to_string(c.backend);
+  j["partition"] = to_string(c.partition);
+  j["sim"] = {{"device_tflops", c.sim.device_tflops},
+              {"link_gbps", c.sim.link_gbps},
+              {"link_latency_us", c.sim.link_latency_us},
+              {"stage_skew", c.sim.stage_skew},
+              {"count_loss", c.sim.count_loss},
+              {"count_optimizer", c.sim.count_optimizer}};
+  j["cuda"] = {{"placement", to_string(c.cuda.placement)},
+               {"transport", to_string(c.cuda.transport)},
+               {"gemm", to_string(c.cuda.gemm)},
+               {"tf32", c.cuda.tf32},
+               {"instrument", c.cuda.instrument},
+               {"warmup_steps", c.cuda.warmup_steps}};
+  return j.dump();
+}
+
+}  // namespace pipelab

@@ -1,0 +1,209 @@
+// report.cpp — tables, JSON and CSV (see report.h).
+#include "pipelab/report/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "pipelab/backends/cuda_backend.h"
+
+namespace pipelab {
+
+namespace {
+
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+std::uint64_t max_peak(const StepMetrics& m) {
+  return m.peak_memory_bytes.empty() ? 0 : *std::max_element(m.peak_memory_bytes.begin(), m.peak_memory_bytes.end());
+}
+
+// Speedup of `run` over the naive run (step time ratio).
+double speedup_over(const RunResult& naive, const RunResult& run) {
+  return run.metrics.makespan_ms > 0 ? naive.metrics.makespan_ms / run.metrics.makespan_ms : 0;
+}
+
+std::string run_row(const RunResult& r, std::optional<double> speedup) {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-12s %3d %5d %11.3f %8s %9.1f %8.1f %14.1f %9.3f %12.2f\n",
+                r.schedule.name.c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
+                speedup ? format_number("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
+                100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.comm_time_ms,
+                mib(max_peak(r.metrics)));
+  out << line;
+  return out.str();
+}
+
+const char* kRunHeader =
+    "# schedule       K     M   step time  speedup  mean util   bubble  bubble theory  comm time  peak memory\n"
+    "#                               (ms)  (x naive)       (%)      (%)   (%, theory)       (ms)  (MiB, max)\n";
+
+std::string per_device_table(const std::vector<const RunResult*>& runs) {
+  std::ostringstream out;
+  char cell[64];
+  const int K = runs.front()->config.devices;
+  out << "# per device               ";
+  for (int d = 0; d < K; ++d) {
+    std::snprintf(cell, sizeof cell, " %8s", ("GPU " + std::to_string(d)).c_str());
+    out << cell;
+  }
+  out << "\n";
+  for (const RunResult* r : runs) {
+    std::snprintf(cell, sizeof cell, "  %-12s util (%%)    ", r->schedule.name.c_str());
+    out << cell;
+    for (double u : r->metrics.utilization) out << format_number(" %8.1f", 100.0 * u);
+    out << "\n";
+    std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name.c_str());
+    out << cell;
+    for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", mib(b));
+    out << "\n";
+    // The stashed activations alone: what GPipe's M micro-batches and remat change.
+    std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name.c_str());
+    out << cell;
+    for (const MemoryBytes& m : r->metrics.peak_memory_by_category)
+      out << format_number(" %8.2f", mib(m[static_cast<int>(MemoryCategory::Stash)]));
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string transparency_line(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance) {
+  if (!max_rel_diff)
+    return "# transparency: not checked (the " + std::string(to_string(config.backend)) +
+           " backend computes no numerics)\n";
+  const bool ok = *max_rel_diff <= tolerance;
+  return "# transparency: loss, gradients and updated parameters vs " + describe(reference_kind(config)) +
+         ": max normwise rel diff " + format_number("%.2e", *max_rel_diff) + " (tolerance " +
+         format_number("%.0e", tolerance) + ") " + (ok ? "OK" : "FAILED") + "\n";
+}
+
+}  // namespace
+
+std::string format_number(const char* printf_format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, printf_format, value);
+  return buf;
+}
+
+std::string describe_config(const RunConfig& c) {
+  std::ostringstream out;
+  out << "backend " << to_string(c.backend) << ", K=" << c.devices << " devices, model L=" << c.model.layers
+      << " d=" << c.model.width << " h=" << c.model.hidden << " B=" << c.model.batch << ", seed " << c.model.seed
+      << (c.remat ? ", remat" : "") << ", partition " << to_string(c.partition);
+  if (c.backend == BackendKind::Sim) {
+    out << ", sim " << c.sim.device_tflops << " TFLOP/s per device, links "
+        << (c.sim.link_gbps > 0 ? format_number("%g Gbit/s", c.sim.link_gbps) : std::string("ideal"));
+    if (c.sim.link_latency_us > 0) out << " + " << c.sim.link_latency_us << " us";
+  }
+  return out.str();
+}
+
+nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
+  nlohmann::json j;
+  j["schedule"] = r.schedule.name;
+  j["devices"] = r.config.devices;
+  j["microbatches"] = r.schedule.microbatches;
+  j["backend"] = to_string(r.config.backend);
+  j["remat"] = r.config.remat;
+  j["step_time_ms"] = r.metrics.makespan_ms;
+  j["speedup_vs_naive"] = speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr);
+  j["utilization"] = r.metrics.utilization;
+  j["busy_ms"] = r.metrics.busy_ms;
+  j["mean_utilization"] = r.metrics.mean_utilization;
+  j["bubble_fraction"] = r.metrics.bubble_fraction;
+  j["theory"] = {{"utilization", r.theory.utilization}, {"bubble_fraction", r.theory.bubble_fraction}};
+  j["comm_time_ms"] = r.metrics.comm_time_ms;
+  j["comm_bytes"] = r.metrics.comm_bytes;
+  j["peak_memory_bytes"] = r.metrics.peak_memory_bytes;
+  nlohmann::json by_cat = nlohmann::json::array();
+  for (const MemoryBytes& m : r.metrics.peak_memory_by_category)
+    by_cat.push_back({{"params", m[0]}, {"grads", m[1]}, {"stash", m[2]}, {"buffers", m[3]}});
+  j["peak_memory_by_category"] = by_cat;
+  if (r.numerics) j["loss"] = r.numerics->loss;
+  return j;
+}
+
+namespace {
+nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance) {
+  if (!max_rel_diff)
+    return {{"max_rel_diff", nullptr}, {"ok", nullptr}, {"tolerance", tolerance}, {"reference", nullptr}};
+  return {{"reference", reference_kind(config) == ReferenceKind::Cpu ? "cpu" : "cuda"},
+          {"max_rel_diff", *max_rel_diff},
+          {"ok", *max_rel_diff <= tolerance},
+          {"tolerance", tolerance}};
+}
+}  // namespace
+
+nlohmann::json comparison_json(const Comparison& c) {
+  nlohmann::json j;
+  j["runs"] = {run_json(c.naive, 1.0), run_json(c.gpipe, c.speedup)};
+  j["transparency"] = transparency_json(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
+  return j;
+}
+
+nlohmann::json single_run_json(const RunResult& run, std::optional<double> max_rel_diff) {
+  nlohmann::json j;
+  j["runs"] = {run_json(run, run.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)};
+  j["transparency"] = transparency_json(max_rel_diff, run.config, transparency_tolerance(run.config));
+  return j;
+}
+
+std::string format_comparison(const Comparison& c) {
+  std::ostringstream out;
+  out << "# pipelab compare: naive model parallelism vs GPipe\n# " << describe_config(c.gpipe.config) << "\n"
+      << kRunHeader << run_row(c.naive, 1.0) << run_row(c.gpipe, c.speedup) << per_device_table({&c.naive, &c.gpipe})
+      << "# theory (balanced stages, free links): utilization M/(M+K-1) = " << format_number("%.1f%%", 100 * c.gpipe.theory.utilization)
+      << " for GPipe, 1/K = " << format_number("%.1f%%", 100 * c.naive.theory.utilization) << " for naive; ideal speedup "
+      << format_number("%.2f", c.gpipe.theory.utilization / c.naive.theory.utilization) << "x (theory)\n"
+      << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so measured utilization can exceed the "
+                                 "no-remat theory while the step gets longer\n"
+                               : "")
+      << transparency_line(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
+  return out.str();
+}
+
+std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
+  std::ostringstream out;
+  out << "# pipelab run: " << r.schedule.name << "\n# " << describe_config(r.config) << "\n"
+      << kRunHeader
+      << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
+      << per_device_table({&r});
+  if (r.numerics) out << "# loss " << format_number("%.6f", r.numerics->loss) << "\n";
+  out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
+  return out.str();
+}
+
+std::string format_sweep(const std::vector<RunResult>& runs) {
+  std::ostringstream out;
+  if (runs.empty()) return out.str();
+  out << "# pipelab sweep: GPipe over M (first row: naive baseline)\n# " << describe_config(runs.front().config)
+      << "\n" << kRunHeader;
+  for (const RunResult& r : runs) out << run_row(r, speedup_over(runs.front(), r));
+  out << "# theory: bubble (K-1)/(M+K-1); ideal speedup K*M/(M+K-1)\n";
+  return out.str();
+}
+
+std::string sweep_csv(const std::vector<RunResult>& runs) {
+  std::ostringstream out;
+  out << "schedule,devices,microbatches,backend,step_time_ms,speedup_vs_naive,mean_utilization,bubble_fraction,"
+         "theory_utilization,theory_bubble_fraction,comm_time_ms,peak_memory_bytes_max\n";
+  for (const RunResult& r : runs) {
+    out << r.schedule.name << ',' << r.config.devices << ',' << r.schedule.microbatches << ','
+        << to_string(r.config.backend) << ',' << format_number("%.6f", r.metrics.makespan_ms) << ','
+        << format_number("%.6f", speedup_over(runs.front(), r)) << ',' << format_number("%.9f", r.metrics.mean_utilization) << ','
+        << format_number("%.9f", r.metrics.bubble_fraction) << ',' << format_number("%.9f", r.theory.utilization) << ','
+        << format_number("%.9f", r.theory.bubble_fraction) << ',' << format_number("%.6f", r.metrics.comm_time_ms) << ','
+        << max_peak(r.metrics) << '\n';
+  }
+  return out.str();
+}
+
+nlohmann::json sweep_json(const std::vector<RunResult>& runs) {
+  nlohmann::json j;
+  j["runs"] = nlohmann::json::array();
+  for (const RunResult& r : runs) j["runs"].push_back(run_json(r, speedup_over(runs.front(), r)));
+  return j;
+}
+
+}  // namespace pipelab

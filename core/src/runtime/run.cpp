@@ -1,0 +1,221 @@
+// run.cpp — RunConfig → one measured step; naive vs GPipe comparison.
+#include "pipelab/runtime/run.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "pipelab/backends/backends.h"
+#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/error.h"
+#include "pipelab/runtime/executor.h"
+#include "pipelab/exercise.h"
+#include "pipelab/schedule/validate.h"
+
+namespace pipelab {
+
+BackendAvailability backend_availability() {
+  BackendAvailability a;
+#if PIPELAB_HAVE_CUDA
+  // Asks the CUDA runtime (cudaGetDeviceCount): safe without a GPU or driver.
+  const CudaEnvironment env = probe_cuda();
+  a.cuda = env.usable;
+  a.cuda_reason = env.reason;
+#else
+  a.cuda = false;
+  a.cuda_reason = std::string("this build of pipelab has no cuda backend (CUDA at configure time: ") +
+                  PIPELAB_CUDA_STATUS + ")";
+#endif
+  return a;
+}
+
+BackendKind resolve_backend(BackendKind requested) {
+  const BackendAvailability a = backend_availability();
+  switch (requested) {
+    case BackendKind::Auto: return a.cuda ? BackendKind::Cuda : BackendKind::Cpu;
+    case BackendKind::Cuda:
+      if (!a.cuda)
+        PIPELAB_USAGE_ERROR("--backend", "cuda requested but no GPU is usable: " + a.cuda_reason,
+                            "use --backend cpu or sim (or auto); `pipelab devices` explains");
+      return BackendKind::Cuda;
+    default: return requested;
+  }
+}
+
+Partition build_partition(const RunConfig& c) {
+  Partition p;
+  if (c.partition == PartitionMethod::Even) {
+    p = even_partition(c.model.layers, c.devices);
+  } else {
+    // Per-layer cost = parameter count (all blocks are the same shape today;
+    // measured per-layer times can replace this later).
+    const double params = 2.0 * c.model.width * c.model.hidden + c.model.width + c.model.hidden;
+    p = balanced_partition(std::vector<double>(c.model.layers, params), c.devices);
+  }
+  check_partition(p, c.model.layers, c.devices);
+  return p;
+}
+
+Schedule build_schedule(const RunConfig& c) {
+  Schedule s;
+  switch (c.schedule) {
+    case ScheduleKind::Naive: s = naive_schedule(c.devices); break;
+    case ScheduleKind::Gpipe: s = gpipe_schedule(c.devices, c.microbatches); break;
+    case ScheduleKind::OneFOneB: s = one_f_one_b_schedule(c.devices, c.microbatches); break;
+  }
+  if (c.remat) s = with_recompute(s);
+  return s;
+}
+
+namespace {
+
+// What run_step() and run_repeated() share: the validated config, partition and
+// schedule, and the backend built for them.
+struct PreparedRun {
+  RunResult result;  // config, partition, schedule, theory filled in
+  std::unique_ptr<Backend> backend;
+#if PIPELAB_HAVE_CUDA
+  CudaBackend* cuda = nullptr;  // the same backend when it is cuda (warm-up)
+#endif
+  ExecutorOptions options;
+};
+
+PreparedRun prepare(const RunConfig& requested) {
+  validate_config(requested);
+  PreparedRun p;
+  RunResult& r = p.result;
+  r.config = requested;
+  r.config.backend = resolve_backend(requested.backend);
+  if (r.config.schedule == ScheduleKind::Naive) r.config.microbatches = 1;
+  r.partition = build_partition(r.config);
+  r.schedule = build_schedule(r.config);
+  validate(r.schedule);
+  switch (r.config.backend) {
+    case BackendKind::Sim: p.backend = make_sim_backend(r.config, r.partition, r.schedule.microbatches); break;
+    case BackendKind::Cpu: p.backend = make_cpu_backend(r.config, r.partition, r.schedule.microbatches); break;
+#if PIPELAB_HAVE_CUDA
+    case BackendKind::Cuda: {
+      std::unique_ptr<CudaBackend> cuda = make_cuda_backend(r.config, r.partition, r.schedule.microbatches);
+      p.cuda = cuda.get();
+      p.backend = std::move(cuda);
+      break;
+    }
+#endif
+    default:
+      PIPELAB_THROW(std::string("backend ") + to_string(r.config.backend) + " is not available",
+                    "use --backend sim or cpu");
+  }
+  p.options.watchdog_seconds = r.config.watchdog_seconds;
+  r.theory = fill_drain_theory(r.config.devices, r.schedule.microbatches);
+  return p;
+}
+
+// cuda: the config's untimed warm-up steps (parameters left as initialised).
+void warm_up(PreparedRun& p) {
+#if PIPELAB_HAVE_CUDA
+  if (p.cuda == nullptr) return;
+  p.cuda->set_warm_up(true);
+  for (int i = 0; i < p.result.config.cuda.warmup_steps; ++i) execute(p.result.schedule, *p.backend, p.options);
+  p.cuda->set_warm_up(false);
+#else
+  (void)p;
+#endif
+}
+
+// One measured step into p.result (trace, metrics).
+void measure(PreparedRun& p) {
+  RunResult& r = p.result;
+  r.trace = execute(r.schedule, *p.backend, p.options);
+  r.trace.meta.config_json = to_json(r.config);
+  r.metrics = compute_metrics(r.trace);
+}
+
+}  // namespace
+
+RunResult run_step(const RunConfig& requested) {
+  PreparedRun p = prepare(requested);
+  warm_up(p);
+  measure(p);
+  p.result.numerics = p.backend->numerics();
+  return std::move(p.result);
+}
+
+RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
+  if (timed_steps < 1 || timed_steps > kMaxTimedSteps)
+    PIPELAB_USAGE_ERROR("--steps", "must be between 1 and " + std::to_string(kMaxTimedSteps) + ", got " +
+                                       std::to_string(timed_steps),
+                        "3 to 10 timed steps give a stable median");
+  // Only the cuda backend starts each step afresh (zero gradients, new books, new
+  // origin); the sim's clocks and the cpu's gradients carry over from step to step.
+  if (resolve_backend(requested.backend) != BackendKind::Cuda)
+    PIPELAB_USAGE_ERROR("--backend", "repeated timed steps run on the cuda backend only",
+                        "use `pipelab run` or `pipelab sweep` for one step on sim or cpu");
+  PreparedRun p = prepare(requested);
+  warm_up(p);
+  RepeatedRun out;
+  std::vector<RunResult> steps;
+  for (int i = 0; i < timed_steps; ++i) {
+    measure(p);
+    out.step_ms.push_back(p.result.metrics.makespan_ms);
+    steps.push_back(p.result);
+  }
+  // The median step (the lower middle one for an even count): its trace and metrics.
+  std::vector<std::size_t> order(steps.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return out.step_ms[a] < out.step_ms[b]; });
+  out.median = std::move(steps[order[(order.size() - 1) / 2]]);
+  return out;
+}
+
+ReferenceKind reference_kind(const RunConfig& c) {
+  return c.backend == BackendKind::Cuda && step_gemm_flops(c.model) > kCpuReferenceMaxFlops ? ReferenceKind::Cuda : ReferenceKind::Cpu;
+}
+
+std::string describe(ReferenceKind kind) {
+  return kind == ReferenceKind::Cpu ? "the single-device cpu reference step"
+                                    : "a single-device step on the GPU (K=1, M=1)";
+}
+
+StepNumerics transparency_reference(const RunConfig& config) {
+  if (reference_kind(config) == ReferenceKind::Cpu) return reference_step(config.model);
+  RunConfig one = config;  // the same model, precision and GEMM on one GPU, no pipeline
+  one.devices = 1;
+  one.microbatches = 1;
+  one.schedule = ScheduleKind::Naive;
+  one.remat = false;
+  one.partition = PartitionMethod::Even;
+  one.cuda.placement = CudaPlacement::Streams;
+  one.cuda.transport = CudaTransport::Peer;
+  one.trace_path.clear();
+  one.sim.stage_skew.clear();
+  return *run_step(one).numerics;
+}
+
+Comparison compare(const RunConfig& config, const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& what) {
+    if (progress) progress(what);
+  };
+  Comparison c;
+  RunConfig naive = config;
+  naive.schedule = ScheduleKind::Naive;
+  naive.microbatches = 1;
+  RunConfig gpipe = config;
+  gpipe.schedule = ScheduleKind::Gpipe;
+  validate_config(gpipe);  // report M > batch etc. before running anything
+  say("naive model parallelism (K=" + std::to_string(config.devices) + ", M=1)");
+  c.naive = run_step(naive);
+  say("GPipe (K=" + std::to_string(config.devices) + ", M=" + std::to_string(config.microbatches) + ")");
+  c.gpipe = run_step(gpipe);
+  c.speedup = c.gpipe.metrics.makespan_ms > 0 ? c.naive.metrics.makespan_ms / c.gpipe.metrics.makespan_ms : 0;
+  if (c.naive.numerics && c.gpipe.numerics) {
+    c.reference = reference_kind(c.gpipe.config);
+    say(describe(c.reference) + " (transparency check)");
+    const StepNumerics reference = transparency_reference(c.gpipe.config);
+    c.max_rel_diff = std::max(max_relative_difference(*c.naive.numerics, reference),
+                              max_relative_difference(*c.gpipe.numerics, reference));
+    c.transparency_ok = *c.max_rel_diff <= transparency_tolerance(c.gpipe.config);
+  }
+  return c;
+}
+
+}  // namespace pipelab

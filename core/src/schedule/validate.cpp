@@ -1,0 +1,385 @@
+// validate.cpp — prove a schedule is complete, ordered and deadlock-free (validate.h).
+//
+// Four passes, each O(total actions) over dense (stage, micro-batch) tables:
+//   1. shape        — every action in its own stage's list, ids in range;
+//   2. completeness — each needed action exactly once, nothing unneeded, Opt last, R between F and B;
+//   3. order        — within a stage, each action after the ones it consumes;
+//   4. deadlock     — symbolic execution: sends never block, a receive blocks until
+//                     its matching send has executed. Each stage runs until it blocks;
+//                     a send wakes the one stage waiting for it (a worklist, so every
+//                     action is executed once). Stages left unfinished are deadlocked.
+// Every error names the first offending action with to_string(Action) ("B3 s1").
+#include "pipelab/schedule/validate.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <sstream>
+#include <vector>
+
+#include "pipelab/error.h"
+
+namespace pipelab {
+
+namespace {
+
+// [SECTION] action tables -----------------------------------------------------------
+
+// The kinds that occur once per (stage, micro-batch); OptimizerStep is per stage.
+constexpr int kPerMicrobatchKinds = 7;
+int kind_index(ActionKind kind) { return static_cast<int>(kind); }  // Forward..RecvGrad = 0..6
+
+bool valid_kind(ActionKind kind) {
+  const int k = static_cast<int>(kind);
+  return k >= 0 && k < kActionKindCount;
+}
+
+// Does stage `stage` of a `stages`-stage pipeline need this kind at all?
+// Receive/send of activations exist between neighbours only; the first stage
+// receives no activation and sends no gradient, the last the reverse.
+bool needed(ActionKind kind, int stage, int stages) {
+  switch (kind) {
+    case ActionKind::RecvActivation:
+    case ActionKind::SendGrad:
+      return stage > 0;
+    case ActionKind::SendActivation:
+    case ActionKind::RecvGrad:
+      return stage < stages - 1;
+    default:
+      return true;
+  }
+}
+
+// Position of each (kind, stage, micro-batch) in its stage's program, -1 if absent.
+class PositionTable {
+ public:
+  PositionTable(int stages, int microbatches)
+      : microbatches_(microbatches),
+        pos_(static_cast<std::size_t>(kPerMicrobatchKinds) * stages * microbatches, -1) {}
+
+  std::int64_t& at(ActionKind kind, int stage, int microbatch) {
+    const std::size_t cell = static_cast<std::size_t>(stage) * microbatches_ + microbatch;
+    return pos_[cell * kPerMicrobatchKinds + kind_index(kind)];
+  }
+
+ private:
+  int microbatches_;
+  std::vector<std::int64_t> pos_;
+};
+
+std::string name(ActionKind kind, int stage, int microbatch) {
+  return to_string(Action{kind, stage, microbatch});
+}
+
+// The send a receive waits for: RecvAct(s, m) <- SendAct(s-1, m); RecvGrad(s, m) <- SendGrad(s+1, m).
+Action matching_send(const Action& recv) {
+  if (recv.kind == ActionKind::RecvActivation)
+    return {ActionKind::SendActivation, recv.stage - 1, recv.microbatch};
+  return {ActionKind::SendGrad, recv.stage + 1, recv.microbatch};
+}
+
+// The receive a send feeds (inverse of matching_send).
+Action matching_recv(const Action& send) {
+  if (send.kind == ActionKind::SendActivation)
+    return {ActionKind::RecvActivation, send.stage + 1, send.microbatch};
+  return {ActionKind::RecvGrad, send.stage - 1, send.microbatch};
+}
+
+bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == ActionKind::RecvGrad; }
+bool is_send(ActionKind k) { return k == ActionKind::SendActivation || k == ActionKind::SendGrad; }
+
+std::string at_position(int stage, std::size_t index) {
+  return "stage " + std::to_string(stage) + " action #" + std::to_string(index);
+}
+
+// [SECTION] 1. shape ----------------------------------------------------------------
+
+void check_shape(const Schedule& sc) {
+  if (sc.stages < 1)
+    PIPELAB_THROW("schedule has " + std::to_string(sc.stages) + " stages",
+                  "a schedule needs at least one stage (devices >= 1)");
+  if (sc.microbatches < 1)
+    PIPELAB_THROW("schedule has " + std::to_string(sc.microbatches) + " micro-batches",
+                  "a schedule needs at least one micro-batch (naive MP has exactly one)");
+  if (static_cast<int>(sc.per_stage.size()) != sc.stages)
+    PIPELAB_THROW("schedule has " + std::to_string(sc.per_stage.size()) + " stage programs but stages = " +
+                      std::to_string(sc.stages),
+                  "per_stage must hold exactly one action list per stage");
+
+  for (int s = 0; s < sc.stages; ++s) {
+    const auto& program = sc.per_stage[s];
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      const Action& a = program[i];
+      if (!valid_kind(a.kind))
+        PIPELAB_THROW(at_position(s, i) + " has an unknown action kind (" +
+                          std::to_string(static_cast<int>(a.kind)) + ")",
+                      "use one of the ActionKind values");
+      if (a.stage != s)
+        PIPELAB_THROW(to_string(a) + " is in stage " + std::to_string(s) + "'s program (" +
+                          at_position(s, i) + ")",
+                      "an action runs on its own stage: put it in per_stage[" + std::to_string(a.stage) +
+                          "] or fix its stage field");
+      if (a.kind == ActionKind::OptimizerStep) {
+        if (a.microbatch != -1)
+          PIPELAB_THROW(to_string(a) + " has micro-batch " + std::to_string(a.microbatch) + " (" +
+                            at_position(s, i) + ")",
+                        "OptimizerStep is once per stage, not per micro-batch: use microbatch = -1");
+      } else if (a.microbatch < 0 || a.microbatch >= sc.microbatches) {
+        PIPELAB_THROW(to_string(a) + ": micro-batch " + std::to_string(a.microbatch) +
+                          " is out of range [0, " + std::to_string(sc.microbatches) + ") (" +
+                          at_position(s, i) + ")",
+                      "micro-batch ids run 0..microbatches-1; check the loop bounds or Schedule::microbatches");
+      }
+    }
+  }
+}
+
+// [SECTION] 2. completeness ---------------------------------------------------------
+
+// A missing action, explained: for a missing send, the receiver that would wait forever.
+std::string missing_message(ActionKind kind, int s, int m) {
+  const Action a{kind, s, m};
+  std::string msg = "missing " + to_string(a) + ": stage " + std::to_string(s) + " never runs it";
+  if (is_send(kind)) {
+    const Action recv = matching_recv(a);
+    msg += ", so stage " + std::to_string(recv.stage) + " would wait forever at " + to_string(recv);
+  } else if (is_recv(kind)) {
+    const Action send = matching_send(a);
+    msg += ", so nobody consumes " + to_string(send) + " from stage " + std::to_string(send.stage);
+  }
+  return msg;
+}
+
+// Fills `pos` and `opt_pos`; throws on duplicates, unneeded, missing and misplaced actions.
+void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std::int64_t>& opt_pos) {
+  const int K = sc.stages;
+  const int M = sc.microbatches;
+
+  // Duplicates and actions a stage must not have, in program order.
+  for (int s = 0; s < K; ++s) {
+    const auto& program = sc.per_stage[s];
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      const Action& a = program[i];
+      const auto here = static_cast<std::int64_t>(i);
+      if (a.kind == ActionKind::OptimizerStep) {
+        if (opt_pos[s] >= 0)
+          PIPELAB_THROW("duplicate " + to_string(a) + " (" + at_position(s, opt_pos[s]) + " and #" +
+                            std::to_string(i) + ")",
+                        "each stage runs exactly one OptimizerStep, after all its backwards");
+        opt_pos[s] = here;
+        continue;
+      }
+      if (!needed(a.kind, s, K)) {
+        const bool first = s == 0;
+        PIPELAB_THROW(to_string(a) + " has no partner: stage " + std::to_string(s) + " is the " +
+                          (first ? "first" : "last") + " stage (" + at_position(s, i) + ")",
+                      first ? "the first stage receives no activation and sends no gradient"
+                            : "the last stage sends no activation and receives no gradient; "
+                              "append_forward/append_backward add only the needed send/recv");
+      }
+      std::int64_t& slot = pos.at(a.kind, s, a.microbatch);
+      if (slot >= 0)
+        PIPELAB_THROW("duplicate " + to_string(a) + " (" + at_position(s, slot) + " and #" +
+                          std::to_string(i) + ")",
+                      "every (stage, micro-batch) runs each of F, B and its send/recv exactly once");
+      slot = here;
+    }
+  }
+
+  // Missing actions, by stage then micro-batch.
+  constexpr ActionKind kRequired[] = {ActionKind::RecvActivation, ActionKind::Forward,
+                                      ActionKind::SendActivation, ActionKind::RecvGrad,
+                                      ActionKind::Backward,       ActionKind::SendGrad};
+  for (int s = 0; s < K; ++s)
+    for (int m = 0; m < M; ++m)
+      for (ActionKind kind : kRequired)
+        if (needed(kind, s, K) && pos.at(kind, s, m) < 0)
+          PIPELAB_THROW(missing_message(kind, s, m),
+                        "every stage runs F and B of every micro-batch; use append_forward / "
+                        "append_backward so each carries its send/recv");
+
+  // OptimizerStep after all of its stage's B; Recompute between F and B.
+  for (int s = 0; s < K; ++s) {
+    for (int m = 0; m < M; ++m) {
+      const std::int64_t b = pos.at(ActionKind::Backward, s, m);
+      if (opt_pos[s] >= 0 && opt_pos[s] < b)
+        PIPELAB_THROW(name(ActionKind::OptimizerStep, s, -1) + " comes before " +
+                          name(ActionKind::Backward, s, m) + " (stage " + std::to_string(s) + " #" +
+                          std::to_string(opt_pos[s]) + " < #" + std::to_string(b) + ")",
+                      "the optimizer step uses the gradients of every micro-batch: put it last");
+      const std::int64_t r = pos.at(ActionKind::Recompute, s, m);
+      if (r < 0) continue;
+      const std::int64_t f = pos.at(ActionKind::Forward, s, m);
+      if (r < f)
+        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes before " + name(ActionKind::Forward, s, m) +
+                          " (stage " + std::to_string(s) + " #" + std::to_string(r) + " < #" +
+                          std::to_string(f) + ")",
+                      "recompute re-runs the forward from its stashed input: it goes after F, before B");
+      if (r > b)
+        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes after " + name(ActionKind::Backward, s, m) +
+                          " (stage " + std::to_string(s) + " #" + std::to_string(r) + " > #" +
+                          std::to_string(b) + ")",
+                      "B needs the recomputed activations: put Recompute before B (see with_recompute)");
+    }
+  }
+}
+
+// [SECTION] 3. order within a stage -------------------------------------------------
+
+// An action of the same (stage, micro-batch) that must come earlier, and why.
+struct Prerequisite {
+  ActionKind kind;
+  const char* why;
+};
+
+void check_order(const Schedule& sc, PositionTable& pos) {
+  const int K = sc.stages;
+  for (int s = 0; s < K; ++s) {
+    const auto& program = sc.per_stage[s];
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      const Action& a = program[i];
+      Prerequisite pre[2];
+      int count = 0;
+      switch (a.kind) {
+        case ActionKind::Forward:
+          if (s > 0) pre[count++] = {ActionKind::RecvActivation, "F needs its input activation"};
+          break;
+        case ActionKind::SendActivation:
+          pre[count++] = {ActionKind::Forward, "it sends F's output"};
+          break;
+        case ActionKind::Backward:
+          pre[count++] = {ActionKind::Forward, "B needs F's stashed activations"};
+          if (s < K - 1) pre[count++] = {ActionKind::RecvGrad, "B needs its output-gradient"};
+          break;
+        case ActionKind::SendGrad:
+          pre[count++] = {ActionKind::Backward, "it sends B's input-gradient"};
+          break;
+        default:
+          break;
+      }
+      for (int p = 0; p < count; ++p) {
+        const std::int64_t at = pos.at(pre[p].kind, s, a.microbatch);
+        if (at > static_cast<std::int64_t>(i))
+          PIPELAB_THROW(to_string(a) + " comes before " + name(pre[p].kind, s, a.microbatch) + " in stage " +
+                            std::to_string(s) + "'s program (#" + std::to_string(i) + " < #" +
+                            std::to_string(at) + "): " + pre[p].why,
+                        "order each micro-batch as RecvAct F SendAct ... RecvGrad B SendGrad "
+                        "(append_forward / append_backward do this)");
+      }
+    }
+  }
+}
+
+// [SECTION] 4. deadlock freedom -----------------------------------------------------
+
+void check_deadlock(const Schedule& sc) {
+  const int K = sc.stages;
+  const int M = sc.microbatches;
+  const auto cell = [M](int s, int m) { return static_cast<std::size_t>(s) * M + m; };
+
+  // sent[kind][cell(s, m)]: the send of (s, m) has executed.
+  std::vector<char> sent_act(static_cast<std::size_t>(K) * M, 0);
+  std::vector<char> sent_grad(static_cast<std::size_t>(K) * M, 0);
+  // waiter[...][cell(s, m)]: the stage blocked on the receive that this send feeds (-1: none).
+  std::vector<int> waiter_act(static_cast<std::size_t>(K) * M, -1);
+  std::vector<int> waiter_grad(static_cast<std::size_t>(K) * M, -1);
+  std::vector<std::size_t> pc(K, 0);  // next action of each stage
+
+  std::deque<int> ready;
+  for (int s = 0; s < K; ++s) ready.push_back(s);
+
+  while (!ready.empty()) {
+    const int s = ready.front();
+    ready.pop_front();
+    const auto& program = sc.per_stage[s];
+    while (pc[s] < program.size()) {
+      const Action& a = program[pc[s]];
+      if (is_recv(a.kind)) {
+        const Action send = matching_send(a);
+        const bool act = a.kind == ActionKind::RecvActivation;
+        if (!(act ? sent_act : sent_grad)[cell(send.stage, send.microbatch)]) {
+          (act ? waiter_act : waiter_grad)[cell(send.stage, send.microbatch)] = s;
+          break;  // blocked; the matching send will wake this stage
+        }
+      } else if (is_send(a.kind)) {
+        const bool act = a.kind == ActionKind::SendActivation;
+        const std::size_t c = cell(a.stage, a.microbatch);
+        (act ? sent_act : sent_grad)[c] = 1;
+        int& w = (act ? waiter_act : waiter_grad)[c];
+        if (w >= 0) {
+          ready.push_back(w);
+          w = -1;
+        }
+      }
+      ++pc[s];
+    }
+  }
+
+  std::ostringstream stuck;
+  int stuck_count = 0;
+  for (int s = 0; s < K; ++s) {
+    if (pc[s] >= sc.per_stage[s].size()) continue;
+    const Action& a = sc.per_stage[s][pc[s]];
+    const Action send = matching_send(a);
+    stuck << (stuck_count++ ? "; " : "") << "stage " << s << " waits at " << to_string(a) << " for "
+          << to_string(send) << " from stage " << send.stage;
+  }
+  if (stuck_count > 0)
+    PIPELAB_THROW("deadlock: " + stuck.str(),
+                  "sends never block but receives do, so each stuck stage waits for a send that another "
+                  "stuck stage only issues after its own receive; reorder the programs so every send "
+                  "comes before the sender blocks on a receive that depends on it");
+}
+
+}  // namespace
+
+// [SECTION] entry points ------------------------------------------------------------
+
+void validate(const Schedule& schedule) {
+  check_shape(schedule);
+  const int K = schedule.stages;
+  const int M = schedule.microbatches;
+
+  // A complete schedule has at least one F and one B per (stage, micro-batch). When
+  // fewer actions exist than (stage, micro-batch) cells, name the first missing F or B
+  // without allocating tables sized by an absurd micro-batch count.
+  const auto cells = static_cast<std::uint64_t>(K) * static_cast<std::uint64_t>(M);
+  if (cells > schedule.size()) {
+    for (int s = 0; s < K; ++s) {
+      std::vector<char> has_f, has_b;
+      const auto& program = schedule.per_stage[s];
+      // Only micro-batches below program.size() + 1 can all be present; search that prefix.
+      const int limit = static_cast<int>(std::min<std::uint64_t>(M, program.size() + 1));
+      has_f.assign(limit, 0);
+      has_b.assign(limit, 0);
+      for (const Action& a : program) {
+        if (a.microbatch < 0 || a.microbatch >= limit) continue;
+        if (a.kind == ActionKind::Forward) has_f[a.microbatch] = 1;
+        if (a.kind == ActionKind::Backward) has_b[a.microbatch] = 1;
+      }
+      for (int m = 0; m < limit; ++m) {
+        if (!has_f[m]) PIPELAB_THROW(missing_message(ActionKind::Forward, s, m),
+                                     "every stage runs F and B of every micro-batch");
+        if (!has_b[m]) PIPELAB_THROW(missing_message(ActionKind::Backward, s, m),
+                                     "every stage runs F and B of every micro-batch");
+      }
+    }
+  }
+
+  PositionTable pos(K, M);
+  std::vector<std::int64_t> opt_pos(K, -1);
+  check_completeness(schedule, pos, opt_pos);
+  check_order(schedule, pos);
+  check_deadlock(schedule);
+}
+
+std::string validation_error(const Schedule& schedule) {
+  try {
+    validate(schedule);
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return {};
+}
+
+}  // namespace pipelab
