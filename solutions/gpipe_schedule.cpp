@@ -15,7 +15,7 @@ Schedule gpipe_schedule(int devices, int microbatches) {
                       std::to_string(microbatches) + " micro-batches",
                   "use devices >= 1 and microbatches >= 1");
   Schedule schedule;
-  schedule.name = "gpipe";
+  schedule.kind = ScheduleKind::Gpipe;
   schedule.stages = devices;
   schedule.microbatches = microbatches;
   schedule.per_stage.resize(devices);

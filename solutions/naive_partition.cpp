@@ -27,7 +27,7 @@ Schedule naive_schedule(int devices) {
   if (devices < 1)
     PIPELAB_THROW("naive schedule for " + std::to_string(devices) + " devices", "use devices >= 1");
   Schedule schedule;
-  schedule.name = "naive";
+  schedule.kind = ScheduleKind::Naive;
   schedule.stages = devices;
   schedule.microbatches = 1;
   schedule.per_stage.resize(devices);

@@ -7,7 +7,7 @@ namespace pipelab {
 
 Schedule one_f_one_b_schedule(int devices, int microbatches) {
   Schedule s;
-  s.name = "1f1b";
+  s.kind = ScheduleKind::OneFOneB;
   s.stages = devices;
   s.microbatches = microbatches;
   s.per_stage.resize(devices);

@@ -14,7 +14,7 @@ namespace pipelab {
 
 Schedule with_recompute(const Schedule& schedule) {
   Schedule out = schedule;
-  out.name = schedule.name + "+remat";
+  out.remat = true;
   for (auto& program : out.per_stage) {
     std::vector<Action> rewritten;
     rewritten.reserve(program.size() * 2);

@@ -30,7 +30,7 @@ std::vector<UtilizationRow> utilization_table(const RunConfig& config,
     RunResult r = run_step(c);
     const TraceUtilization u = measure_utilization(r.trace);
     UtilizationRow row;
-    row.schedule = r.schedule.name;
+    row.schedule = r.schedule.name();
     row.devices = r.schedule.stages;
     row.microbatches = r.schedule.microbatches;
     row.step_ms = u.makespan_us * 1e-3;

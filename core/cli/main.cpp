@@ -293,7 +293,7 @@ int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   progress_bar(f, total, total, "done");
   if (!base.trace_path.empty()) {
     for (const RunResult& r : runs)
-      write_chrome_trace_file(r.trace, suffixed(base.trace_path, r.schedule.name + "-M" +
+      write_chrome_trace_file(r.trace, suffixed(base.trace_path, r.schedule.name() + "-M" +
                                                                      std::to_string(r.schedule.microbatches)));
   }
   if (csv_flag) {

@@ -29,7 +29,7 @@ RunConfig tiny(BackendKind backend, int K, int M) {
 // activation 1 before it sends gradient 0: each waits on the other forever.
 Schedule deadlocking_schedule() {
   Schedule s;
-  s.name = "deadlock";
+  s.kind = ScheduleKind::Custom;  // "deadlock": built by hand
   s.stages = 2;
   s.microbatches = 2;
   s.per_stage.resize(2);

@@ -81,7 +81,7 @@ std::string program_difference(const Schedule& got, const std::vector<std::vecto
 
 Schedule fixture_fill_drain(int stages, int microbatches) {
   Schedule s;
-  s.name = "fixture-gpipe";
+  s.kind = ScheduleKind::Gpipe;  // built by hand, like gpipe_schedule
   s.stages = stages;
   s.microbatches = microbatches;
   s.per_stage.resize(stages);
@@ -95,7 +95,7 @@ Schedule fixture_fill_drain(int stages, int microbatches) {
 
 Schedule fixture_one_f_one_b(int stages, int microbatches) {
   Schedule s;
-  s.name = "fixture-1f1b";
+  s.kind = ScheduleKind::OneFOneB;  // built by hand, like one_f_one_b_schedule
   s.stages = stages;
   s.microbatches = microbatches;
   s.per_stage.resize(stages);
@@ -115,7 +115,8 @@ Schedule fixture_one_f_one_b(int stages, int microbatches) {
 
 Schedule fixture_fill_drain_remat(int stages, int microbatches) {
   Schedule s;
-  s.name = "fixture-gpipe+remat";
+  s.kind = ScheduleKind::Gpipe;  // built by hand, like gpipe with remat
+  s.remat = true;
   s.stages = stages;
   s.microbatches = microbatches;
   s.per_stage.resize(stages);

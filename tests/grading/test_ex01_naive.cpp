@@ -52,7 +52,7 @@ TEST(EvenPartition, RejectsImpossibleSplits) {
 
 TEST(NaiveSchedule, ExactProgramThreeStages) {
   const Schedule s = naive_schedule(3);
-  GRADE_EXPECT(s.name == "naive", "name is '" << s.name << "', expected 'naive'");
+  GRADE_EXPECT(s.name() == "naive", "name is '" << s.name() << "', expected 'naive'");
   GRADE_EXPECT(s.stages == 3 && s.microbatches == 1,
                "stages=" << s.stages << " microbatches=" << s.microbatches << ", expected 3 and 1");
   const std::string diff = program_difference(s, {{F(0, 0), SA(0, 0), RG(0, 0), B(0, 0), Opt(0)},
@@ -66,8 +66,8 @@ TEST(NaiveSchedule, ExactProgramThreeStages) {
 TEST(NaiveSchedule, ValidForAnyK) {
   for (int k = 1; k <= 16; ++k) {
     const Schedule s = naive_schedule(k);
-    GRADE_ASSERT(s.stages == k && s.microbatches == 1 && s.name == "naive",
-                 "naive_schedule(" << k << "): name '" << s.name << "', stages " << s.stages << ", microbatches "
+    GRADE_ASSERT(s.stages == k && s.microbatches == 1 && s.name() == "naive",
+                 "naive_schedule(" << k << "): name '" << s.name() << "', stages " << s.stages << ", microbatches "
                                    << s.microbatches << "; expected 'naive', " << k << ", 1");
     const std::string error = validation_error(s);
     GRADE_ASSERT(error.empty(), "naive_schedule(" << k << ") fails validate(): " << error);

@@ -17,7 +17,7 @@ TEST(GpipeSchedule, ExactProgramTwoStagesTwoMicrobatches) {
 
 TEST(GpipeSchedule, NameAndShape) {
   const Schedule s = gpipe_schedule(4, 6);
-  GRADE_EXPECT(s.name == "gpipe", "name is '" << s.name << "', expected 'gpipe'");
+  GRADE_EXPECT(s.name() == "gpipe", "name is '" << s.name() << "', expected 'gpipe'");
   GRADE_EXPECT(s.stages == 4, "stages is " << s.stages << ", expected 4");
   GRADE_EXPECT(s.microbatches == 6, "microbatches is " << s.microbatches << ", expected 6");
   GRADE_EXPECT(s.per_stage.size() == 4u, "per_stage has " << s.per_stage.size() << " programs, expected 4");
@@ -87,7 +87,7 @@ TEST(GpipeSchedule, UnitTimeMakespanIsFillDrain) {
 TEST(GpipeSchedule, OneMicrobatchIsNaive) {
   // With M = 1 fill-drain is naive model parallelism (same programs, name "gpipe").
   const Schedule s = gpipe_schedule(3, 1);
-  GRADE_EXPECT(s.name == "gpipe", "gpipe_schedule(3, 1) is named '" << s.name << "', expected 'gpipe'");
+  GRADE_EXPECT(s.name() == "gpipe", "gpipe_schedule(3, 1) is named '" << s.name() << "', expected 'gpipe'");
   const std::string diff = program_difference(s, {{F(0, 0), SA(0, 0), RG(0, 0), B(0, 0), Opt(0)},
                                                   {RA(1, 0), F(1, 0), SA(1, 0), RG(1, 0), B(1, 0), SG(1, 0), Opt(1)},
                                                   {RA(2, 0), F(2, 0), B(2, 0), SG(2, 0), Opt(2)}});

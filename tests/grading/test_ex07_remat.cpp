@@ -28,7 +28,7 @@ TEST(Remat, RecomputeRightBeforeEachBackward) {
     for (int m = 1; m <= 6; ++m) {
       for (const Schedule& input : {fixture_fill_drain(k, m), fixture_one_f_one_b(k, m)}) {
         const Schedule s = with_recompute(input);
-        GRADE_ASSERT(static_cast<int>(s.per_stage.size()) == k, "with_recompute(" << input.name << " K=" << k
+        GRADE_ASSERT(static_cast<int>(s.per_stage.size()) == k, "with_recompute(" << input.name() << " K=" << k
                                                                                   << " M=" << m << ") has "
                                                                                   << s.per_stage.size() << " stages");
         for (int st = 0; st < k; ++st) {
@@ -41,12 +41,12 @@ TEST(Remat, RecomputeRightBeforeEachBackward) {
             const bool direct = i >= 1 && p[i - 1] == R(st, p[i].microbatch);
             const bool via_recv = i >= 2 && p[i - 1] == RG(st, p[i].microbatch) && p[i - 2] == R(st, p[i].microbatch);
             GRADE_ASSERT(direct || via_recv,
-                         "with_recompute(" << input.name << " K=" << k << " M=" << m << "), stage " << st
+                         "with_recompute(" << input.name() << " K=" << k << " M=" << m << "), stage " << st
                                            << ": B" << p[i].microbatch << " is not preceded by R" << p[i].microbatch
                                            << (st < k - 1 ? " RecvGrad" + std::to_string(p[i].microbatch) : "")
                                            << "\n  stage " << st << ": " << program_text(p));
           }
-          GRADE_ASSERT(recomputes == m, "with_recompute(" << input.name << " K=" << k << " M=" << m << "), stage "
+          GRADE_ASSERT(recomputes == m, "with_recompute(" << input.name() << " K=" << k << " M=" << m << "), stage "
                                                           << st << ": " << recomputes
                                                           << " Recompute actions, expected one per micro-batch = " << m);
         }
@@ -60,10 +60,10 @@ TEST(Remat, KeepsEverythingElse) {
     for (int m = 1; m <= 6; ++m) {
       for (const Schedule& input : {fixture_fill_drain(k, m), fixture_one_f_one_b(k, m)}) {
         const Schedule s = with_recompute(input);
-        const std::string tag = "with_recompute(" + input.name + " K=" + std::to_string(k) + " M=" +
+        const std::string tag = "with_recompute(" + input.name() + " K=" + std::to_string(k) + " M=" +
                                 std::to_string(m) + ")";
-        GRADE_ASSERT(s.name == input.name + "+remat", tag << " is named '" << s.name << "', expected '"
-                                                          << input.name << "+remat'");
+        GRADE_ASSERT(s.name() == input.name() + "+remat", tag << " is named '" << s.name() << "', expected '"
+                                                          << input.name() << "+remat'");
         GRADE_ASSERT(s.stages == k && s.microbatches == m,
                      tag << ": stages=" << s.stages << " microbatches=" << s.microbatches << " changed");
         // Without the Recompute actions the programs are the input's, in order.
@@ -130,7 +130,7 @@ TEST(Remat, KeepsOneMicrobatchOfActivations) {
 
 Schedule one_stage(std::vector<Action> program, int microbatches) {
   Schedule s;
-  s.name = "hand";
+  s.kind = ScheduleKind::Custom;  // "hand": built by hand
   s.stages = 1;
   s.microbatches = microbatches;
   s.per_stage = {std::move(program)};

@@ -11,7 +11,7 @@ namespace {
 
 TEST(OneFOneB, ExactProgramThreeStagesFourMicrobatches) {
   const Schedule s = one_f_one_b_schedule(3, 4);
-  GRADE_EXPECT(s.name == "1f1b", "name is '" << s.name << "', expected '1f1b'");
+  GRADE_EXPECT(s.name() == "1f1b", "name is '" << s.name() << "', expected '1f1b'");
   GRADE_EXPECT(s.stages == 3 && s.microbatches == 4,
                "stages=" << s.stages << " microbatches=" << s.microbatches << ", expected 3 and 4");
   const std::string diff = program_difference(

@@ -40,7 +40,7 @@ void expect_programs(const Schedule& got, const std::vector<std::vector<Action>>
 
 TEST(NaiveSchedule, ThreeStagesLiteral) {
   const Schedule s = naive_schedule(3);
-  EXPECT_EQ(s.name, "naive");
+  EXPECT_EQ(s.name(), "naive");
   EXPECT_EQ(s.stages, 3);
   EXPECT_EQ(s.microbatches, 1);
   expect_programs(s, {{F(0, 0), SA(0, 0), RG(0, 0), B(0, 0), Opt(0)},
@@ -58,7 +58,7 @@ TEST(NaiveSchedule, RejectsZeroDevices) { EXPECT_THROW(naive_schedule(0), Error)
 
 TEST(GpipeSchedule, TwoByTwoLiteral) {
   const Schedule s = gpipe_schedule(2, 2);
-  EXPECT_EQ(s.name, "gpipe");
+  EXPECT_EQ(s.name(), "gpipe");
   EXPECT_EQ(s.stages, 2);
   EXPECT_EQ(s.microbatches, 2);
   expect_programs(s, {{F(0, 0), SA(0, 0), F(0, 1), SA(0, 1), RG(0, 1), B(0, 1), RG(0, 0), B(0, 0), Opt(0)},
@@ -80,7 +80,7 @@ TEST(GpipeSchedule, OneMicrobatchEqualsNaiveButForName) {
   for (int k = 1; k <= 8; ++k) {
     const Schedule g = gpipe_schedule(k, 1);
     const Schedule n = naive_schedule(k);
-    EXPECT_EQ(g.name, "gpipe");
+    EXPECT_EQ(g.name(), "gpipe");
     EXPECT_EQ(g.per_stage, n.per_stage) << "K=" << k;
   }
 }

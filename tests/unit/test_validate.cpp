@@ -34,7 +34,7 @@ Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
 
 Schedule make(int stages, int microbatches, std::vector<std::vector<Action>> per_stage) {
   Schedule s;
-  s.name = "test";
+  s.kind = ScheduleKind::Custom;  // "test": built by hand
   s.stages = stages;
   s.microbatches = microbatches;
   s.per_stage = std::move(per_stage);

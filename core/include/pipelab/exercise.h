@@ -33,14 +33,14 @@ Partition even_partition(int layers, int devices);
 /// ex01: naive model parallelism = one batch (micro-batch 0), forward on stage
 /// 0..K-1 then backward on K-1..0, one OptimizerStep per stage at the end.
 /// Use append_forward / append_backward (schedule.h) so each F and B carries its
-/// send/recv. Name: "naive", microbatches 1.
+/// send/recv. kind ScheduleKind::Naive, microbatches 1.
 Schedule naive_schedule(int devices);
 
 // ------------------------------------------------------------- ex02 GPipe
 /// ex02: GPipe fill-drain. Every stage runs F for micro-batches 0..M-1 in order,
 /// then B for micro-batches M-1..0 (reverse order, as in the GPipe paper's
 /// figure: the last forward's activations are used first), then one OptimizerStep.
-/// Name: "gpipe". With M = 1 it equals the naive schedule (but is named "gpipe").
+/// kind ScheduleKind::Gpipe. With M = 1 it equals the naive schedule (but its kind is Gpipe).
 Schedule gpipe_schedule(int devices, int microbatches);
 
 // -------------------------------------------------------- ex03 micro-batches
@@ -112,8 +112,8 @@ Partition balanced_partition(const std::vector<double>& layer_costs, int devices
 /// ex07: re-materialization as a schedule transform. Insert Recompute(s, m) in
 /// front of each B(s, m): before the RecvGrad(s, m) that directly precedes B when
 /// there is one (so the recompute overlaps the wait for the gradient), else right
-/// before B. Every other action keeps its order; the schedule's name gets a
-/// "+remat" suffix.
+/// before B. Every other action keeps its order, and so do kind, stages and
+/// micro-batches; `remat` is set (the name becomes e.g. "gpipe+remat").
 Schedule with_recompute(const Schedule& schedule);
 
 /// What one stage holds between forward and backward, counted in micro-batches.

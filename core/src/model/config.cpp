@@ -26,22 +26,6 @@ BackendKind backend_from_string(const std::string& name) {
                       "use one of auto, sim, cpu, cuda (`pipelab devices` lists what is available)");
 }
 
-const char* to_string(ScheduleKind k) {
-  switch (k) {
-    case ScheduleKind::Naive: return "naive";
-    case ScheduleKind::Gpipe: return "gpipe";
-    case ScheduleKind::OneFOneB: return "1f1b";
-  }
-  return "?";
-}
-
-ScheduleKind schedule_from_string(const std::string& name) {
-  if (name == "naive") return ScheduleKind::Naive;
-  if (name == "gpipe") return ScheduleKind::Gpipe;
-  if (name == "1f1b") return ScheduleKind::OneFOneB;
-  PIPELAB_USAGE_ERROR("--schedule", "unknown schedule '" + name + "'", "use naive, gpipe or 1f1b");
-}
-
 const char* to_string(CudaPlacement p) {
   switch (p) {
     case CudaPlacement::Auto: return "auto";

@@ -10,22 +10,6 @@
 
 namespace pipelab {
 
-Theory fill_drain_theory(int devices, int microbatches) {
-  if (devices < 1 || microbatches < 1)
-    PIPELAB_THROW("fill_drain_theory needs devices >= 1 and microbatches >= 1, got devices=" +
-                      std::to_string(devices) + ", microbatches=" + std::to_string(microbatches),
-                  "pass the K and M of the run (naive model parallelism is M = 1)");
-  // Fill-drain with balanced stages and free links: each device works M slots out of
-  // the M + K - 1 slots of the forward (and again of the backward) phase; the K - 1
-  // extra slots are the fill and the drain. GPipe paper: bubble share of total time.
-  const double m = microbatches;
-  const double k = devices;
-  Theory theory;
-  theory.utilization = m / (m + k - 1.0);
-  theory.bubble_fraction = (k - 1.0) / (m + k - 1.0);
-  return theory;
-}
-
 namespace {
 constexpr double kMsPerUs = 1e-3;
 

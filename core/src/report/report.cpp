@@ -27,7 +27,7 @@ std::string run_row(const RunResult& r, std::optional<double> speedup) {
   std::ostringstream out;
   char line[256];
   std::snprintf(line, sizeof line, "  %-12s %3d %5d %11.3f %8s %9.1f %8.1f %14.1f %9.3f %12.2f\n",
-                r.schedule.name.c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
+                r.schedule.name().c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
                 speedup ? format_number("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.comm_time_ms,
                 mib(max_peak(r.metrics)));
@@ -50,16 +50,16 @@ std::string per_device_table(const std::vector<const RunResult*>& runs) {
   }
   out << "\n";
   for (const RunResult* r : runs) {
-    std::snprintf(cell, sizeof cell, "  %-12s util (%%)    ", r->schedule.name.c_str());
+    std::snprintf(cell, sizeof cell, "  %-12s util (%%)    ", r->schedule.name().c_str());
     out << cell;
     for (double u : r->metrics.utilization) out << format_number(" %8.1f", 100.0 * u);
     out << "\n";
-    std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name.c_str());
+    std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name().c_str());
     out << cell;
     for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", mib(b));
     out << "\n";
     // The stashed activations alone: what GPipe's M micro-batches and remat change.
-    std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name.c_str());
+    std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name().c_str());
     out << cell;
     for (const MemoryBytes& m : r->metrics.peak_memory_by_category)
       out << format_number(" %8.2f", mib(m[static_cast<int>(MemoryCategory::Stash)]));
@@ -101,7 +101,7 @@ std::string describe_config(const RunConfig& c) {
 
 nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   nlohmann::json j;
-  j["schedule"] = r.schedule.name;
+  j["schedule"] = r.schedule.name();
   j["devices"] = r.config.devices;
   j["microbatches"] = r.schedule.microbatches;
   j["backend"] = to_string(r.config.backend);
@@ -165,7 +165,7 @@ std::string format_comparison(const Comparison& c) {
 
 std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
   std::ostringstream out;
-  out << "# pipelab run: " << r.schedule.name << "\n# " << describe_config(r.config) << "\n"
+  out << "# pipelab run: " << r.schedule.name() << "\n# " << describe_config(r.config) << "\n"
       << kRunHeader
       << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
       << per_device_table({&r});
@@ -189,7 +189,7 @@ std::string sweep_csv(const std::vector<RunResult>& runs) {
   out << "schedule,devices,microbatches,backend,step_time_ms,speedup_vs_naive,mean_utilization,bubble_fraction,"
          "theory_utilization,theory_bubble_fraction,comm_time_ms,peak_memory_bytes_max\n";
   for (const RunResult& r : runs) {
-    out << r.schedule.name << ',' << r.config.devices << ',' << r.schedule.microbatches << ','
+    out << r.schedule.name() << ',' << r.config.devices << ',' << r.schedule.microbatches << ','
         << to_string(r.config.backend) << ',' << format_number("%.6f", r.metrics.makespan_ms) << ','
         << format_number("%.6f", speedup_over(runs.front(), r)) << ',' << format_number("%.9f", r.metrics.mean_utilization) << ','
         << format_number("%.9f", r.metrics.bubble_fraction) << ',' << format_number("%.9f", r.theory.utilization) << ','

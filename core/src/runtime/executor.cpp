@@ -245,12 +245,12 @@ Trace execute_unchecked(const Schedule& schedule, Backend& backend, const Execut
                         "kernel ran longer than --watchdog-s");
 
   Trace trace;
-  trace.meta.schedule = schedule.name;
+  trace.meta.schedule = schedule.name();
   trace.meta.backend = backend.name();
   trace.meta.devices = devices;
   trace.meta.microbatches = schedule.microbatches;
   trace.meta.device_names = backend.device_names();
-  const Theory theory = fill_drain_theory(devices, schedule.microbatches);
+  const Theory theory = schedule_theory(schedule);
   trace.meta.theory_utilization = theory.utilization;
   trace.meta.theory_bubble_fraction = theory.bubble_fraction;
   for (auto& per_device : st.events)

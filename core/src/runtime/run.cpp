@@ -9,6 +9,7 @@
 #include "pipelab/error.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
+#include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/validate.h"
 
 namespace pipelab {
@@ -56,14 +57,7 @@ Partition build_partition(const RunConfig& c) {
 }
 
 Schedule build_schedule(const RunConfig& c) {
-  Schedule s;
-  switch (c.schedule) {
-    case ScheduleKind::Naive: s = naive_schedule(c.devices); break;
-    case ScheduleKind::Gpipe: s = gpipe_schedule(c.devices, c.microbatches); break;
-    case ScheduleKind::OneFOneB: s = one_f_one_b_schedule(c.devices, c.microbatches); break;
-  }
-  if (c.remat) s = with_recompute(s);
-  return s;
+  return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat);
 }
 
 namespace {
@@ -85,7 +79,7 @@ PreparedRun prepare(const RunConfig& requested) {
   RunResult& r = p.result;
   r.config = requested;
   r.config.backend = resolve_backend(requested.backend);
-  if (r.config.schedule == ScheduleKind::Naive) r.config.microbatches = 1;
+  if (schedule_info(r.config.schedule).single_microbatch) r.config.microbatches = 1;
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);
@@ -105,7 +99,7 @@ PreparedRun prepare(const RunConfig& requested) {
                     "use --backend sim or cpu");
   }
   p.options.watchdog_seconds = r.config.watchdog_seconds;
-  r.theory = fill_drain_theory(r.config.devices, r.schedule.microbatches);
+  r.theory = schedule_theory(r.schedule);
   return p;
 }
 

@@ -75,7 +75,7 @@ void append_backward(std::vector<Action>& program, int stage, int mb, int stages
 
 std::string describe(const Schedule& schedule) {
   std::ostringstream out;
-  out << schedule.name << ": " << schedule.stages << " stages, " << schedule.microbatches
+  out << schedule.name() << ": " << schedule.stages << " stages, " << schedule.microbatches
       << " micro-batches\n";
   for (std::size_t s = 0; s < schedule.per_stage.size(); ++s) {
     out << "  stage " << s << ":";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipelab/model/partition.h"
+#include "pipelab/schedule/schedule.h"  // ScheduleKind
 
 namespace pipelab {
 
@@ -18,13 +19,6 @@ enum class BackendKind { Auto, Sim, Cpu, Cuda };
 const char* to_string(BackendKind kind);
 /// "auto" | "sim" | "cpu" | "cuda" (throws UsageError on anything else).
 BackendKind backend_from_string(const std::string& name);
-
-/// Which schedule generator builds the step.
-enum class ScheduleKind { Naive, Gpipe, OneFOneB };
-/// "naive", "gpipe" or "1f1b".
-const char* to_string(ScheduleKind kind);
-/// "naive" | "gpipe" | "1f1b" (throws UsageError on anything else).
-ScheduleKind schedule_from_string(const std::string& name);
 
 /// cuda backend: where the K logical devices live (--placement).
 enum class CudaPlacement {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "pipelab/schedule/registry.h"  // Theory, fill_drain_theory
 #include "pipelab/trace/trace.h"
 
 namespace pipelab {
@@ -31,15 +32,6 @@ struct StepMetrics {
   std::vector<std::uint64_t> peak_memory_bytes;  ///< per device: peak of the total over categories
   std::vector<MemoryBytes> peak_memory_by_category;  ///< per device, per category
 };
-
-/// Theory for balanced stages and free links (labelled "theory" wherever shown).
-struct Theory {
-  double utilization = 0;      ///< M / (M + K - 1)
-  double bubble_fraction = 0;  ///< (K - 1) / (M + K - 1)
-};
-/// Theory of fill-drain (GPipe) with `devices` = K balanced stages and `microbatches` = M.
-/// Throws pipelab::Error unless K >= 1 and M >= 1.
-Theory fill_drain_theory(int devices, int microbatches);
 
 /// Compute the metrics of a trace with `devices` devices.
 /// Utilization and bubble come from exercise.h's measure_utilization() (ex04).

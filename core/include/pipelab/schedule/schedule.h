@@ -54,16 +54,26 @@ bool is_compute(ActionKind kind);
 /// True for the four send/recv kinds.
 bool is_communication(ActionKind kind);
 
+/// Which schedule a Schedule is: a row of the registry (schedule/registry.h), or
+/// Custom for one built by hand (tests, a student's experiment).
+enum class ScheduleKind { Naive, Gpipe, OneFOneB, Custom };
+
 /// One ordered action list per stage.
 struct Schedule {
-  std::string name;  ///< "naive", "gpipe", ...
+  ScheduleKind kind = ScheduleKind::Custom;  ///< which generator made it
+  bool remat = false;    ///< re-materialization applied (with_recompute, ex07)
   int stages = 0;        ///< K
   int microbatches = 0;  ///< M
   std::vector<std::vector<Action>> per_stage;  ///< per_stage[s] is stage s's program
 
   /// Total number of actions over all stages.
   std::size_t size() const;
+  /// Display name, derived from the fields: "gpipe", "1f1b+remat", "custom".
+  std::string name() const;
 };
+
+/// The CLI name of a kind: "naive", "gpipe", "1f1b", "custom" (the registry's names).
+const char* to_string(ScheduleKind kind);
 
 /// Append F(stage, mb) to `program` wrapped in its communication: a RecvActivation
 /// before it unless stage is the first, a SendActivation after it unless the last.
