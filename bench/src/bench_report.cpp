@@ -24,7 +24,7 @@ std::string format_bench(const BenchReport& r) {
   const ModelSpec& m = c.model;
   const double flops = step_gemm_flops(m);
   // Parameters and their gradients: 2 · L · (2·d·h + d + h) fp32 values.
-  const double param_gb = 2.0 * m.layers * (2.0 * m.width * m.hidden + m.width + m.hidden) * 4 / 1e9;
+  const double param_gb = 2.0 * m.layers * static_cast<double>(block_param_count(m)) * 4 / 1e9;
   std::ostringstream o;
   o << "# pipelab bench: " << parts_list(r.options.parts) << "\n";
   o << "# device: " << r.device << "\n";

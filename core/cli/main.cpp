@@ -20,7 +20,6 @@
 #include <CLI/CLI.hpp>
 
 #include "pipelab/bench.h"
-#include "pipelab/backends/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/report/report.h"
 #include "pipelab/runtime/run.h"
@@ -323,11 +322,7 @@ int cmd_devices(const RunConfig& config) {
   std::cout << "  cuda     " << (a.cuda ? "yes        " : "no         ") << (a.cuda ? "" : a.cuda_reason) << "\n";
   std::cout << "# --backend auto picks: " << to_string(resolve_backend(BackendKind::Auto)) << "\n";
   std::cout << "# exercise track linked: " << PIPELAB_TRACK_NAME << "\n";
-#if PIPELAB_HAVE_CUDA
-  std::cout << describe_cuda(config);
-#else
-  (void)config;
-#endif
+  std::cout << describe_gpu_backend(config);
   return 0;
 }
 

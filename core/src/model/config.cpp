@@ -94,9 +94,9 @@ void validate_config(const RunConfig& c) {
   require_at_most(c.model.width, kMaxWidth, "--width");
   require_at_most(c.model.hidden, kMaxHidden, "--hidden");
   require_at_most(c.model.batch, kMaxBatch, "--batch");
-  // Parameter bytes = 4 · L · (2·d·h + h + d), in double: no overflow while checking.
-  const double d = c.model.width, h = c.model.hidden;
-  const double model_bytes = 4.0 * c.model.layers * (2.0 * d * h + h + d);
+  // Parameter bytes = 4 · L · block_param_count, in double: no overflow while checking
+  // (block_param_count itself is at most 2·65536·262144 + …, far inside 64 bits).
+  const double model_bytes = 4.0 * c.model.layers * static_cast<double>(block_param_count(c.model));
   if (model_bytes > kMaxModelBytes)
     PIPELAB_USAGE_ERROR("--width", "the model would have " + std::to_string(model_bytes / 1073741824.0) +
                                        " GiB of parameters, above the 1 TiB limit",
@@ -155,15 +155,6 @@ void validate_config(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--transport",
                         std::string("nccl needs one GPU per device, not --placement ") + to_string(c.cuda.placement),
                         "use --placement gpus (or auto) with --transport nccl, or --transport peer");
-}
-
-ModelSpec default_cuda_model() {
-  ModelSpec m;
-  m.layers = 8;
-  m.width = 2048;
-  m.hidden = 8192;
-  m.batch = 1024;
-  return m;
 }
 
 std::string to_json(const RunConfig& c) {

@@ -16,6 +16,36 @@ namespace pipelab {
 namespace k = kernels::cpu;
 using k::Trans;
 
+ModelSpec default_cuda_model() {
+  ModelSpec m;
+  m.layers = 8;
+  m.width = 2048;
+  m.hidden = 8192;
+  m.batch = 1024;
+  return m;
+}
+
+std::uint64_t block_param_count(const ModelSpec& s) {
+  const std::uint64_t d = static_cast<std::uint64_t>(s.width), h = static_cast<std::uint64_t>(s.hidden);
+  return 2 * d * h + h + d;  // W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d)
+}
+
+std::uint64_t boundary_bytes(const ModelSpec& s, int rows) {
+  return 4ull * static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(s.width);  // (b, d) fp32
+}
+
+std::uint64_t block_stash_bytes(const ModelSpec& s, int rows) {
+  // x (b, d) + a (b, h) + g (b, h), 4 bytes each.
+  return 4ull * static_cast<std::uint64_t>(rows) *
+         (static_cast<std::uint64_t>(s.width) + 2ull * static_cast<std::uint64_t>(s.hidden));
+}
+
+void sgd_update(BlockParams& params, const BlockParams& grads, float learning_rate) {
+  for_each_tensor_pair(params, grads, [&](const char*, std::vector<float>& p, const std::vector<float>& g) {
+    k::sgd_update(p.data(), g.data(), p.size(), learning_rate);
+  });
+}
+
 BlockParams zero_block(const ModelSpec& s) {
   BlockParams p;
   p.w1.assign(static_cast<std::size_t>(s.hidden) * s.width, 0.f);
@@ -182,14 +212,7 @@ StepNumerics reference_step(const ModelSpec& s) {
                    dx.data(), scratch);
     std::swap(dy, dx);
   }
-  for (int l = 0; l < L; ++l) {
-    BlockParams& p = out.params[l];
-    const BlockParams& g = out.grads[l];
-    k::sgd_update(p.w1.data(), g.w1.data(), p.w1.size(), s.learning_rate);
-    k::sgd_update(p.b1.data(), g.b1.data(), p.b1.size(), s.learning_rate);
-    k::sgd_update(p.w2.data(), g.w2.data(), p.w2.size(), s.learning_rate);
-    k::sgd_update(p.b2.data(), g.b2.data(), p.b2.size(), s.learning_rate);
-  }
+  for (int l = 0; l < L; ++l) sgd_update(out.params[l], out.grads[l], s.learning_rate);
   return out;
 }
 
@@ -216,12 +239,14 @@ double max_relative_difference(const StepNumerics& got, const StepNumerics& ref)
     return INFINITY;
   double worst = std::fabs(got.loss - ref.loss) / std::max(std::fabs(ref.loss), 1e-30);
   if (std::isnan(worst)) worst = INFINITY;
+  const auto compare = [&](const BlockParams& a, const BlockParams& b) {
+    for_each_tensor_pair(a, b, [&](const char*, const std::vector<float>& x, const std::vector<float>& y) {
+      worst = std::max(worst, tensor_rel_diff(x, y));
+    });
+  };
   for (std::size_t l = 0; l < ref.grads.size(); ++l) {
-    for (const auto* pair : {&got.grads[l], &got.params[l]}) {
-      const BlockParams& r = pair == &got.grads[l] ? ref.grads[l] : ref.params[l];
-      worst = std::max({worst, tensor_rel_diff(pair->w1, r.w1), tensor_rel_diff(pair->b1, r.b1),
-                        tensor_rel_diff(pair->w2, r.w2), tensor_rel_diff(pair->b2, r.b2)});
-    }
+    compare(got.grads[l], ref.grads[l]);
+    compare(got.params[l], ref.params[l]);
   }
   return worst;
 }

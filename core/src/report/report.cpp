@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "pipelab/backends/cuda_backend.h"
 
 namespace pipelab {
 

@@ -5,7 +5,6 @@
 #include <memory>
 
 #include "pipelab/backends/backends.h"
-#include "pipelab/backends/cuda_backend.h"
 #include "pipelab/error.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
@@ -14,34 +13,6 @@
 
 namespace pipelab {
 
-BackendAvailability backend_availability() {
-  BackendAvailability a;
-#if PIPELAB_HAVE_CUDA
-  // Asks the CUDA runtime (cudaGetDeviceCount): safe without a GPU or driver.
-  const CudaEnvironment env = probe_cuda();
-  a.cuda = env.usable;
-  a.cuda_reason = env.reason;
-#else
-  a.cuda = false;
-  a.cuda_reason = std::string("this build of pipelab has no cuda backend (CUDA at configure time: ") +
-                  PIPELAB_CUDA_STATUS + ")";
-#endif
-  return a;
-}
-
-BackendKind resolve_backend(BackendKind requested) {
-  const BackendAvailability a = backend_availability();
-  switch (requested) {
-    case BackendKind::Auto: return a.cuda ? BackendKind::Cuda : BackendKind::Cpu;
-    case BackendKind::Cuda:
-      if (!a.cuda)
-        PIPELAB_USAGE_ERROR("--backend", "cuda requested but no GPU is usable: " + a.cuda_reason,
-                            "use --backend cpu or sim (or auto); `pipelab devices` explains");
-      return BackendKind::Cuda;
-    default: return requested;
-  }
-}
-
 Partition build_partition(const RunConfig& c) {
   Partition p;
   if (c.partition == PartitionMethod::Even) {
@@ -49,7 +20,7 @@ Partition build_partition(const RunConfig& c) {
   } else {
     // Per-layer cost = parameter count (all blocks are the same shape today;
     // measured per-layer times can replace this later).
-    const double params = 2.0 * c.model.width * c.model.hidden + c.model.width + c.model.hidden;
+    const double params = static_cast<double>(block_param_count(c.model));
     p = balanced_partition(std::vector<double>(c.model.layers, params), c.devices);
   }
   check_partition(p, c.model.layers, c.devices);
@@ -67,9 +38,6 @@ namespace {
 struct PreparedRun {
   RunResult result;  // config, partition, schedule, theory filled in
   std::unique_ptr<Backend> backend;
-#if PIPELAB_HAVE_CUDA
-  CudaBackend* cuda = nullptr;  // the same backend when it is cuda (warm-up)
-#endif
   ExecutorOptions options;
 };
 
@@ -83,36 +51,19 @@ PreparedRun prepare(const RunConfig& requested) {
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);
-  switch (r.config.backend) {
-    case BackendKind::Sim: p.backend = make_sim_backend(r.config, r.partition, r.schedule.microbatches); break;
-    case BackendKind::Cpu: p.backend = make_cpu_backend(r.config, r.partition, r.schedule.microbatches); break;
-#if PIPELAB_HAVE_CUDA
-    case BackendKind::Cuda: {
-      std::unique_ptr<CudaBackend> cuda = make_cuda_backend(r.config, r.partition, r.schedule.microbatches);
-      p.cuda = cuda.get();
-      p.backend = std::move(cuda);
-      break;
-    }
-#endif
-    default:
-      PIPELAB_THROW(std::string("backend ") + to_string(r.config.backend) + " is not available",
-                    "use --backend sim or cpu");
-  }
+  p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
   p.options.watchdog_seconds = r.config.watchdog_seconds;
   r.theory = schedule_theory(r.schedule);
   return p;
 }
 
-// cuda: the config's untimed warm-up steps (parameters left as initialised).
+// The config's untimed warm-up steps (parameters left as initialised), on a backend
+// that has one-time costs to pay before the measured step (cuda).
 void warm_up(PreparedRun& p) {
-#if PIPELAB_HAVE_CUDA
-  if (p.cuda == nullptr) return;
-  p.cuda->set_warm_up(true);
+  if (!p.backend->supports_warm_up()) return;
+  p.backend->set_warm_up(true);
   for (int i = 0; i < p.result.config.cuda.warmup_steps; ++i) execute(p.result.schedule, *p.backend, p.options);
-  p.cuda->set_warm_up(false);
-#else
-  (void)p;
-#endif
+  p.backend->set_warm_up(false);
 }
 
 // One measured step into p.result (trace, metrics).
@@ -159,6 +110,11 @@ RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
             [&](std::size_t a, std::size_t b) { return out.step_ms[a] < out.step_ms[b]; });
   out.median = std::move(steps[order[(order.size() - 1) / 2]]);
   return out;
+}
+
+double transparency_tolerance(const RunConfig& config) {
+  return config.backend == BackendKind::Cuda && config.cuda.tf32 ? kTf32TransparencyTolerance
+                                                                 : kTransparencyTolerance;
 }
 
 ReferenceKind reference_kind(const RunConfig& c) {

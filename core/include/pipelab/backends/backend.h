@@ -60,6 +60,14 @@ class Backend {
   /// Loss, gradients and updated parameters of the step, if the backend computes
   /// them (cpu, cuda); nullopt for sim.
   virtual std::optional<StepNumerics> numerics() const = 0;
+
+  /// True when the runner should run untimed warm-up steps first (cuda: lazy kernel
+  /// loading, library set-up and the allocator's first cudaMalloc calls would
+  /// otherwise land in the measured step). Only such a backend gets set_warm_up().
+  virtual bool supports_warm_up() const { return false; }
+  /// While on, steps are warm-up steps: they leave the parameters as initialised,
+  /// so the measured step that follows computes what a first step would.
+  virtual void set_warm_up(bool on) { (void)on; }
 };
 
 }  // namespace pipelab

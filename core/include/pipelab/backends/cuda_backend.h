@@ -47,24 +47,8 @@
 #include "pipelab/backends/backend.h"
 #include "pipelab/model/config.h"
 #include "pipelab/model/partition.h"
-#include "pipelab/runtime/run.h"
 
 namespace pipelab {
-
-// ---- tolerance ---------------------------------------------------------------
-
-/// Normwise tolerance of the transparency check when cuBLAS may use TF32: inputs
-/// are rounded to a 10-bit mantissa (unit roundoff 2^-11 ≈ 4.9e-4) in every GEMM of
-/// the forward and the backward pass, so gradients agree to about 1e-3, not 1e-6.
-constexpr double kTf32TransparencyTolerance = 1e-2;
-
-/// The transparency tolerance for `config` as run (backend resolved):
-/// kTf32TransparencyTolerance for the cuda backend with --tf32, else the fp32
-/// kTransparencyTolerance (run.h). Defined here, inline, for builds without CUDA too.
-inline double transparency_tolerance(const RunConfig& config) {
-  return config.backend == BackendKind::Cuda && config.cuda.tf32 ? kTf32TransparencyTolerance
-                                                                 : kTransparencyTolerance;
-}
 
 // ---- what is here ---------------------------------------------------------------
 
@@ -229,7 +213,7 @@ class CudaBackend : public Backend {
   /// learning rate 0 (θ − 0·g = θ exactly), so the parameters stay as initialised and
   /// the next step computes what a first step would. Every step (begin_step) starts
   /// from zero gradients and fresh memory books either way.
-  virtual void set_warm_up(bool on) = 0;
+  bool supports_warm_up() const override { return true; }
 };
 
 /// The cuda backend for `config` (model, K, placement, transport, GEMM, TF32,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelab/model/model.h"  // ModelSpec
 #include "pipelab/model/partition.h"
 #include "pipelab/schedule/schedule.h"  // ScheduleKind
 
@@ -65,26 +66,6 @@ struct CudaOptions {
 
 /// Most warm-up steps accepted (--warmup).
 constexpr int kMaxWarmupSteps = 100;
-
-/// Model shape: L residual MLP blocks of width d and hidden size h, then a
-/// softmax cross-entropy over d classes. Batch B samples per step.
-struct ModelSpec {
-  int layers = 16;   ///< L
-  int width = 256;   ///< d (also the number of classes)
-  int hidden = 1024; ///< h
-  int batch = 128;   ///< B
-  std::uint64_t seed = 1;        ///< seeds the parameters (per layer) and the batch
-  float learning_rate = 0.01f;  ///< SGD step size
-};
-
-/// The model run/compare/sweep use on the cuda backend when no model flag
-/// (--layers/--width/--hidden/--batch) is given. The ModelSpec defaults suit the cpu
-/// backend; on an H100 their actions are ~0.3 ms of launch-bound kernels and GPipe's
-/// extra actions cost more than its overlap gains. Here (L=8 d=2048 h=8192 B=1024,
-/// 1.65 TFLOP of GEMMs per step) one micro-batch of 64 rows keeps a quarter of an H100
-/// busy for about a millisecond per action, so the ~0.1 ms of synchronisation between
-/// actions is small and the measured bubble approaches the theory.
-ModelSpec default_cuda_model();
 
 /// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
 struct SimCostModel {

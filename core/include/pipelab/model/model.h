@@ -12,9 +12,40 @@
 #include <cstdint>
 #include <vector>
 
-#include "pipelab/model/config.h"
-
 namespace pipelab {
+
+/// Model shape: L residual MLP blocks of width d and hidden size h, then a
+/// softmax cross-entropy over d classes. Batch B samples per step.
+struct ModelSpec {
+  int layers = 16;   ///< L
+  int width = 256;   ///< d (also the number of classes)
+  int hidden = 1024; ///< h
+  int batch = 128;   ///< B
+  std::uint64_t seed = 1;        ///< seeds the parameters (per layer) and the batch
+  float learning_rate = 0.01f;  ///< SGD step size
+};
+
+/// The model run/compare/sweep use on the cuda backend when no model flag
+/// (--layers/--width/--hidden/--batch) is given. The ModelSpec defaults suit the cpu
+/// backend; on an H100 their actions are ~0.3 ms of launch-bound kernels and GPipe's
+/// extra actions cost more than its overlap gains. Here (L=8 d=2048 h=8192 B=1024,
+/// 1.65 TFLOP of GEMMs per step) one micro-batch of 64 rows keeps a quarter of an H100
+/// busy for about a millisecond per action, so the ~0.1 ms of synchronisation between
+/// actions is small and the measured bubble approaches the theory.
+ModelSpec default_cuda_model();
+
+// ---------------------------------------------------------------- sizes
+/// Parameters of one block: W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d) = 2·d·h + h + d.
+std::uint64_t block_param_count(const ModelSpec& spec);
+
+/// Bytes of one tensor at a stage boundary for `rows` rows: an activation or its
+/// gradient, (b, d) fp32 = 4·b·d.
+std::uint64_t boundary_bytes(const ModelSpec& spec, int rows);
+
+/// Bytes of the activations kept for backward by one block for `rows` rows:
+/// its input x (b, d) and a, g (b, h), fp32 = 4·b·(d + 2h).
+std::uint64_t block_stash_bytes(const ModelSpec& spec, int rows);
+
 
 /// Parameters (or gradients: same shapes) of one block.
 struct BlockParams {
@@ -26,6 +57,25 @@ struct BlockParams {
   /// Number of floats over the four tensors.
   std::size_t count() const { return w1.size() + b1.size() + w2.size() + b2.size(); }
 };
+
+/// Calls f(name, tensor) for w1, b1, w2, b2 in that order: the one list of a block's
+/// tensors (upload, download, zeroing, comparisons).
+template <typename Block, typename F>
+void for_each_tensor(Block& block, F&& f) {
+  f("w1", block.w1);
+  f("b1", block.b1);
+  f("w2", block.w2);
+  f("b2", block.b2);
+}
+
+/// Calls f(name, a_tensor, b_tensor) for the same tensor of two blocks, in order.
+template <typename BlockA, typename BlockB, typename F>
+void for_each_tensor_pair(BlockA& a, BlockB& b, F&& f) {
+  f("w1", a.w1, b.w1);
+  f("b1", a.b1, b.b1);
+  f("w2", a.w2, b.w2);
+  f("b2", a.b2, b.b2);
+}
 
 /// Zero-filled block of the model's shape.
 BlockParams zero_block(const ModelSpec& spec);
@@ -75,6 +125,9 @@ struct StepNumerics {
   std::vector<BlockParams> grads;   ///< per layer, before the update
   std::vector<BlockParams> params;  ///< per layer, after the SGD update
 };
+
+/// SGD on one block: p ← p − learning_rate · g, every tensor (kernels' sgd_update).
+void sgd_update(BlockParams& params, const BlockParams& grads, float learning_rate);
 
 /// The single-device reference step: no partition, no micro-batches, the whole
 /// batch B through all L layers, backward, SGD. The transparency oracle.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelab/backends/backends.h"  // backend_availability, resolve_backend
 #include "pipelab/model/config.h"
 #include "pipelab/report/metrics.h"
 #include "pipelab/model/model.h"
@@ -17,20 +18,6 @@
 #include "pipelab/trace/trace.h"
 
 namespace pipelab {
-
-/// Whether each backend can run here, and why not.
-struct BackendAvailability {
-  bool sim = true;    ///< always available
-  bool cpu = true;    ///< always available
-  bool cuda = false;  ///< a cuda backend is built and a GPU is usable
-  std::string cuda_reason;  ///< why cuda is unavailable ("" when available)
-};
-/// What `pipelab devices` prints: which backends can run here.
-BackendAvailability backend_availability();
-
-/// auto → cuda if a GPU is usable, else cpu. Throws UsageError("--backend") when
-/// cuda is requested and unavailable.
-BackendKind resolve_backend(BackendKind requested);
 
 /// The partition the config asks for (even, or balanced on per-layer parameter counts).
 Partition build_partition(const RunConfig& config);
@@ -70,6 +57,16 @@ RepeatedRun run_repeated(const RunConfig& config, int timed_steps);
 
 /// Normwise tolerance of the transparency check (fp32).
 constexpr double kTransparencyTolerance = 1e-5;
+
+/// Normwise tolerance of the transparency check when cuBLAS may use TF32: inputs
+/// are rounded to a 10-bit mantissa (unit roundoff 2^-11 ≈ 4.9e-4) in every GEMM of
+/// the forward and the backward pass, so gradients agree to about 1e-3, not 1e-6.
+constexpr double kTf32TransparencyTolerance = 1e-2;
+
+/// The transparency tolerance for `config` as run (backend resolved):
+/// kTf32TransparencyTolerance for the cuda backend with --tf32, else the fp32
+/// kTransparencyTolerance.
+double transparency_tolerance(const RunConfig& config);
 
 /// The single-device step the transparency check compares a pipelined step with.
 enum class ReferenceKind {

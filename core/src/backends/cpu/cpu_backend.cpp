@@ -132,7 +132,7 @@ class CpuBackend final : public Backend {
     const int to = activation ? a.stage + 1 : a.stage - 1;
     Transfer t;
     t.send = a;
-    t.bytes = float_bytes(source.data.size());
+    t.bytes = float_bytes(source.data.size());  // boundary_bytes(spec_, rows)
     t.span.start_us = now_us();
     // The copy into the receiver's memory is the communication: a received
     // activation is the next stage's input (Stash), a gradient a Buffer.
@@ -272,14 +272,7 @@ class CpuBackend final : public Backend {
 
   void optimizer_step(int stage) {
     Stage& st = stages_[stage];
-    for (std::size_t i = 0; i < st.params.size(); ++i) {
-      BlockParams& p = st.params[i];
-      const BlockParams& g = st.grads[i];
-      k::sgd_update(p.w1.data(), g.w1.data(), p.w1.size(), spec_.learning_rate);
-      k::sgd_update(p.b1.data(), g.b1.data(), p.b1.size(), spec_.learning_rate);
-      k::sgd_update(p.w2.data(), g.w2.data(), p.w2.size(), spec_.learning_rate);
-      k::sgd_update(p.b2.data(), g.b2.data(), p.b2.size(), spec_.learning_rate);
-    }
+    for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], spec_.learning_rate);
   }
 
   ModelSpec spec_;
@@ -301,8 +294,8 @@ std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partiti
   // (2dh + h + d)) plus, at worst, every block's stash for the whole batch
   // (GPipe keeps all micro-batches: L · B · (d + 2h) · 4), against physical memory.
   const ModelSpec& s = config.model;
-  const double d = s.width, h = s.hidden;
-  const double need = 8.0 * s.layers * (2.0 * d * h + h + d) + 4.0 * s.layers * s.batch * (d + 2.0 * h);
+  const double need = 8.0 * s.layers * static_cast<double>(block_param_count(s)) +
+                      static_cast<double>(s.layers) * static_cast<double>(block_stash_bytes(s, s.batch));
   const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   if (have > 0 && need > 0.8 * have)
     PIPELAB_THROW("the cpu backend needs about " + std::to_string(static_cast<long long>(need / 1048576)) +

@@ -21,12 +21,6 @@
 
 namespace pipelab {
 
-std::uint64_t block_stash_bytes(const ModelSpec& s, int rows) {
-  // x (b, d) + a (b, h) + g (b, h), 4 bytes each.
-  return 4ull * static_cast<std::uint64_t>(rows) *
-         (static_cast<std::uint64_t>(s.width) + 2ull * static_cast<std::uint64_t>(s.hidden));
-}
-
 namespace {
 
 class SimBackend final : public Backend {
@@ -44,7 +38,7 @@ class SimBackend final : public Backend {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
       // Params and grads of the stage's layers (fp32), held for the whole step.
       const std::uint64_t params =
-          4ull * zero_block_count() * static_cast<std::uint64_t>(partition.layer_count(d));
+          4ull * block_param_count(spec_) * static_cast<std::uint64_t>(partition.layer_count(d));
       resident_.push_back(memory_[d]->charge(MemoryCategory::Params, params));
       resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, params));
       stash_[d].resize(rows_.size());
@@ -90,7 +84,7 @@ class SimBackend final : public Backend {
     Transfer t;
     t.send = a;
     // Activations and gradients at a stage boundary are both (b, d) fp32.
-    t.bytes = 4ull * static_cast<std::uint64_t>(rows_[a.microbatch]) * spec_.width;
+    t.bytes = boundary_bytes(spec_, rows_[a.microbatch]);
     t.span.start_us = std::max(clock_[d], link_free);
     t.span.end_us = t.span.start_us + transfer_us(t.bytes);
     link_free = t.span.end_us;
@@ -107,12 +101,6 @@ class SimBackend final : public Backend {
   std::optional<StepNumerics> numerics() const override { return std::nullopt; }
 
  private:
-  std::uint64_t zero_block_count() const {
-    // Parameters of one block: W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d).
-    const std::uint64_t d = spec_.width, h = spec_.hidden;
-    return 2 * d * h + h + d;
-  }
-
   double compute_us(const Action& a) const {
     const int s = a.stage;
     const int layers = partition_.layer_count(s);
@@ -132,7 +120,7 @@ class SimBackend final : public Backend {
         flops = layers * block_forward_flops(spec_, rows_[a.microbatch]);
         break;
       case ActionKind::OptimizerStep:
-        flops = config_.sim.count_optimizer ? 2.0 * zero_block_count() * layers : 0.0;
+        flops = config_.sim.count_optimizer ? 2.0 * block_param_count(spec_) * layers : 0.0;
         break;
       default:
         break;
@@ -153,10 +141,10 @@ class SimBackend final : public Backend {
     std::uint64_t bytes =
         block_stash_bytes(spec_, rows_[mb]) * static_cast<std::uint64_t>(partition_.layer_count(stage));
     // The last stage also keeps its logits (b, d) for the loss backward.
-    if (stage == partition_.stages() - 1) bytes += 4ull * rows_[mb] * spec_.width;
+    if (stage == partition_.stages() - 1) bytes += boundary_bytes(spec_, rows_[mb]);
     return bytes;
   }
-  std::uint64_t input_bytes(int mb) const { return 4ull * rows_[mb] * spec_.width; }
+  std::uint64_t input_bytes(int mb) const { return boundary_bytes(spec_, rows_[mb]); }
   std::uint64_t forward_stash_bytes(int stage, int mb) const {
     return config_.remat ? input_bytes(mb) : full_stash_bytes(stage, mb);
   }
