@@ -10,15 +10,7 @@
 namespace pipelab {
 
 Schedule gpipe_schedule(int devices, int microbatches) {
-  if (devices < 1 || microbatches < 1)
-    PIPELAB_THROW("gpipe schedule for " + std::to_string(devices) + " devices and " +
-                      std::to_string(microbatches) + " micro-batches",
-                  "use devices >= 1 and microbatches >= 1");
-  Schedule schedule;
-  schedule.kind = ScheduleKind::Gpipe;
-  schedule.stages = devices;
-  schedule.microbatches = microbatches;
-  schedule.per_stage.resize(devices);
+  Schedule schedule = start_schedule(ScheduleKind::Gpipe, "gpipe_schedule", devices, microbatches);
   for (int s = 0; s < devices; ++s) {
     auto& program = schedule.per_stage[s];
     program.reserve(6 * static_cast<std::size_t>(microbatches) + 1);

@@ -24,13 +24,7 @@ Partition even_partition(int layers, int devices) {
 }
 
 Schedule naive_schedule(int devices) {
-  if (devices < 1)
-    PIPELAB_THROW("naive schedule for " + std::to_string(devices) + " devices", "use devices >= 1");
-  Schedule schedule;
-  schedule.kind = ScheduleKind::Naive;
-  schedule.stages = devices;
-  schedule.microbatches = 1;
-  schedule.per_stage.resize(devices);
+  Schedule schedule = start_schedule(ScheduleKind::Naive, "naive_schedule", devices, /*microbatches=*/1);
   for (int s = 0; s < devices; ++s) {
     auto& program = schedule.per_stage[s];
     // Each stage: receive input, F, send output; later receive output-grad, B, send input-grad.

@@ -6,11 +6,7 @@
 namespace pipelab {
 
 Schedule one_f_one_b_schedule(int devices, int microbatches) {
-  Schedule s;
-  s.kind = ScheduleKind::OneFOneB;
-  s.stages = devices;
-  s.microbatches = microbatches;
-  s.per_stage.resize(devices);
+  Schedule s = start_schedule(ScheduleKind::OneFOneB, "one_f_one_b_schedule", devices, microbatches);
   for (int stage = 0; stage < devices; ++stage) {
     auto& program = s.per_stage[stage];
     // Warm-up: stage s runs K - s forwards before its first backward, so at most

@@ -152,12 +152,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
                         "3 to 10 timed steps give a stable median");
   if (options.microbatches.empty())
     PIPELAB_USAGE_ERROR("--microbatches", "needs at least one M", "e.g. -M 1,2,4,8,16,32");
-  for (int m : options.microbatches) {
-    RunConfig c = base;
-    c.schedule = ScheduleKind::Gpipe;
-    c.microbatches = m;
-    validate_config(c);
-  }
+  const std::vector<RunConfig> pipeline_configs = sweep_configs(base, options.microbatches);  // validates
   validate_config(base);
   const BackendAvailability available = backend_availability();
   if (!available.cuda)
@@ -181,15 +176,10 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
   // Only the GPU probe and the GEMM part call into the cuda backend directly; the rest
   // goes through run_repeated(), which the availability check above has cleared.
   if (wants(BenchPart::Pipeline)) {
-    RunConfig naive = base;
-    naive.schedule = ScheduleKind::Naive;
-    say("pipeline: naive K=" + std::to_string(base.devices));
-    r.pipeline.push_back(pipeline_row(naive, options.steps));
-    for (int m : options.microbatches) {
-      RunConfig c = base;
-      c.schedule = ScheduleKind::Gpipe;
-      c.microbatches = m;
-      say("pipeline: gpipe K=" + std::to_string(base.devices) + " M=" + std::to_string(m));
+    for (const RunConfig& c : pipeline_configs) {
+      say(c.schedule == ScheduleKind::Naive
+              ? "pipeline: naive K=" + std::to_string(c.devices)
+              : "pipeline: gpipe K=" + std::to_string(c.devices) + " M=" + std::to_string(c.microbatches));
       r.pipeline.push_back(pipeline_row(c, options.steps));
     }
     const double naive_ms = r.pipeline.front().median_ms;

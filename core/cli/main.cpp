@@ -264,31 +264,19 @@ void progress_bar(const CommonFlags& f, int done, int total, const std::string& 
 int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   RunConfig base = finish_config(f, true);
   const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
-  // Check every M before running any.
-  for (int m : ms) {
-    RunConfig c = base;
-    c.microbatches = m;
-    validate_config(c);
-  }
+  sweep_configs(base, ms);  // checks every M before any output or run
   resolve_backend(base.backend);
   if (!base.trace_path.empty()) check_writable(suffixed(base.trace_path, "naive"));
   if (csv_flag && !csv_path.empty() && csv_path != "-") {
     std::ofstream probe(csv_path, std::ios::app);
     if (!probe) PIPELAB_USAGE_ERROR("--csv", "cannot write '" + csv_path + "'", "check the directory exists");
   }
-  std::vector<RunResult> runs;
   const int total = static_cast<int>(ms.size()) + 1;
-  RunConfig naive = base;
-  naive.schedule = ScheduleKind::Naive;
-  progress_bar(f, 0, total, "naive");
-  runs.push_back(run_step(naive));
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    progress_bar(f, static_cast<int>(i) + 1, total, "gpipe M=" + std::to_string(ms[i]));
-    RunConfig c = base;
-    c.schedule = ScheduleKind::Gpipe;
-    c.microbatches = ms[i];
-    runs.push_back(run_step(c));
-  }
+  const std::vector<RunResult> runs =
+      run_sweep(base, ms, [&](std::size_t i, std::size_t, const RunConfig& next) {
+        progress_bar(f, static_cast<int>(i), total,
+                     next.schedule == ScheduleKind::Naive ? "naive" : "gpipe M=" + std::to_string(next.microbatches));
+      });
   progress_bar(f, total, total, "done");
   if (!base.trace_path.empty()) {
     for (const RunResult& r : runs)

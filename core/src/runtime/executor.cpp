@@ -27,20 +27,6 @@ std::uint64_t message_key(ActionKind recv_kind, int stage, int microbatch) {
          static_cast<std::uint32_t>(microbatch);
 }
 
-// The receive that a send feeds: activations go to stage + 1, gradients to stage - 1.
-Action matching_receive(const Action& send) {
-  if (send.kind == ActionKind::SendActivation)
-    return {ActionKind::RecvActivation, send.stage + 1, send.microbatch};
-  return {ActionKind::RecvGrad, send.stage - 1, send.microbatch};
-}
-
-// The send a receive waits for.
-Action matching_send(const Action& recv) {
-  if (recv.kind == ActionKind::RecvActivation)
-    return {ActionKind::SendActivation, recv.stage - 1, recv.microbatch};
-  return {ActionKind::SendGrad, recv.stage + 1, recv.microbatch};
-}
-
 // Transfers posted but not yet received, shared by all workers.
 class Mailbox {
  public:
@@ -152,7 +138,7 @@ void run_worker(StepState& st, int device) {
           me.set("sending " + to_string(a));
           Transfer t = st.backend.send(a);
           events.push_back(make_event(device, Lane::Send, a, t.span, t.bytes));
-          st.mailbox.post(matching_receive(a), std::move(t));
+          st.mailbox.post(matching_recv(a), std::move(t));
           break;
         }
         case ActionKind::RecvActivation:

@@ -117,6 +117,34 @@ double transparency_tolerance(const RunConfig& config) {
                                                                  : kTransparencyTolerance;
 }
 
+std::vector<RunConfig> sweep_configs(const RunConfig& config, const std::vector<int>& microbatch_counts) {
+  std::vector<RunConfig> configs;
+  RunConfig naive = config;
+  naive.schedule = ScheduleKind::Naive;
+  naive.microbatches = 1;
+  configs.push_back(naive);
+  for (int m : microbatch_counts) {
+    RunConfig c = config;
+    c.schedule = ScheduleKind::Gpipe;
+    c.microbatches = m;
+    configs.push_back(c);
+  }
+  // Every setting is checked before the first step runs (M > batch, ...).
+  for (const RunConfig& c : configs) validate_config(c);
+  return configs;
+}
+
+std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
+                                 const SweepProgress& progress) {
+  const std::vector<RunConfig> configs = sweep_configs(config, microbatch_counts);
+  std::vector<RunResult> runs;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    if (progress) progress(i, configs.size(), configs[i]);
+    runs.push_back(run_step(configs[i]));
+  }
+  return runs;
+}
+
 ReferenceKind reference_kind(const RunConfig& c) {
   return c.backend == BackendKind::Cuda && step_gemm_flops(c.model) > kCpuReferenceMaxFlops ? ReferenceKind::Cuda : ReferenceKind::Cpu;
 }
@@ -146,16 +174,15 @@ Comparison compare(const RunConfig& config, const std::function<void(const std::
     if (progress) progress(what);
   };
   Comparison c;
-  RunConfig naive = config;
-  naive.schedule = ScheduleKind::Naive;
-  naive.microbatches = 1;
-  RunConfig gpipe = config;
-  gpipe.schedule = ScheduleKind::Gpipe;
-  validate_config(gpipe);  // report M > batch etc. before running anything
-  say("naive model parallelism (K=" + std::to_string(config.devices) + ", M=1)");
-  c.naive = run_step(naive);
-  say("GPipe (K=" + std::to_string(config.devices) + ", M=" + std::to_string(config.microbatches) + ")");
-  c.gpipe = run_step(gpipe);
+  std::vector<RunResult> runs =
+      run_sweep(config, {config.microbatches}, [&](std::size_t, std::size_t, const RunConfig& next) {
+        if (next.schedule == ScheduleKind::Naive)
+          say("naive model parallelism (K=" + std::to_string(next.devices) + ", M=1)");
+        else
+          say("GPipe (K=" + std::to_string(next.devices) + ", M=" + std::to_string(next.microbatches) + ")");
+      });
+  c.naive = std::move(runs[0]);
+  c.gpipe = std::move(runs[1]);
   c.speedup = c.gpipe.metrics.makespan_ms > 0 ? c.naive.metrics.makespan_ms / c.gpipe.metrics.makespan_ms : 0;
   if (c.naive.numerics && c.gpipe.numerics) {
     c.reference = reference_kind(c.gpipe.config);

@@ -50,9 +50,27 @@ bool is_compute(ActionKind k) {
   return k == ActionKind::Forward || k == ActionKind::Backward || k == ActionKind::Recompute;
 }
 
-bool is_communication(ActionKind k) {
-  return k == ActionKind::SendActivation || k == ActionKind::RecvActivation ||
-         k == ActionKind::SendGrad || k == ActionKind::RecvGrad;
+Schedule start_schedule(ScheduleKind kind, const char* generator, int devices, int microbatches) {
+  if (devices < 1 || microbatches < 1)
+    PIPELAB_THROW(std::string(generator) + ": needs devices >= 1 and microbatches >= 1, got devices=" +
+                      std::to_string(devices) + ", microbatches=" + std::to_string(microbatches),
+                  "pass K >= 1 devices and M >= 1 micro-batches");
+  Schedule s;
+  s.kind = kind;
+  s.stages = devices;
+  s.microbatches = microbatches;
+  s.per_stage.resize(devices);
+  return s;
+}
+
+Action matching_recv(const Action& send) {
+  if (send.kind == ActionKind::SendActivation) return {ActionKind::RecvActivation, send.stage + 1, send.microbatch};
+  return {ActionKind::RecvGrad, send.stage - 1, send.microbatch};
+}
+
+Action matching_send(const Action& recv) {
+  if (recv.kind == ActionKind::RecvActivation) return {ActionKind::SendActivation, recv.stage - 1, recv.microbatch};
+  return {ActionKind::SendGrad, recv.stage + 1, recv.microbatch};
 }
 
 std::size_t Schedule::size() const {

@@ -71,20 +71,6 @@ std::string name(ActionKind kind, int stage, int microbatch) {
   return to_string(Action{kind, stage, microbatch});
 }
 
-// The send a receive waits for: RecvAct(s, m) <- SendAct(s-1, m); RecvGrad(s, m) <- SendGrad(s+1, m).
-Action matching_send(const Action& recv) {
-  if (recv.kind == ActionKind::RecvActivation)
-    return {ActionKind::SendActivation, recv.stage - 1, recv.microbatch};
-  return {ActionKind::SendGrad, recv.stage + 1, recv.microbatch};
-}
-
-// The receive a send feeds (inverse of matching_send).
-Action matching_recv(const Action& send) {
-  if (send.kind == ActionKind::SendActivation)
-    return {ActionKind::RecvActivation, send.stage + 1, send.microbatch};
-  return {ActionKind::RecvGrad, send.stage - 1, send.microbatch};
-}
-
 bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == ActionKind::RecvGrad; }
 bool is_send(ActionKind k) { return k == ActionKind::SendActivation || k == ActionKind::SendGrad; }
 

@@ -40,6 +40,18 @@ struct RunResult {
 /// the measured step pays no one-time costs and its numerics are a first step's.
 RunResult run_step(const RunConfig& config);
 
+/// The runs of a sweep, each validated (UsageError naming the flag at fault) before
+/// anything runs: naive model parallelism (M = 1) first, then GPipe once per M in
+/// `microbatch_counts`, in order, all on `config`'s model, devices and backend.
+std::vector<RunConfig> sweep_configs(const RunConfig& config, const std::vector<int>& microbatch_counts);
+
+/// Called before each run of a sweep: its index (0 = naive), the number of runs, its config.
+using SweepProgress = std::function<void(std::size_t index, std::size_t total, const RunConfig& next)>;
+
+/// run_step() for each of sweep_configs(config, microbatch_counts), in order.
+std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
+                                 const SweepProgress& progress = {});
+
 /// Most timed steps of run_repeated().
 constexpr int kMaxTimedSteps = 1000;
 

@@ -51,8 +51,6 @@ std::string to_string(const Action& action);
 
 /// True for F, B and Recompute: the actions that count as busy time.
 bool is_compute(ActionKind kind);
-/// True for the four send/recv kinds.
-bool is_communication(ActionKind kind);
 
 /// Which schedule a Schedule is: a row of the registry (schedule/registry.h), or
 /// Custom for one built by hand (tests, a student's experiment).
@@ -74,6 +72,17 @@ struct Schedule {
 
 /// The CLI name of a kind: "naive", "gpipe", "1f1b", "custom" (the registry's names).
 const char* to_string(ScheduleKind kind);
+
+/// The empty schedule every generator starts from: kind, K stages with empty
+/// programs, M micro-batches. Checks the inputs the same way for every generator:
+/// throws pipelab::Error naming `generator` unless devices >= 1 and microbatches >= 1.
+Schedule start_schedule(ScheduleKind kind, const char* generator, int devices, int microbatches);
+
+/// The receive a send feeds: SendActivation(s, m) → RecvActivation(s + 1, m),
+/// SendGrad(s, m) → RecvGrad(s - 1, m).
+Action matching_recv(const Action& send);
+/// The send a receive waits for (inverse of matching_recv).
+Action matching_send(const Action& recv);
 
 /// Append F(stage, mb) to `program` wrapped in its communication: a RecvActivation
 /// before it unless stage is the first, a SendActivation after it unless the last.
