@@ -18,12 +18,13 @@
 #include "check.h"
 #include "pipelab/error.h"
 #include "pipelab/report/metrics.h"
-#include "pipelab/trace/trace_json.h"
+#include "pipelab/trace/trace_reader.h"
+#include "pipelab/trace/trace_writer.h"
 
 namespace pipelab::fuzz {
 
 inline bool same_meta(const TraceMeta& a, const TraceMeta& b) {
-  return a.schedule == b.schedule && a.backend == b.backend && a.devices == b.devices &&
+  return a.schedule_kind == b.schedule_kind && a.remat == b.remat && a.backend == b.backend && a.devices == b.devices &&
          a.microbatches == b.microbatches && a.device_names == b.device_names &&
          a.config_json == b.config_json && a.theory_utilization == b.theory_utilization &&
          a.theory_bubble_fraction == b.theory_bubble_fraction;
@@ -36,7 +37,7 @@ inline std::string trace_difference(const Trace& a, const Trace& b) {
   for (std::size_t i = 0; i < a.events.size(); ++i) {
     const TraceEvent &x = a.events[i], &y = b.events[i];
     if (x.device != y.device || x.lane != y.lane || x.action != y.action || x.start_us != y.start_us ||
-        x.dur_us != y.dur_us || x.bytes != y.bytes)
+        x.dur_us != y.dur_us || x.bytes != y.bytes || x.cpu_us != y.cpu_us)
       return "events[" + std::to_string(i) + "]";
   }
   if (a.memory.size() != b.memory.size()) return "number of memory samples";

@@ -1,5 +1,5 @@
 // test_metrics.cpp — compute_metrics() and fill_drain_theory() on hand-built traces
-// whose answers are worked out by hand in the comments (DESIGN.md "Metrics").
+// whose answers are worked out by hand in the comments (docs/metrics.md).
 //
 //   ./build/tests/pipelab_unit_tests --gtest_filter='Metrics*'
 #include <gtest/gtest.h>

@@ -20,7 +20,9 @@
 
 #include "pipelab/error.h"
 #include "pipelab/report/metrics.h"
-#include "pipelab/trace/trace_json.h"
+#include "pipelab/schedule/registry.h"
+#include "pipelab/trace/trace_reader.h"
+#include "pipelab/trace/trace_writer.h"
 
 namespace pipelab {
 namespace {
@@ -43,7 +45,8 @@ TraceEvent make_event(int device, Lane lane, ActionKind kind, int stage, int mic
 // form (1/3, 2/3, 0.1) so the round trip must keep all 17 significant digits.
 Trace sample_trace() {
   Trace trace;
-  trace.meta.schedule = "gpipe+remat";
+  trace.meta.schedule_kind = ScheduleKind::Gpipe;
+  trace.meta.remat = true;
   trace.meta.backend = "cpu";
   trace.meta.devices = 2;
   trace.meta.microbatches = 2;
@@ -77,7 +80,9 @@ Trace sample_trace() {
 }
 
 void expect_same_trace(const Trace& a, const Trace& b) {
-  EXPECT_EQ(a.meta.schedule, b.meta.schedule);
+  EXPECT_EQ(a.meta.schedule_kind, b.meta.schedule_kind);
+  EXPECT_EQ(a.meta.remat, b.meta.remat);
+  EXPECT_EQ(a.meta.schedule_name(), b.meta.schedule_name());
   EXPECT_EQ(a.meta.backend, b.meta.backend);
   EXPECT_EQ(a.meta.devices, b.meta.devices);
   EXPECT_EQ(a.meta.microbatches, b.meta.microbatches);
@@ -95,6 +100,7 @@ void expect_same_trace(const Trace& a, const Trace& b) {
     EXPECT_EQ(x.start_us, y.start_us) << "event " << i;  // exact, not near
     EXPECT_EQ(x.dur_us, y.dur_us) << "event " << i;
     EXPECT_EQ(x.bytes, y.bytes) << "event " << i;
+    EXPECT_EQ(x.cpu_us, y.cpu_us) << "event " << i;
   }
   ASSERT_EQ(a.memory.size(), b.memory.size());
   for (std::size_t i = 0; i < a.memory.size(); ++i) {
@@ -164,6 +170,23 @@ TEST(Trace, LaneAndCategoryNames) {
   EXPECT_STREQ(to_string(MemoryCategory::Buffers), "buffers");
 }
 
+TEST(Trace, ScheduleNameIsDerivedFromKindAndRemat) {
+  TraceMeta meta;
+  EXPECT_EQ(meta.schedule_kind, ScheduleKind::Custom) << "a hand-built trace is a custom schedule";
+  EXPECT_EQ(meta.schedule_name(), "custom");
+  meta.schedule_kind = ScheduleKind::Gpipe;
+  meta.remat = true;
+  EXPECT_EQ(meta.schedule_name(), "gpipe+remat");
+  meta.schedule_kind = ScheduleKind::OneFOneB;
+  meta.remat = false;
+  EXPECT_EQ(meta.schedule_name(), "1f1b");
+  // The same spelling as the schedule that ran.
+  const Schedule naive = generate_schedule(ScheduleKind::Naive, 3, 1, /*remat=*/true);
+  meta.schedule_kind = naive.kind;
+  meta.remat = naive.remat;
+  EXPECT_EQ(meta.schedule_name(), naive.name());
+}
+
 TEST(Trace, SortByStartDeviceLane) {
   Trace trace;
   trace.events = {
@@ -227,6 +250,27 @@ TEST(TraceJson, RoundTripIsExact) {
   EXPECT_EQ(to_json_text(read), to_json_text(original));
 }
 
+TEST(TraceJson, ThreadCpuTimeRoundTripsAndIsOptional) {
+  Trace original = sample_trace();
+  original.events[0].cpu_us = 1.0 / 7.0;  // measured (cpu backend)
+  original.events[1].cpu_us = 0.0;        // measured, zero
+  const std::string text = to_json_text(original);
+  expect_same_trace(original, from_json_text(text));
+  // Unmeasured spans carry no cpu_us at all: traces of sim and cuda keep their shape.
+  const json j = json::parse(text);
+  int with_cpu = 0;
+  for (const json& e : j["traceEvents"])
+    if (e["ph"] == "X" && e["args"].contains("cpu_us")) ++with_cpu;
+  EXPECT_EQ(with_cpu, 2);
+  json bad = j;
+  for (json& e : bad["traceEvents"])
+    if (e["ph"] == "X") {
+      e["args"]["cpu_us"] = -3.0;
+      break;
+    }
+  EXPECT_THROW(from_json_text(bad.dump()), Error);
+}
+
 TEST(TraceJson, RoundTripThroughFile) {
   const Trace original = sample_trace();
   const std::string path = testing::TempDir() + "pipelab_trace_json_roundtrip.json";
@@ -238,7 +282,7 @@ TEST(TraceJson, RoundTripThroughFile) {
 TEST(TraceJson, EmptyConfigAndNoPeaksRoundTrip) {
   Trace trace;
   trace.meta.devices = 1;
-  trace.meta.schedule = "naive";
+  trace.meta.schedule_kind = ScheduleKind::Naive;
   trace.meta.backend = "sim";
   const Trace read = from_json_text(to_json_text(trace));
   expect_same_trace(trace, read);
@@ -299,7 +343,9 @@ TEST(TraceJson, HasTheFieldsPerfettoNeeds) {
   const json& p = doc["pipelab"];
   EXPECT_EQ(p["format"], "pipelab-trace");
   EXPECT_EQ(p["version"], 1);
-  EXPECT_EQ(p["schedule"], "gpipe+remat");
+  EXPECT_EQ(p["schedule"], "gpipe+remat");  // the display name, for people and Perfetto
+  EXPECT_EQ(p["schedule_kind"], "gpipe");
+  EXPECT_EQ(p["remat"], true);
   EXPECT_EQ(p["backend"], "cpu");
   EXPECT_EQ(p["devices"], 2);
   EXPECT_EQ(p["microbatches"], 2);
@@ -342,6 +388,9 @@ TEST(TraceJson, WriterRefusesWhatTheReaderWouldRefuse) {
   t = sample_trace();
   t.memory[0].device = -1;
   EXPECT_NE(write_error(t).find("memory[0]"), std::string::npos);
+  t = sample_trace();
+  t.meta.schedule_kind = static_cast<ScheduleKind>(42);
+  EXPECT_NE(write_error(t).find("meta.schedule_kind 42"), std::string::npos);
 }
 
 TEST(TraceJson, WriteToMissingFolderNamesThePath) {
@@ -394,6 +443,84 @@ TEST(TraceJsonRead, SkipsOtherPhasesCountersAndMembers) {
   doc["traceEvents"].push_back({{"ph", "C"}, {"name", "cpu_load"}, {"pid", 0}, {"args", {{"x", 1}}}});
   doc["traceEvents"].push_back({{"ph", "M"}, {"name", "process_labels"}, {"pid", 0}});
   expect_same_trace(sample_trace(), from_json_text(doc.dump(2)));  // pretty-printed too
+}
+
+TEST(TraceJsonRead, OldTraceWithOnlyTheScheduleNameLoads) {
+  // Traces written before pipelab.schedule_kind and pipelab.remat carry only the display
+  // name; the reader derives the two from it.
+  json old = sample_json();
+  old["pipelab"].erase("schedule_kind");
+  old["pipelab"].erase("remat");
+  ASSERT_EQ(old["pipelab"]["schedule"], "gpipe+remat");
+  const Trace gpipe_remat = from_json_text(old.dump());
+  EXPECT_EQ(gpipe_remat.meta.schedule_kind, ScheduleKind::Gpipe);
+  EXPECT_TRUE(gpipe_remat.meta.remat);
+  expect_same_trace(sample_trace(), gpipe_remat);
+
+  const struct {
+    const char* name;
+    ScheduleKind kind;
+    bool remat;
+  } names[] = {
+      {"naive", ScheduleKind::Naive, false},       {"naive+remat", ScheduleKind::Naive, true},
+      {"gpipe", ScheduleKind::Gpipe, false},       {"1f1b", ScheduleKind::OneFOneB, false},
+      {"1f1b+remat", ScheduleKind::OneFOneB, true}, {"custom", ScheduleKind::Custom, false},
+      {"custom+remat", ScheduleKind::Custom, true},
+      // Hand-named schedules of that time (tests, a student's skeleton) read as custom.
+      {"fixture-gpipe", ScheduleKind::Custom, false}, {"", ScheduleKind::Custom, false},
+      {"gpipe+remat+remat", ScheduleKind::Custom, false},
+  };
+  for (const auto& n : names) {
+    json doc = old;
+    doc["pipelab"]["schedule"] = n.name;
+    const Trace t = from_json_text(doc.dump());
+    EXPECT_EQ(t.meta.schedule_kind, n.kind) << n.name;
+    EXPECT_EQ(t.meta.remat, n.remat) << n.name;
+    // Rewritten, it carries the typed fields.
+    const json again = json::parse(to_json_text(t));
+    EXPECT_EQ(again["pipelab"]["schedule_kind"], to_string(n.kind)) << n.name;
+    EXPECT_EQ(again["pipelab"]["remat"], n.remat) << n.name;
+  }
+
+  // A whole file as the previous build wrote it (K=2, M=1, naive, sim).
+  const std::string text =
+      "{\"displayTimeUnit\":\"ms\",\n"
+      "\"pipelab\":{\"backend\":\"sim\",\"config\":{},\"device_names\":[\"a\",\"b\"],\"devices\":2,"
+      "\"format\":\"pipelab-trace\",\"microbatches\":1,\"peak_memory\":[],\"schedule\":\"naive\","
+      "\"theory\":{\"bubble_fraction\":0.5,\"utilization\":0.5},\"version\":1},\n"
+      "\"traceEvents\":[\n"
+      "{\"args\":{\"bytes\":0,\"kind\":\"Forward\",\"microbatch\":0,\"stage\":0},\"cat\":\"Forward\",\"dur\":1,"
+      "\"name\":\"F0 s0\",\"ph\":\"X\",\"pid\":0,\"tid\":0,\"ts\":0},\n"
+      "{\"args\":{\"bytes\":0,\"kind\":\"Forward\",\"microbatch\":0,\"stage\":1},\"cat\":\"Forward\",\"dur\":1,"
+      "\"name\":\"F0 s1\",\"ph\":\"X\",\"pid\":1,\"tid\":0,\"ts\":1}\n"
+      "]}\n";
+  const Trace naive = from_json_text(text);
+  EXPECT_EQ(naive.meta.schedule_kind, ScheduleKind::Naive);
+  EXPECT_FALSE(naive.meta.remat);
+  EXPECT_EQ(naive.meta.theory_utilization, 0.5);
+  EXPECT_EQ(naive.events.size(), 2u);
+}
+
+TEST(TraceJsonRead, SeedTracesOfThePreviousFormatLoad) {
+  // fuzz/corpus/trace_reader/ holds traces `pipelab --trace` wrote before schedule_kind.
+  const std::string dir = std::string(PIPELAB_SOURCE_DIR) + "/fuzz/corpus/trace_reader/";
+  const Trace gpipe = read_chrome_trace_file(dir + "cpu-gpipe-remat-K2-M3-uneven.json");
+  EXPECT_EQ(gpipe.meta.schedule_kind, ScheduleKind::Gpipe);
+  EXPECT_TRUE(gpipe.meta.remat);
+  const Trace one_f_one_b = read_chrome_trace_file(dir + "sim-1f1b-remat-K3-M3.json");
+  EXPECT_EQ(one_f_one_b.meta.schedule_kind, ScheduleKind::OneFOneB);
+  EXPECT_TRUE(one_f_one_b.meta.remat);
+  const Trace naive = read_chrome_trace_file(dir + "cpu-naive-K2.json");
+  EXPECT_EQ(naive.meta.schedule_kind, ScheduleKind::Naive);
+  EXPECT_FALSE(naive.meta.remat);
+}
+
+TEST(TraceJsonRead, TypedFieldsWinAndTheNameIsOptional) {
+  json doc = sample_json();
+  doc["pipelab"].erase("schedule");
+  const Trace t = from_json_text(doc.dump());
+  EXPECT_EQ(t.meta.schedule_kind, ScheduleKind::Gpipe);
+  EXPECT_TRUE(t.meta.remat);
 }
 
 TEST(TraceJsonRead, IntegerTimesAreAccepted) {
@@ -545,6 +672,31 @@ TEST(TraceJsonRead, BadMetadata) {
                       p["peak_memory"] = json::array({json::array({1, 2, 3, 4})});
                     }),
                     "'pipelab.peak_memory' has 1 rows");
+}
+
+TEST(TraceJsonRead, BadScheduleIdentity) {
+  const auto with = [](const std::function<void(json&)>& edit) {
+    json doc = sample_json();
+    edit(doc["pipelab"]);
+    return doc.dump();
+  };
+  EXPECT_READ_ERROR(with([](json& p) { p["schedule_kind"] = "pipedream"; }),
+                    "'pipelab.schedule_kind' is 'pipedream', not a schedule kind");
+  EXPECT_READ_ERROR(with([](json& p) { p["schedule_kind"] = "gpipe+remat"; }), "not a schedule kind");
+  EXPECT_READ_ERROR(with([](json& p) { p["schedule_kind"] = 1; }), "'pipelab.schedule_kind' must be a string");
+  EXPECT_READ_ERROR(with([](json& p) { p["remat"] = "yes"; }), "'pipelab.remat' must be true or false");
+  EXPECT_READ_ERROR(with([](json& p) { p["remat"] = 1; }), "'pipelab.remat' must be true or false");
+  EXPECT_READ_ERROR(with([](json& p) { p.erase("remat"); }), "missing 'pipelab.remat'");
+  EXPECT_READ_ERROR(with([](json& p) { p.erase("schedule_kind"); }), "missing 'pipelab.schedule_kind'");
+  EXPECT_READ_ERROR(with([](json& p) { p["schedule"] = "gpipe"; }),
+                    "'pipelab.schedule' is 'gpipe', but 'pipelab.schedule_kind' and 'pipelab.remat' make it "
+                    "'gpipe+remat'");
+  EXPECT_READ_ERROR(with([](json& p) {
+                      p.erase("schedule");
+                      p.erase("schedule_kind");
+                      p.erase("remat");
+                    }),
+                    "missing 'pipelab.schedule_kind'", "'pipelab.schedule'");
 }
 
 TEST(TraceJsonRead, DeepNestingIsRefused) {

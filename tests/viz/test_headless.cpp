@@ -18,7 +18,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "pipelab/trace/trace_json.h"
+#include "pipelab/trace/trace_writer.h"
 #include "pipelab_viz/screen_layout.h"
 #include "pipelab_viz/timeline_layout.h"
 #include "viz_test_util.h"

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "pipelab/error.h"
-#include "pipelab/trace/trace_json.h"
+#include "pipelab/trace/trace_writer.h"
 #include "pipelab_viz/memory_series.h"
 #include "pipelab_viz/svg_export.h"
 #include "viz_test_util.h"
@@ -73,10 +75,47 @@ TEST(LoadPanel, NaiveGoesOnTopWhateverTheFileOrder) {
   EXPECT_EQ(two_pipelines[0].title, "GPipe");
 }
 
+TEST(LoadPanel, OldTraceWithOnlyTheScheduleNameLoads) {
+  // A trace from before pipelab.schedule_kind / pipelab.remat: the panel still knows
+  // naive from gpipe+remat (the reader derives the fields; the panel never parses names).
+  for (const auto& [name, title, naive] : {std::tuple{"naive", "Naive model parallelism", true},
+                                           std::tuple{"gpipe+remat", "GPipe + remat", false}}) {
+    Trace t;
+    t.meta.backend = "sim";
+    t.meta.devices = 1;
+    t.meta.microbatches = 1;
+    t.events = {testing::span(0, ActionKind::Forward, 0, 0, 10)};
+    std::ostringstream out;
+    write_chrome_trace(t, out);
+    nlohmann::json doc = nlohmann::json::parse(out.str());
+    doc["pipelab"].erase("schedule_kind");
+    doc["pipelab"].erase("remat");
+    doc["pipelab"]["schedule"] = name;
+    const std::string path = temp_path("old-format.json");
+    write_file(path, doc.dump());
+    const Panel p = load_panel(path);
+    EXPECT_EQ(p.title, title) << name;
+    EXPECT_EQ(p.is_naive(), naive) << name;
+  }
+}
+
+TEST(PanelText, TheoryIsTheTracesNotRecomputed) {
+  Panel p = testing::synthetic_panel(2, 4, {testing::span(0, ActionKind::Forward, 0, 0, 10)});
+  EXPECT_EQ(p.theory.bubble_fraction, 0.0) << "a hand-made trace without theory shows none";
+  Trace t = p.trace;
+  t.meta.theory_utilization = 0.125;  // not fill-drain's 0.8 for K=2, M=4: read, not computed
+  t.meta.theory_bubble_fraction = 0.875;
+  p = make_panel(std::move(t), "synthetic");
+  EXPECT_EQ(p.theory.utilization, 0.125);
+  EXPECT_EQ(p.theory.bubble_fraction, 0.875);
+  EXPECT_NE(panel_summary(p).find("(theory 87.5%)"), std::string::npos) << panel_summary(p);
+}
+
 TEST(PanelText, TitlesAndSummariesComeFromTheTrace) {
-  EXPECT_EQ(schedule_title("naive"), "Naive model parallelism");
-  EXPECT_EQ(schedule_title("gpipe+remat"), "GPipe + remat");
-  EXPECT_EQ(schedule_title("1f1b"), "1F1B");
+  EXPECT_EQ(schedule_title(ScheduleKind::Naive, false), "Naive model parallelism");
+  EXPECT_EQ(schedule_title(ScheduleKind::Gpipe, true), "GPipe + remat");
+  EXPECT_EQ(schedule_title(ScheduleKind::OneFOneB, false), "1F1B");
+  EXPECT_EQ(schedule_title(ScheduleKind::Custom, false), "custom");
   PIPELAB_DEMO_PANELS(panels);
   EXPECT_NE(panel_heading(panels[1]).find("K=4, M=4"), std::string::npos);
   const std::string summary = panel_summary(panels[1], &panels[0]);

@@ -43,9 +43,9 @@ inline TraceEvent span(int device, ActionKind kind, int microbatch, double start
 
 /// A panel from hand-made events.
 inline Panel synthetic_panel(int devices, int microbatches, std::vector<TraceEvent> events,
-                             const std::string& schedule = "gpipe") {
+                             ScheduleKind schedule = ScheduleKind::Gpipe) {
   Trace t;
-  t.meta.schedule = schedule;
+  t.meta.schedule_kind = schedule;
   t.meta.backend = "sim";
   t.meta.devices = devices;
   t.meta.microbatches = microbatches;

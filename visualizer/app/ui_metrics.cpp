@@ -57,7 +57,7 @@ void draw_metrics(AppState& app, const Rect& area) {
     for (int c = 0; c < runs; ++c) {
       const Panel& p = app.panels[static_cast<std::size_t>(c)];
       ImGui::TableSetColumnIndex(c + 1);
-      ImGui::Text("%s K=%d M=%d", p.is_naive() ? "naive" : p.trace.meta.schedule.c_str(), p.devices(),
+      ImGui::Text("%s K=%d M=%d", p.is_naive() ? "naive" : p.trace.meta.schedule_name().c_str(), p.devices(),
                   p.microbatches());
     }
     auto row = [&](const char* name, const char* help, auto&& cell) {
@@ -77,11 +77,10 @@ void draw_metrics(AppState& app, const Rect& area) {
         ImGui::Text("%.2fx", speedup(top, p));
     });
     row("ideal speedup", kHelpIdeal, [&](const Panel& p) {
-      // Fill-drain vs naive on the same K: naive takes K slots per unit of work, the
-      // pipeline (M + K - 1) slots for M units: K*M / (M + K - 1).
+      // Vs naive on the same K: naive keeps one of K devices busy, the pipeline a
+      // utilization's worth of each: K * utilization (K*M / (M + K - 1) for fill-drain).
       if (&p != &top && top.is_naive() && top.devices() == p.devices())
-        ImGui::Text("%.2fx (theory)",
-                    static_cast<double>(p.devices()) * p.microbatches() / (p.microbatches() + p.devices() - 1.0));
+        ImGui::Text("%.2fx (theory)", p.devices() * p.theory.utilization);
       else
         ImGui::TextDisabled("-");
     });
@@ -114,7 +113,7 @@ void draw_metrics(AppState& app, const Rect& area) {
     for (const Panel& p : app.panels) {
       ImGui::TableNextRow();
       ImGui::TableSetColumnIndex(0);
-      ImGui::TextUnformatted(p.is_naive() ? "naive" : p.trace.meta.schedule.c_str());
+      ImGui::TextUnformatted(p.is_naive() ? "naive" : p.trace.meta.schedule_name().c_str());
       for (int d = 0; d < std::min(p.devices(), max_k) && d < static_cast<int>(p.metrics.utilization.size()); ++d) {
         ImGui::TableSetColumnIndex(d + 1);
         const float u = static_cast<float>(p.metrics.utilization[static_cast<std::size_t>(d)]);

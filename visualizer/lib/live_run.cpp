@@ -44,7 +44,7 @@ std::vector<Panel> run_live(const LiveSettings& settings, const std::function<vo
     panels.push_back(make_panel(run_step(naive)));
   }
   if (progress)
-    progress(schedule_title(to_string(config.schedule)) + " (K=" + std::to_string(config.devices) +
+    progress(schedule_title(config.schedule, /*remat=*/false) + " (K=" + std::to_string(config.devices) +
              ", M=" + std::to_string(config.microbatches) + ")");
   panels.push_back(make_panel(run_step(config)));
   return panels;

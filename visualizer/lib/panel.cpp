@@ -6,37 +6,39 @@
 #include <limits>
 
 #include "pipelab/error.h"
-#include "pipelab/trace/trace_json.h"
+#include "pipelab/name_table.h"
+#include "pipelab/trace/trace_reader.h"
 #include "pipelab_viz/time_axis.h"
 
 namespace pipelab::viz {
 
-std::string schedule_title(const std::string& schedule) {
-  std::string base = schedule;
-  std::string suffix;
-  if (const auto plus = schedule.find('+'); plus != std::string::npos) {
-    base = schedule.substr(0, plus);
-    suffix = " + " + schedule.substr(plus + 1);
-  }
-  if (base == "naive")
-    base = "Naive model parallelism";
-  else if (base == "gpipe")
-    base = "GPipe";
-  else if (base == "1f1b")
-    base = "1F1B";
-  else if (base.empty())
-    base = "(unnamed schedule)";
-  return base + suffix;
+namespace {
+
+// Panel titles are shorter than the registry's titles ("GPipe (fill-drain)"): they sit
+// in a title band beside K, M, the backend and the step time.
+constexpr EnumName<ScheduleKind> kTitles[] = {
+    {ScheduleKind::Naive, "Naive model parallelism"},
+    {ScheduleKind::Gpipe, "GPipe"},
+    {ScheduleKind::OneFOneB, "1F1B"},
+    {ScheduleKind::Custom, "custom"},
+};
+
+}  // namespace
+
+std::string schedule_title(ScheduleKind kind, bool remat) {
+  return std::string(name_of(kTitles, kind)) + (remat ? " + remat" : "");
 }
 
 Panel make_panel(Trace trace, std::string source) {
   Panel p;
-  p.title = schedule_title(trace.meta.schedule);
+  p.title = schedule_title(trace.meta.schedule_kind, trace.meta.remat);
   p.source = std::move(source);
   p.trace = std::move(trace);
   p.metrics = compute_metrics(p.trace);
-  if (p.trace.meta.devices >= 1 && p.trace.meta.microbatches >= 1)
-    p.theory = fill_drain_theory(p.trace.meta.devices, p.trace.meta.microbatches);
+  // Theory is computed once, by the runtime from the schedule registry, and travels in
+  // the trace (pipelab.theory in a file), so the panel shows what the CLI printed.
+  p.theory.utilization = p.trace.meta.theory_utilization;
+  p.theory.bubble_fraction = p.trace.meta.theory_bubble_fraction;
   double first = std::numeric_limits<double>::infinity(), last = -first;
   for (const TraceEvent& e : p.trace.events) {
     first = std::min(first, e.start_us);

@@ -1,4 +1,4 @@
-// config.cpp — names of enums, validation of a RunConfig, its JSON form.
+// config.cpp — the name tables of the config enums, validation of a RunConfig, its JSON form.
 #include "pipelab/model/config.h"
 
 #include <cmath>
@@ -6,69 +6,50 @@
 #include <nlohmann/json.hpp>
 
 #include "pipelab/error.h"
+#include "pipelab/name_table.h"
 
 namespace pipelab {
 
-const char* to_string(BackendKind k) {
-  switch (k) {
-    case BackendKind::Auto: return "auto";
-    case BackendKind::Sim: return "sim";
-    case BackendKind::Cpu: return "cpu";
-    case BackendKind::Cuda: return "cuda";
-  }
-  return "?";
-}
+namespace {
+// One name table per enum: to_string, the parsers below, JSON and hints read these.
+constexpr EnumName<BackendKind> kBackendNames[] = {
+    {BackendKind::Auto, "auto"}, {BackendKind::Sim, "sim"}, {BackendKind::Cpu, "cpu"}, {BackendKind::Cuda, "cuda"}};
+constexpr EnumName<CudaPlacement> kPlacementNames[] = {{CudaPlacement::Auto, "auto"},
+                                                       {CudaPlacement::Gpus, "gpus"},
+                                                       {CudaPlacement::Partitions, "partitions"},
+                                                       {CudaPlacement::Streams, "streams"}};
+constexpr EnumName<CudaTransport> kTransportNames[] = {{CudaTransport::Peer, "peer"}, {CudaTransport::Nccl, "nccl"}};
+constexpr EnumName<CudaGemm> kGemmNames[] = {
+    {CudaGemm::Cublas, "cublas"}, {CudaGemm::Tiled, "tiled"}, {CudaGemm::Naive, "naive"}};
+}  // namespace
+
+const char* to_string(BackendKind k) { return name_of(kBackendNames, k); }
 
 BackendKind backend_from_string(const std::string& name) {
-  for (BackendKind k : {BackendKind::Auto, BackendKind::Sim, BackendKind::Cpu, BackendKind::Cuda})
-    if (name == to_string(k)) return k;
+  if (const auto k = value_named(kBackendNames, name)) return *k;
   PIPELAB_USAGE_ERROR("--backend", "unknown backend '" + name + "'",
-                      "use one of auto, sim, cpu, cuda (`pipelab devices` lists what is available)");
+                      "use one of " + list_names(kBackendNames) + " (`pipelab devices` lists what is available)");
 }
 
-const char* to_string(CudaPlacement p) {
-  switch (p) {
-    case CudaPlacement::Auto: return "auto";
-    case CudaPlacement::Gpus: return "gpus";
-    case CudaPlacement::Partitions: return "partitions";
-    case CudaPlacement::Streams: return "streams";
-  }
-  return "?";
-}
+const char* to_string(CudaPlacement p) { return name_of(kPlacementNames, p); }
 
 CudaPlacement placement_from_string(const std::string& name) {
-  for (CudaPlacement p : {CudaPlacement::Auto, CudaPlacement::Gpus, CudaPlacement::Partitions, CudaPlacement::Streams})
-    if (name == to_string(p)) return p;
+  if (const auto p = value_named(kPlacementNames, name)) return *p;
   PIPELAB_USAGE_ERROR("--placement", "unknown placement '" + name + "'",
                       "use auto, gpus (one GPU per device), partitions (SM partitions of one GPU) or streams");
 }
 
-const char* to_string(CudaTransport t) {
-  switch (t) {
-    case CudaTransport::Peer: return "peer";
-    case CudaTransport::Nccl: return "nccl";
-  }
-  return "?";
-}
+const char* to_string(CudaTransport t) { return name_of(kTransportNames, t); }
 
 CudaTransport transport_from_string(const std::string& name) {
-  if (name == "peer") return CudaTransport::Peer;
-  if (name == "nccl") return CudaTransport::Nccl;
+  if (const auto t = value_named(kTransportNames, name)) return *t;
   PIPELAB_USAGE_ERROR("--transport", "unknown transport '" + name + "'", "use peer (cudaMemcpyPeerAsync) or nccl");
 }
 
-const char* to_string(CudaGemm g) {
-  switch (g) {
-    case CudaGemm::Cublas: return "cublas";
-    case CudaGemm::Tiled: return "tiled";
-    case CudaGemm::Naive: return "naive";
-  }
-  return "?";
-}
+const char* to_string(CudaGemm g) { return name_of(kGemmNames, g); }
 
 CudaGemm gemm_from_string(const std::string& name) {
-  for (CudaGemm g : {CudaGemm::Cublas, CudaGemm::Tiled, CudaGemm::Naive})
-    if (name == to_string(g)) return g;
+  if (const auto g = value_named(kGemmNames, name)) return *g;
   PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use cublas, tiled or naive");
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "pipelab/error.h"
+#include "pipelab/name_table.h"
 
 namespace pipelab {
 
@@ -18,14 +19,16 @@ int Partition::stage_of(int layer) const {
   return static_cast<int>(after - boundaries.begin()) - 1;
 }
 
-const char* to_string(PartitionMethod method) {
-  switch (method) {
-    case PartitionMethod::Even:
-      return "even";
-    case PartitionMethod::Balanced:
-      return "balanced";
-  }
-  return "unknown";
+namespace {
+constexpr EnumName<PartitionMethod> kPartitionNames[] = {{PartitionMethod::Even, "even"},
+                                                         {PartitionMethod::Balanced, "balanced"}};
+}  // namespace
+
+const char* to_string(PartitionMethod method) { return name_of(kPartitionNames, method); }
+
+PartitionMethod partition_from_string(const std::string& name) {
+  if (const auto m = value_named(kPartitionNames, name)) return *m;
+  PIPELAB_USAGE_ERROR("--partition", "unknown partition method '" + name + "'", "use even or balanced");
 }
 
 void check_partition(const Partition& p, int layers, int stages) {

@@ -1,5 +1,5 @@
 // metrics.cpp — the numbers of one step, computed from a Trace (definitions in metrics.h
-// and DESIGN.md "Metrics"). Times in the trace are µs; StepMetrics reports ms.
+// and docs/metrics.md). Times in the trace are µs; StepMetrics reports ms.
 #include "pipelab/report/metrics.h"
 
 #include <algorithm>
@@ -36,7 +36,7 @@ StepMetrics compute_metrics(const Trace& trace) {
   m.peak_memory_by_category.assign(device_count, MemoryBytes{});
 
   // 1-3. Makespan, busy time, utilization and bubble: ex04's measure_utilization is
-  //      the one definition (DESIGN.md "Metrics"); it also checks every event's device.
+  //      the one definition (docs/metrics.md); it also checks every event's device.
   const TraceUtilization u = measure_utilization(trace);
   if (u.busy_us.size() != device_count || u.utilization.size() != device_count)
     PIPELAB_THROW("measure_utilization returned " + std::to_string(u.utilization.size()) + " devices for " +

@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "pipelab/error.h"
-#include "pipelab/report/metrics.h"
 #include "pipelab/schedule/validate.h"
+#include "step_trace.h"
 
 namespace pipelab {
 
@@ -105,17 +105,6 @@ struct StepState {
   }
 };
 
-TraceEvent make_event(int device, Lane lane, const Action& a, Span span, std::uint64_t bytes) {
-  TraceEvent e;
-  e.device = device;
-  e.lane = lane;
-  e.action = a;
-  e.start_us = span.start_us;
-  e.dur_us = span.end_us - span.start_us;
-  e.bytes = bytes;
-  return e;
-}
-
 // One device's worker: walk its program in order.
 void run_worker(StepState& st, int device) {
   WorkerState& me = st.workers[device];
@@ -130,14 +119,14 @@ void run_worker(StepState& st, int device) {
         case ActionKind::OptimizerStep: {
           me.set("running " + to_string(a));
           const Span span = st.backend.compute(a);
-          events.push_back(make_event(device, Lane::Compute, a, span, 0));
+          events.push_back(detail::make_event(device, Lane::Compute, a, span, 0));
           break;
         }
         case ActionKind::SendActivation:
         case ActionKind::SendGrad: {
           me.set("sending " + to_string(a));
           Transfer t = st.backend.send(a);
-          events.push_back(make_event(device, Lane::Send, a, t.span, t.bytes));
+          events.push_back(detail::make_event(device, Lane::Send, a, t.span, t.bytes));
           st.mailbox.post(matching_recv(a), std::move(t));
           break;
         }
@@ -149,7 +138,7 @@ void run_worker(StepState& st, int device) {
           Transfer t;
           if (!st.mailbox.take(a, t)) break;  // aborted
           const Span span = st.backend.receive(a, t);
-          events.push_back(make_event(device, Lane::Recv, a, span, t.bytes));
+          events.push_back(detail::make_event(device, Lane::Recv, a, span, t.bytes));
           break;
         }
       }
@@ -230,26 +219,7 @@ Trace execute_unchecked(const Schedule& schedule, Backend& backend, const Execut
     PIPELAB_THROW(hang, "the schedule waits for a message that never comes (validate() it), or a "
                         "kernel ran longer than --watchdog-s");
 
-  Trace trace;
-  trace.meta.schedule = schedule.name();
-  trace.meta.backend = backend.name();
-  trace.meta.devices = devices;
-  trace.meta.microbatches = schedule.microbatches;
-  trace.meta.device_names = backend.device_names();
-  const Theory theory = schedule_theory(schedule);
-  trace.meta.theory_utilization = theory.utilization;
-  trace.meta.theory_bubble_fraction = theory.bubble_fraction;
-  for (auto& per_device : st.events)
-    trace.events.insert(trace.events.end(), per_device.begin(), per_device.end());
-  for (int d = 0; d < devices; ++d) {
-    DeviceMemory& mem = backend.memory(d);
-    mem.check_consistent();
-    const auto samples = mem.samples();
-    trace.memory.insert(trace.memory.end(), samples.begin(), samples.end());
-    trace.peak_memory.push_back(mem.peak());
-  }
-  trace.sort();
-  return trace;
+  return detail::assemble_trace(schedule, backend, st.events);
 }
 
 Trace execute(const Schedule& schedule, Backend& backend, const ExecutorOptions& options) {

@@ -1,29 +1,43 @@
-// trace.cpp — names of lanes and memory categories, and the canonical order of a Trace.
+// trace.cpp — names of lanes and memory categories, the schedule's display name, and the
+// canonical order of a Trace.
 #include "pipelab/trace/trace.h"
 
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 
+#include "pipelab/name_table.h"
+
 namespace pipelab {
 
-const char* to_string(Lane lane) {
-  switch (lane) {
-    case Lane::Compute: return "compute";
-    case Lane::Send: return "send";
-    case Lane::Recv: return "recv";
-  }
-  return "unknown-lane";  // only reachable through a bad cast; never index with it
-}
+namespace {
 
-const char* to_string(MemoryCategory category) {
-  switch (category) {
-    case MemoryCategory::Params: return "params";
-    case MemoryCategory::Grads: return "grads";
-    case MemoryCategory::Stash: return "stash";
-    case MemoryCategory::Buffers: return "buffers";
-  }
-  return "unknown-category";
+// One name table per enum (pipelab/name_table.h): to_string below, and through it the
+// trace writer (thread names, memory counter keys) and reader (memory counter keys).
+constexpr EnumName<Lane> kLaneNames[kLaneCount] = {
+    {Lane::Compute, "compute"},
+    {Lane::Send, "send"},
+    {Lane::Recv, "recv"},
+};
+constexpr EnumName<MemoryCategory> kMemoryCategoryNames[kMemoryCategoryCount] = {
+    {MemoryCategory::Params, "params"},
+    {MemoryCategory::Grads, "grads"},
+    {MemoryCategory::Stash, "stash"},
+    {MemoryCategory::Buffers, "buffers"},
+};
+
+}  // namespace
+
+const char* to_string(Lane lane) { return name_of(kLaneNames, lane); }
+
+const char* to_string(MemoryCategory category) { return name_of(kMemoryCategoryNames, category); }
+
+std::string TraceMeta::schedule_name() const {
+  // Schedule::name() holds the one spelling ("+remat"); borrow it rather than repeat it.
+  Schedule identity;
+  identity.kind = schedule_kind;
+  identity.remat = remat;
+  return identity.name();
 }
 
 namespace {

@@ -21,21 +21,21 @@ struct Panel {
   std::string source;    ///< "live sim" or the file path
   Trace trace;           ///< the spans and memory samples drawn
   StepMetrics metrics;   ///< compute_metrics(trace)
-  Theory theory;         ///< fill-drain theory for (K, M) of the trace
+  Theory theory;         ///< the trace's theory (meta.theory_*, from the schedule registry)
   double origin_us = 0;  ///< min start over all events (time 0 of the panel)
   double step_us = 0;    ///< makespan: max end - min start, µs
 
   int devices() const { return trace.meta.devices; }            ///< K
   int microbatches() const { return trace.meta.microbatches; }  ///< M
-  /// "naive" or "naive+remat": naive model parallelism, with or without remat.
-  bool is_naive() const { return trace.meta.schedule.rfind("naive", 0) == 0; }
+  /// Naive model parallelism, with or without remat.
+  bool is_naive() const { return trace.meta.schedule_kind == ScheduleKind::Naive; }
 };
 
-/// Human title of a schedule name from the trace: "naive" → "Naive model parallelism",
-/// "gpipe+remat" → "GPipe + remat", "1f1b" → "1F1B".
-std::string schedule_title(const std::string& schedule);
+/// Human title of a schedule: Naive → "Naive model parallelism", Gpipe with remat →
+/// "GPipe + remat", OneFOneB → "1F1B", Custom → "custom".
+std::string schedule_title(ScheduleKind kind, bool remat);
 
-/// Build a panel from a trace (computes metrics, theory, origin and makespan).
+/// Build a panel from a trace (computes metrics, origin and makespan; theory is the trace's).
 Panel make_panel(Trace trace, std::string source);
 /// Same from a live run.
 Panel make_panel(const RunResult& run);

@@ -32,6 +32,8 @@ struct Partition {
 enum class PartitionMethod { Even, Balanced };
 /// "even" or "balanced".
 const char* to_string(PartitionMethod method);
+/// "even" | "balanced" (throws UsageError("--partition") on anything else).
+PartitionMethod partition_from_string(const std::string& name);
 
 /// Throws pipelab::Error unless `p` is a valid partition of `layers` into `stages`.
 void check_partition(const Partition& p, int layers, int stages);

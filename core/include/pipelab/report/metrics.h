@@ -1,6 +1,6 @@
 // pipelab/report/metrics.h — the numbers of one step, computed from a Trace.
 //
-// Definitions (DESIGN.md, used everywhere, tests included):
+// Definitions (docs/metrics.md, used everywhere, tests included):
 //   makespan T      = max(end) - min(start) over all events of the step
 //   busy_d          = length of the union of compute spans (F, B, R) on device d
 //   utilization_d   = busy_d / T

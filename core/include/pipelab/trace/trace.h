@@ -3,7 +3,8 @@
 // Every backend (sim, cpu, cuda) produces the same Trace: one span per executed
 // action, on a lane of its device, plus memory samples from the allocator. All
 // numbers the kit shows (utilization, bubble, comm time, memory) are computed
-// from a Trace (see metrics.h). Serialized as Chrome Trace Event JSON (trace_json.h).
+// from a Trace (see metrics.h). Serialized as Chrome Trace Event JSON (trace_writer.h,
+// trace_reader.h; the format in trace_format.h).
 #pragma once
 
 #include <array>
@@ -17,7 +18,8 @@ namespace pipelab {
 
 /// Which row of a device an event is drawn on (Chrome trace `tid`).
 enum class Lane { Compute = 0, Send = 1, Recv = 2 };
-/// "compute", "send" or "recv".
+constexpr int kLaneCount = 3;  ///< number of Lane values
+/// "compute", "send" or "recv" (one name table, in trace.cpp).
 const char* to_string(Lane lane);
 
 /// One executed action: a span [start_us, start_us + dur_us) on a device's lane.
@@ -28,6 +30,10 @@ struct TraceEvent {
   double start_us = 0;  ///< µs since the step's time origin
   double dur_us = 0;    ///< duration, >= 0
   std::uint64_t bytes = 0;  ///< bytes moved (communication) or 0
+  /// Thread CPU time of the action in µs (CLOCK_THREAD_CPUTIME_ID of the worker that
+  /// ran it), or -1 where the backend does not measure it (sim, cuda, transfers).
+  /// Below dur_us when the worker was off a core for part of the span.
+  double cpu_us = -1;
 
   /// start_us + dur_us.
   double end_us() const { return start_us + dur_us; }
@@ -36,7 +42,7 @@ struct TraceEvent {
 /// What allocator bytes are for.
 enum class MemoryCategory { Params = 0, Grads = 1, Stash = 2, Buffers = 3 };
 constexpr int kMemoryCategoryCount = 4;  ///< number of MemoryCategory values
-/// "params", "grads", "stash" or "buffers".
+/// "params", "grads", "stash" or "buffers" (one name table, in trace.cpp).
 const char* to_string(MemoryCategory category);
 
 /// Bytes per category.
@@ -50,15 +56,23 @@ struct MemorySample {
 };
 
 /// Static facts of the run, stored in the trace's `pipelab` metadata object.
+/// The schedule's identity is typed (schedule_kind, remat), like Schedule's; its display
+/// name is derived from them and never stored, so there is one source of truth.
 struct TraceMeta {
-  std::string schedule;       ///< "naive", "gpipe", "gpipe+remat", ...
+  ScheduleKind schedule_kind = ScheduleKind::Custom;  ///< which schedule ran (Schedule::kind)
+  bool remat = false;         ///< re-materialization applied (Schedule::remat)
   std::string backend;        ///< "sim", "cpu", "cuda"
   int devices = 0;       ///< K
   int microbatches = 0;  ///< M as scheduled (1 for naive)
   std::vector<std::string> device_names;  ///< one per device
   std::string config_json;    ///< the RunConfig as a JSON object (text), for reproduction
-  double theory_utilization = 0;      ///< M / (M + K - 1), labelled "theory"
-  double theory_bubble_fraction = 0;  ///< (K - 1) / (M + K - 1), labelled "theory"
+  /// The schedule's theory (schedule_theory(), from the registry), e.g. M / (M + K - 1);
+  /// filled once by the runtime, read by everything that shows "theory".
+  double theory_utilization = 0;
+  double theory_bubble_fraction = 0;  ///< e.g. (K - 1) / (M + K - 1), labelled "theory"
+
+  /// Display name, as Schedule::name() spells it: "gpipe", "1f1b+remat", "custom".
+  std::string schedule_name() const;
 };
 
 /// All spans and memory samples of one step, plus metadata.

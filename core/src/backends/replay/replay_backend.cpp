@@ -1,0 +1,109 @@
+// replay_backend.cpp — measured costs through the schedule again, in virtual time
+// (see replay.h). The clocks work like the sim's: a compute action advances its
+// device's clock by its cost; a transfer starts when its sender reached it and the
+// sender's link in that direction is free.
+#include <array>
+
+#include "pipelab/backends/replay.h"
+#include "pipelab/error.h"
+#include "pipelab/runtime/memory.h"
+
+namespace pipelab {
+
+std::uint64_t action_key(const Action& a) {
+  return (static_cast<std::uint64_t>(a.kind) << 56) |
+         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a.stage)) << 32) |
+         static_cast<std::uint32_t>(a.microbatch);
+}
+
+MeasuredCosts measured_costs(const Trace& measured) {
+  if (measured.events.empty())
+    PIPELAB_THROW("cannot replay a step with no events", "replay the trace of a step that ran");
+  MeasuredCosts costs;
+  costs.measured_backend = measured.meta.backend;
+  costs.sender_busy = measured.meta.backend == "cpu";
+  // Thread CPU time is what an action costs on a core of its own; use it when every
+  // compute action has one (the cpu backend records it), never a mix of the two.
+  bool all_cpu = true;
+  for (const TraceEvent& e : measured.events)
+    if (e.lane == Lane::Compute && !(e.cpu_us >= 0)) all_cpu = false;
+  costs.cpu_time = all_cpu;
+  for (const TraceEvent& e : measured.events) {
+    if (e.lane == Lane::Compute)
+      costs.compute_us[action_key(e.action)] = all_cpu ? e.cpu_us : e.dur_us;
+    else if (e.lane == Lane::Send)
+      costs.transfer_us[action_key(e.action)] = e.dur_us;
+  }
+  return costs;
+}
+
+namespace {
+
+class ReplayBackend final : public Backend {
+ public:
+  ReplayBackend(MeasuredCosts costs, int devices)
+      : costs_(std::move(costs)), clock_(devices, 0.0), link_free_(devices, {0.0, 0.0}) {
+    for (int d = 0; d < devices; ++d)
+      memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
+  }
+
+  std::string name() const override { return "replay"; }
+  std::vector<std::string> device_names() const override {
+    std::vector<std::string> names;
+    for (std::size_t d = 0; d < clock_.size(); ++d)
+      names.push_back("replay of " + costs_.measured_backend + " device " + std::to_string(d) +
+                      (costs_.cpu_time ? " (thread CPU time, dedicated core)" : " (measured spans)"));
+    return names;
+  }
+  void begin_step() override {}
+
+  Span compute(const Action& a) override {
+    const int d = a.stage;
+    const Span span{clock_[d], clock_[d] + cost(costs_.compute_us, a)};
+    clock_[d] = span.end_us;
+    return span;
+  }
+
+  Transfer send(const Action& a) override {
+    const int d = a.stage;
+    double& link_free = link_free_[d][a.kind == ActionKind::SendActivation ? 0 : 1];
+    Transfer t;
+    t.send = a;
+    t.span.start_us = std::max(clock_[d], link_free);
+    t.span.end_us = t.span.start_us + cost(costs_.transfer_us, a);
+    link_free = t.span.end_us;
+    if (costs_.sender_busy) clock_[d] = t.span.end_us;  // the sender's thread did the copy
+    return t;
+  }
+
+  Span receive(const Action& a, Transfer& t) override {
+    clock_[a.stage] = std::max(clock_[a.stage], t.span.end_us);
+    return t.span;
+  }
+
+  DeviceMemory& memory(int device) override { return *memory_.at(device); }
+  std::optional<StepNumerics> numerics() const override { return std::nullopt; }
+
+ private:
+  static double cost(const std::unordered_map<std::uint64_t, double>& table, const Action& a) {
+    const auto it = table.find(action_key(a));
+    if (it == table.end())
+      PIPELAB_THROW("replay: no measured cost for " + to_string(a),
+                    "replay the schedule whose trace gave the costs");
+    return it->second;
+  }
+
+  MeasuredCosts costs_;
+  std::vector<double> clock_;                     // per device virtual time, µs
+  std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
+  std::vector<std::unique_ptr<DeviceMemory>> memory_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_replay_backend(MeasuredCosts costs, int devices) {
+  if (devices < 1) PIPELAB_THROW("replay needs at least one device", "replay a measured step");
+  return std::make_unique<ReplayBackend>(std::move(costs), devices);
+}
+
+}  // namespace pipelab
