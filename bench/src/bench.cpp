@@ -10,28 +10,28 @@
 #include <memory>
 #include <sstream>
 
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/environment.h"
+#include "pipelab/backends/cuda/placement.h"
 #include "pipelab/error.h"
+#include "pipelab/name_table.h"
 #include "pipelab/report/metrics.h"
 #include "pipelab/runtime/run.h"
 
 namespace pipelab {
 
-const char* to_string(BenchPart part) {
-  switch (part) {
-    case BenchPart::Pipeline: return "pipeline";
-    case BenchPart::Kernels: return "kernels";
-    case BenchPart::Overhead: return "overhead";
-    case BenchPart::Torch: return "torch";
-  }
-  return "?";
-}
+namespace {
+constexpr EnumName<BenchPart> kBenchPartNames[] = {{BenchPart::Pipeline, "pipeline"},
+                                                   {BenchPart::Kernels, "kernels"},
+                                                   {BenchPart::Overhead, "overhead"},
+                                                   {BenchPart::Torch, "torch"}};
+}  // namespace
+
+const char* to_string(BenchPart part) { return name_of(kBenchPartNames, part); }
 
 BenchPart bench_part_from_string(const std::string& name) {
-  for (BenchPart p : {BenchPart::Pipeline, BenchPart::Kernels, BenchPart::Overhead, BenchPart::Torch})
-    if (name == to_string(p)) return p;
+  if (const auto p = value_named(kBenchPartNames, name)) return *p;
   PIPELAB_USAGE_ERROR("--parts", "unknown part '" + name + "'",
-                      "use a comma-separated list of pipeline, kernels, overhead, torch");
+                      "use a comma-separated list of " + list_names(kBenchPartNames));
 }
 
 ModelSpec default_bench_model() {
@@ -117,7 +117,7 @@ TorchBench torch_part(const BenchOptions& o, const std::function<void(const std:
   std::ostringstream cmd;
   cmd << quoted(o.python) << " " << quoted(o.torch_script) << " --json --layers " << m.layers << " --width "
       << m.width << " --hidden " << m.hidden << " --batch " << m.batch << " --seed " << m.seed << " --lr "
-      << m.learning_rate << " --warmup " << std::max(1, o.base.cuda.warmup_steps) << " --steps " << o.steps
+      << m.learning_rate << " --warmup " << step_plan(o.base).warmup << " --steps " << o.steps
       << (o.base.cuda.tf32 ? " --tf32" : "");
   say("torch: " + cmd.str());
   const std::string out = run_command(cmd.str(), "bench/torch_baseline.py",

@@ -30,7 +30,7 @@ std::string format_bench(const BenchReport& r) {
   o << "# device: " << r.device << "\n";
   o << "# model " << describe_config(c) << ", " << (c.cuda.tf32 ? "TF32 GEMMs" : "fp32") << ", gemm "
     << to_string(c.cuda.gemm) << "; every time is the median of " << r.options.steps << " timed steps after "
-    << c.cuda.warmup_steps << " warm-up step(s)\n";
+    << step_plan(c).warmup << " warm-up step(s)\n";
   o << "# napkin math: 12*L*B*d*h = " << format_number("%.2f", flops / 1e12) << " TFLOP of GEMMs per step; params + grads "
     << format_number("%.1f", param_gb) << " GB; H100 SXM fp32 peak ~67 TFLOP/s (TF32 ~495), i.e. >= "
     << format_number("%.0f", flops / 67e12 * 1e3) << " ms per fp32 step on a whole H100 (theory)\n";

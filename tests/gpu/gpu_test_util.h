@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/environment.h"
 #include "pipelab/kernels/cuda.h"
 #include "../kernels/reference_math.h"
 

@@ -398,9 +398,9 @@ TEST(GpuBackend, WarmUpStepsLeaveTheMeasuredStepAFirstStep) {
   // Warm-up steps run SGD with learning rate 0, so after 0 or 3 of them the measured
   // step computes the same first step: the reference's loss, gradients and update.
   RunConfig cold = gpu_config(CudaPlacement::Auto, 4, 8);
-  cold.cuda.warmup_steps = 0;
+  cold.warmup_steps = 0;
   RunConfig warm = cold;
-  warm.cuda.warmup_steps = 3;
+  warm.warmup_steps = 3;
   const RunResult a = expect_transparent(cold, kTransparencyTolerance);
   const RunResult b = expect_transparent(warm, kTransparencyTolerance);
   ASSERT_TRUE(a.numerics && b.numerics);

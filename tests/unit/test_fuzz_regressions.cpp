@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../../fuzz/harness/cli_config.h"
 #include "../../fuzz/harness/schedule.h"
 #include "../../fuzz/harness/trace_reader.h"
 #include "pipelab/model/config.h"
@@ -69,6 +70,8 @@ void replay(const std::string& target, Harness harness) {
 TEST(FuzzRegressions, TraceReaderInputs) { replay("trace_reader", fuzz::fuzz_trace_reader); }
 
 TEST(FuzzRegressions, ScheduleInputs) { replay("schedule", fuzz::fuzz_schedule); }
+
+TEST(FuzzRegressions, CliConfigInputs) { replay("cli_config", fuzz::fuzz_cli_config); }
 
 TEST(FuzzRegressions, EverySeedTraceIsAcceptedAndRoundTrips) {
   // The trace seeds are real traces written by `pipelab --trace`: all must be accepted
@@ -119,13 +122,13 @@ TEST(FuzzRegressions, ModelTooLargeToCountIsRefused) {
 }
 
 // fuzz_cli_config, a 300 s run: `pipelab sweep -M 2777...7,1,2` (any list entry beyond
-// the range of long long, e.g. 1e80) made parse_int_list (core/cli/main.cpp) cast the
-// double to long long before its range check: undefined behaviour (clang UBSan:
-// "outside the range of representable values of type 'long long'"); a gcc build then
-// says the number "is not a whole number". Input:
-// fuzz/regressions/cli_config/huge-microbatch-in-list-float-to-int-overflow.txt.
-// Here: the binary must answer with a usage error naming the flag (exit 2), under
-// every sanitizer build (the fuzz build replays the input itself).
+// the range of long long, e.g. 1e80) made parse_int_list (then in core/cli/main.cpp, now
+// core/cli/command_line.cpp) cast the double to long long before its range check:
+// undefined behaviour (clang UBSan: "outside the range of representable values of type
+// 'long long'"); a gcc build then says the number "is not a whole number". Input:
+// fuzz/regressions/cli_config/huge-microbatch-in-list-float-to-int-overflow.txt, which
+// CliConfigInputs replays through the harness. Here: the binary must answer with a usage
+// error naming the flag (exit 2), under every sanitizer build.
 TEST(FuzzRegressions, HugeNumberInMicrobatchListIsAUsageError) {
   const std::string binary = std::string(PIPELAB_BINARY_DIR) + "/bin/pipelab";
   if (!fs::exists(binary)) GTEST_SKIP() << binary << " is not built";

@@ -7,7 +7,9 @@
 #include "pipelab/error.h"
 
 #if PIPELAB_HAVE_CUDA
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/backend.h"
+#include "pipelab/backends/cuda/environment.h"
+#include "pipelab/backends/cuda/placement.h"
 #endif
 
 namespace pipelab {

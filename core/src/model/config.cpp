@@ -126,11 +126,16 @@ void validate_config(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--watchdog-s", "must be a positive number of seconds", "e.g. --watchdog-s 60");
   if (!(c.model.learning_rate >= 0) || !std::isfinite(c.model.learning_rate))
     PIPELAB_USAGE_ERROR("--lr", "must be a non-negative number", "e.g. --lr 0.01");
-  if (c.cuda.warmup_steps < 0 || c.cuda.warmup_steps > kMaxWarmupSteps)
+  if (c.warmup_steps < -1 || c.warmup_steps > kMaxWarmupSteps)
     PIPELAB_USAGE_ERROR("--warmup",
                         "must be between 0 and " + std::to_string(kMaxWarmupSteps) + ", got " +
-                            std::to_string(c.cuda.warmup_steps),
-                        "1 (the default) is enough to load kernels and fill the allocator's cache");
+                            std::to_string(c.warmup_steps),
+                        "1 (the default on cpu and cuda) pays the one-time costs before the timed steps");
+  if (c.repeat_steps != -1 && (c.repeat_steps < 1 || c.repeat_steps > kMaxTimedSteps))
+    PIPELAB_USAGE_ERROR("--repeat",
+                        "must be between 1 and " + std::to_string(kMaxTimedSteps) + ", got " +
+                            std::to_string(c.repeat_steps),
+                        "5 timed steps (the cpu default) give a median and a spread");
   if (c.cuda.transport == CudaTransport::Nccl &&
       (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))
     PIPELAB_USAGE_ERROR("--transport",
@@ -162,8 +167,9 @@ std::string to_json(const RunConfig& c) {
                {"transport", to_string(c.cuda.transport)},
                {"gemm", to_string(c.cuda.gemm)},
                {"tf32", c.cuda.tf32},
-               {"instrument", c.cuda.instrument},
-               {"warmup_steps", c.cuda.warmup_steps}};
+               {"instrument", c.cuda.instrument}};
+  j["warmup_steps"] = c.warmup_steps;
+  j["repeat_steps"] = c.repeat_steps;
   return j.dump();
 }
 

@@ -3,6 +3,7 @@
 #include "pipelab/report/metrics.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "pipelab/error.h"
@@ -66,6 +67,22 @@ StepMetrics compute_metrics(const Trace& trace) {
   }
   m.comm_time_ms = send_us * kMsPerUs;
   for (std::size_t d = 0; d < device_count; ++d) m.comm_ms[d] = busy_time(std::move(comm_spans[d])) * kMsPerUs;
+
+  // On-core fraction: what part of each device's compute wall time its worker thread
+  // actually ran (thread CPU time / wall time), from the spans that carry a CPU time.
+  std::vector<double> cpu_us(device_count, 0.0), wall_us(device_count, 0.0);
+  bool any_cpu_time = false;
+  for (const TraceEvent& e : trace.events) {
+    if (e.lane != Lane::Compute || !is_compute(e.action.kind) || !(e.cpu_us >= 0)) continue;
+    any_cpu_time = true;
+    cpu_us[e.device] += e.cpu_us;
+    wall_us[e.device] += e.dur_us;
+  }
+  if (any_cpu_time) {
+    m.on_core_fraction.assign(device_count, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t d = 0; d < device_count; ++d)
+      if (wall_us[d] > 0) m.on_core_fraction[d] = std::min(1.0, cpu_us[d] / wall_us[d]);
+  }
 
   // 4. Memory. Per category: the allocator's own peaks (trace.peak_memory, exact even
   //    when samples were thinned), raised by any sample that exceeds them.

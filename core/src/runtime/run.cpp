@@ -4,8 +4,13 @@
 #include <algorithm>
 #include <memory>
 
+#include <cstdlib>
+#include <thread>
+
 #include "pipelab/backends/backends.h"
+#include "pipelab/backends/replay.h"
 #include "pipelab/error.h"
+#include "pipelab/runtime/event_engine.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
@@ -31,14 +36,40 @@ Schedule build_schedule(const RunConfig& c) {
   return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat);
 }
 
+StepPlan step_plan(const RunConfig& c) {
+  StepPlan plan;
+  // Defaults: virtual time needs one step; a real device pays one-time costs in a
+  // first step, and its steps vary, so several timed steps give a median and a spread.
+  switch (c.backend) {
+    case BackendKind::Cpu: plan = {1, 5}; break;
+    case BackendKind::Cuda: plan = {1, 3}; break;
+    default: plan = {0, 1}; break;
+  }
+  if (c.warmup_steps >= 0) plan.warmup = c.warmup_steps;
+  if (c.repeat_steps >= 1) plan.timed = c.repeat_steps;
+  return plan;
+}
+
+ReplayResult replay_step(const Schedule& schedule, const Trace& measured) {
+  ReplayResult r;
+  MeasuredCosts costs = measured_costs(measured);
+  r.cpu_time = costs.cpu_time;
+  std::unique_ptr<Backend> replay = make_replay_backend(std::move(costs), schedule.stages);
+  r.trace = execute_event_driven(schedule, *replay);
+  r.trace.meta.config_json = measured.meta.config_json;
+  r.metrics = compute_metrics(r.trace);
+  return r;
+}
+
 namespace {
 
-// What run_step() and run_repeated() share: the validated config, partition and
-// schedule, and the backend built for them.
+// One run of a sweep while it runs: the validated config, partition, schedule and
+// plan, the backend built for them, and every timed step so far.
 struct PreparedRun {
-  RunResult result;  // config, partition, schedule, theory filled in
+  RunResult result;  // config, partition, schedule, theory, plan filled in
   std::unique_ptr<Backend> backend;
   ExecutorOptions options;
+  std::vector<Trace> traces;  // one per timed step
 };
 
 PreparedRun prepare(const RunConfig& requested) {
@@ -54,34 +85,98 @@ PreparedRun prepare(const RunConfig& requested) {
   p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
   p.options.watchdog_seconds = r.config.watchdog_seconds;
   r.theory = schedule_theory(r.schedule);
+  r.plan = step_plan(r.config);
   return p;
 }
 
-// The config's untimed warm-up steps (parameters left as initialised), on a backend
-// that has one-time costs to pay before the measured step (cuda).
-void warm_up(PreparedRun& p) {
-  if (!p.backend->supports_warm_up()) return;
-  p.backend->set_warm_up(true);
-  for (int i = 0; i < p.result.config.cuda.warmup_steps; ++i) execute(p.result.schedule, *p.backend, p.options);
-  p.backend->set_warm_up(false);
+// One step on the run's backend. `warm_up`: SGD with learning rate 0, so the
+// parameters stay as initialised and the next step computes what a first step would.
+Trace one_step(PreparedRun& p, bool warm_up) {
+  RunResult& r = p.result;
+  if (!p.backend->supports_warm_up()) {
+    // No restart in place: every step after the first gets a fresh backend.
+    if (!p.traces.empty()) p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
+  } else {
+    p.backend->set_warm_up(warm_up);
+  }
+  Trace trace = p.backend->virtual_time() ? execute_event_driven(r.schedule, *p.backend)
+                                          : execute(r.schedule, *p.backend, p.options);
+  if (p.backend->supports_warm_up()) p.backend->set_warm_up(false);
+  return trace;
 }
 
-// One measured step into p.result (trace, metrics).
-void measure(PreparedRun& p) {
+void warm_up(PreparedRun& p) {
+  // Warm-up steps on a backend without them would only be thrown away: skip them.
+  if (!p.backend->supports_warm_up()) return;
+  for (int i = 0; i < p.result.plan.warmup; ++i) one_step(p, /*warm_up=*/true);
+}
+
+// Timed step `index` of the plan: all but the last leave the parameters as they were.
+void timed_step(PreparedRun& p, int index) {
+  const bool last = index + 1 == p.result.plan.timed;
+  Trace trace = one_step(p, /*warm_up=*/!last);
+  p.result.step_ms.push_back(compute_metrics(trace).makespan_ms);
+  p.traces.push_back(std::move(trace));
+}
+
+// The median step's trace and metrics, the last step's numerics, the replay.
+RunResult finish(PreparedRun& p) {
   RunResult& r = p.result;
-  r.trace = execute(r.schedule, *p.backend, p.options);
+  std::vector<std::size_t> order(r.step_ms.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // The median (the lower middle for an even count); ties go to the earlier step.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return r.step_ms[a] < r.step_ms[b]; });
+  r.median_step = order[(order.size() - 1) / 2];
+  r.trace = std::move(p.traces[r.median_step]);
   r.trace.meta.config_json = to_json(r.config);
   r.metrics = compute_metrics(r.trace);
+  r.numerics = p.backend->numerics();
+  // Virtual time replays to itself (tested); a real device's measurement is replayed.
+  if (r.config.backend == BackendKind::Cpu || r.config.backend == BackendKind::Cuda)
+    r.replay = replay_step(r.schedule, r.trace);
+  r.host.hardware_threads = std::thread::hardware_concurrency();
+  double load[1];
+  if (getloadavg(load, 1) == 1) r.host.load_average = load[0];
+  return std::move(r);
+}
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  if (n == 0) return 0;
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Runs the prepared runs paired: warm-ups first, then timed step i of every run
+// before step i + 1 of any.
+std::vector<RunResult> run_paired(std::vector<PreparedRun>& runs, const SweepProgress& progress) {
+  std::size_t total = 0;
+  int rounds = 0;
+  for (const PreparedRun& p : runs) {
+    total += static_cast<std::size_t>(p.result.plan.timed);
+    rounds = std::max(rounds, p.result.plan.timed);
+  }
+  for (PreparedRun& p : runs) warm_up(p);
+  std::size_t done = 0;
+  for (int i = 0; i < rounds; ++i)
+    for (PreparedRun& p : runs) {
+      if (i >= p.result.plan.timed) continue;
+      if (progress) progress(done, total, p.result.config);
+      timed_step(p, i);
+      ++done;
+    }
+  std::vector<RunResult> out;
+  for (PreparedRun& p : runs) out.push_back(finish(p));
+  return out;
 }
 
 }  // namespace
 
 RunResult run_step(const RunConfig& requested) {
-  PreparedRun p = prepare(requested);
-  warm_up(p);
-  measure(p);
-  p.result.numerics = p.backend->numerics();
-  return std::move(p.result);
+  std::vector<PreparedRun> runs;
+  runs.push_back(prepare(requested));
+  return std::move(run_paired(runs, {}).front());
 }
 
 RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
@@ -89,27 +184,24 @@ RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
     PIPELAB_USAGE_ERROR("--steps", "must be between 1 and " + std::to_string(kMaxTimedSteps) + ", got " +
                                        std::to_string(timed_steps),
                         "3 to 10 timed steps give a stable median");
-  // Only the cuda backend starts each step afresh (zero gradients, new books, new
-  // origin); the sim's clocks and the cpu's gradients carry over from step to step.
-  if (resolve_backend(requested.backend) != BackendKind::Cuda)
-    PIPELAB_USAGE_ERROR("--backend", "repeated timed steps run on the cuda backend only",
-                        "use `pipelab run` or `pipelab sweep` for one step on sim or cpu");
-  PreparedRun p = prepare(requested);
-  warm_up(p);
+  RunConfig c = requested;
+  c.repeat_steps = timed_steps;
   RepeatedRun out;
-  std::vector<RunResult> steps;
-  for (int i = 0; i < timed_steps; ++i) {
-    measure(p);
-    out.step_ms.push_back(p.result.metrics.makespan_ms);
-    steps.push_back(p.result);
-  }
-  // The median step (the lower middle one for an even count): its trace and metrics.
-  std::vector<std::size_t> order(steps.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return out.step_ms[a] < out.step_ms[b]; });
-  out.median = std::move(steps[order[(order.size() - 1) / 2]]);
+  out.median = run_step(c);
+  out.step_ms = out.median.step_ms;
   return out;
+}
+
+PairedSpeedup paired_speedup(const RunResult& naive, const RunResult& run) {
+  PairedSpeedup s;
+  const std::size_t n = std::min(naive.step_ms.size(), run.step_ms.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (run.step_ms[i] > 0) s.ratios.push_back(naive.step_ms[i] / run.step_ms[i]);
+  if (s.ratios.empty()) return s;
+  s.median = median_of(s.ratios);
+  s.min = *std::min_element(s.ratios.begin(), s.ratios.end());
+  s.max = *std::max_element(s.ratios.begin(), s.ratios.end());
+  return s;
 }
 
 double transparency_tolerance(const RunConfig& config) {
@@ -137,12 +229,9 @@ std::vector<RunConfig> sweep_configs(const RunConfig& config, const std::vector<
 std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
                                  const SweepProgress& progress) {
   const std::vector<RunConfig> configs = sweep_configs(config, microbatch_counts);
-  std::vector<RunResult> runs;
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    if (progress) progress(i, configs.size(), configs[i]);
-    runs.push_back(run_step(configs[i]));
-  }
-  return runs;
+  std::vector<PreparedRun> runs;
+  for (const RunConfig& c : configs) runs.push_back(prepare(c));
+  return run_paired(runs, progress);
 }
 
 ReferenceKind reference_kind(const RunConfig& c) {
@@ -166,6 +255,7 @@ StepNumerics transparency_reference(const RunConfig& config) {
   one.cuda.transport = CudaTransport::Peer;
   one.trace_path.clear();
   one.sim.stage_skew.clear();
+  one.repeat_steps = 1;  // numerics only: one step is enough
   return *run_step(one).numerics;
 }
 
@@ -175,15 +265,20 @@ Comparison compare(const RunConfig& config, const std::function<void(const std::
   };
   Comparison c;
   std::vector<RunResult> runs =
-      run_sweep(config, {config.microbatches}, [&](std::size_t, std::size_t, const RunConfig& next) {
-        if (next.schedule == ScheduleKind::Naive)
-          say("naive model parallelism (K=" + std::to_string(next.devices) + ", M=1)");
-        else
-          say("GPipe (K=" + std::to_string(next.devices) + ", M=" + std::to_string(next.microbatches) + ")");
+      run_sweep(config, {config.microbatches}, [&](std::size_t step, std::size_t total, const RunConfig& next) {
+        const std::string which = next.schedule == ScheduleKind::Naive
+                                      ? "naive model parallelism (K=" + std::to_string(next.devices) + ", M=1)"
+                                      : "GPipe (K=" + std::to_string(next.devices) + ", M=" +
+                                            std::to_string(next.microbatches) + ")";
+        // One line per run when each runs once (sim); the step number when they alternate.
+        say(total <= 2 ? which : which + ", step " + std::to_string(step / 2 + 1) + "/" + std::to_string(total / 2));
       });
   c.naive = std::move(runs[0]);
   c.gpipe = std::move(runs[1]);
-  c.speedup = c.gpipe.metrics.makespan_ms > 0 ? c.naive.metrics.makespan_ms / c.gpipe.metrics.makespan_ms : 0;
+  c.paired = paired_speedup(c.naive, c.gpipe);
+  c.speedup = c.paired.median;
+  if (c.naive.replay && c.gpipe.replay && c.gpipe.replay->metrics.makespan_ms > 0)
+    c.replayed_speedup = c.naive.replay->metrics.makespan_ms / c.gpipe.replay->metrics.makespan_ms;
   if (c.naive.numerics && c.gpipe.numerics) {
     c.reference = reference_kind(c.gpipe.config);
     say(describe(c.reference) + " (transparency check)");

@@ -14,6 +14,7 @@ TraceEvent make_event(int device, Lane lane, const Action& a, Span span, std::ui
   e.start_us = span.start_us;
   e.dur_us = span.end_us - span.start_us;
   e.bytes = bytes;
+  e.cpu_us = span.cpu_us;
   return e;
 }
 

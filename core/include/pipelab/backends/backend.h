@@ -23,6 +23,8 @@ namespace pipelab {
 struct Span {
   double start_us = 0;  ///< when the work began
   double end_us = 0;    ///< when it ended (>= start_us)
+  /// Thread CPU time the work took (µs), where the backend measures it (cpu); else -1.
+  double cpu_us = -1;
 };
 
 /// One message between devices: produced by send(), consumed by receive().
@@ -61,9 +63,17 @@ class Backend {
   /// them (cpu, cuda); nullopt for sim.
   virtual std::optional<StepNumerics> numerics() const = 0;
 
-  /// True when the runner should run untimed warm-up steps first (cuda: lazy kernel
-  /// loading, library set-up and the allocator's first cudaMalloc calls would
-  /// otherwise land in the measured step). Only such a backend gets set_warm_up().
+  /// True when the backend keeps virtual time (sim, replay): spans are a function of the
+  /// schedule and the costs, not of thread timing, so the single-threaded event engine
+  /// (runtime/event_engine.h) runs it instead of one OS thread per device.
+  virtual bool virtual_time() const { return false; }
+
+  /// True when the backend can run warm-up steps (set_warm_up) and starts every step
+  /// (begin_step) from zero gradients, its loss at 0 and fresh memory books, so several
+  /// steps on one backend measure the same step. The runner then runs untimed warm-up
+  /// steps first (cuda: lazy kernel loading, library set-up and the allocator's first
+  /// cudaMalloc calls would otherwise land in the measured step; cpu: cold caches and
+  /// first-touch page faults). A backend without it gets a fresh instance per step.
   virtual bool supports_warm_up() const { return false; }
   /// While on, steps are warm-up steps: they leave the parameters as initialised,
   /// so the measured step that follows computes what a first step would.

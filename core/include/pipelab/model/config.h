@@ -57,15 +57,8 @@ struct CudaOptions {
   CudaGemm gemm = CudaGemm::Cublas;               ///< --gemm
   bool tf32 = false;       ///< --tf32: cuBLAS may use TF32 tensor cores (TF32 tolerance)
   bool instrument = true;  ///< false (--no-trace): no CUDA events / NVTX; host-clock spans
-  /// --warmup: untimed steps before the measured one, on the same backend, so the
-  /// measured step pays no one-time costs (lazy kernel loading, cuBLAS set-up, the
-  /// caching allocator's first cudaMalloc calls). Warm-up steps leave the parameters
-  /// as initialised (their SGD runs with learning rate 0), so numerics are unchanged.
-  int warmup_steps = 1;
 };
 
-/// Most warm-up steps accepted (--warmup).
-constexpr int kMaxWarmupSteps = 100;
 
 /// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
 struct SimCostModel {
@@ -91,9 +84,18 @@ struct RunConfig {
   PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
   SimCostModel sim;                                   ///< the sim backend's cost model
   CudaOptions cuda;                                   ///< the cuda backend's settings
+  /// --warmup: untimed steps before the timed ones; -1 = the backend's default (step_plan()).
+  int warmup_steps = -1;
+  /// --repeat: timed steps, the median one reported; -1 = the backend's default (step_plan()).
+  int repeat_steps = -1;
   double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
   std::string trace_path;          ///< "" = no trace file
 };
+
+/// Most timed steps of a run (--repeat, bench --steps).
+constexpr int kMaxTimedSteps = 1000;
+/// Most warm-up steps of a run (--warmup).
+constexpr int kMaxWarmupSteps = 100;
 
 /// Upper bounds enforced by validate_config (documented in docs/limits).
 constexpr int kMaxDevices = 64;

@@ -31,6 +31,11 @@ struct StepMetrics {
   std::uint64_t comm_bytes = 0;       ///< bytes over all transfers
   std::vector<std::uint64_t> peak_memory_bytes;  ///< per device: peak of the total over categories
   std::vector<MemoryBytes> peak_memory_by_category;  ///< per device, per category
+  /// Per device: on-core fraction = Σ thread CPU time / Σ wall time over its compute
+  /// spans (docs/metrics.md). 1 = the worker ran on a core all through its actions;
+  /// 0.5 = half of the time it waited for one. Empty when the trace has no CPU times
+  /// (sim, cuda); NaN for a device that has none of them.
+  std::vector<double> on_core_fraction;
 };
 
 /// Compute the metrics of a trace with `devices` devices.

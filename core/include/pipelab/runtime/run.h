@@ -24,20 +24,54 @@ Partition build_partition(const RunConfig& config);
 /// The schedule the config asks for (naive forces M = 1), with Recompute if remat.
 Schedule build_schedule(const RunConfig& config);
 
-/// Everything one step produced.
+/// How many steps a run takes: untimed warm-up steps, then timed ones.
+struct StepPlan {
+  int warmup = 0;  ///< untimed steps first (one-time costs: caches, lazy loading, allocators)
+  int timed = 1;   ///< timed steps; the run reports the median one
+};
+/// The plan for `config` as run (backend resolved): --warmup / --repeat where given
+/// (>= 0 / >= 1), else the backend's default — sim 0 + 1 (virtual time: every step is
+/// the same step), cpu 1 + 5, cuda 1 + 3.
+StepPlan step_plan(const RunConfig& config);
+
+/// The same step replayed from its measured per-action costs on dedicated devices
+/// (backends/replay.h): labelled "replayed from measured costs" wherever shown.
+struct ReplayResult {
+  Trace trace;          ///< the replayed spans (virtual time, no memory samples)
+  StepMetrics metrics;  ///< computed from `trace`
+  bool cpu_time = false;  ///< costs were thread CPU times (cpu) rather than spans
+};
+/// Replay `measured` (a step of `schedule`) through the event engine.
+ReplayResult replay_step(const Schedule& schedule, const Trace& measured);
+
+/// The machine while the run ran: what bounds a cpu run's wall-clock speedup.
+struct HostLoad {
+  unsigned hardware_threads = 0;  ///< std::thread::hardware_concurrency()
+  double load_average = -1;       ///< 1-minute load average after the run (-1: unknown)
+};
+
+/// Everything one run produced.
 struct RunResult {
   RunConfig config;  ///< as run: backend resolved, microbatches as scheduled
   Partition partition;   ///< layers of each stage
   Schedule schedule;     ///< the validated schedule that ran
-  Trace trace;           ///< every span and memory sample
+  Trace trace;           ///< every span and memory sample of the median timed step
   StepMetrics metrics;   ///< computed from `trace`
-  Theory theory;         ///< fill-drain theory for this K and M
-  std::optional<StepNumerics> numerics;  ///< cpu/cuda only
+  Theory theory;         ///< the schedule's theory (registry) for this K and M
+  std::optional<StepNumerics> numerics;  ///< cpu/cuda only: a first step's (see run_step)
+  StepPlan plan;                 ///< warm-up and timed steps, as run
+  std::vector<double> step_ms;   ///< makespan of every timed step, in order
+  std::size_t median_step = 0;   ///< index in step_ms of the step `trace` is from
+  std::optional<ReplayResult> replay;  ///< cpu/cuda: the median step replayed
+  HostLoad host;                 ///< the machine's load when the run ended
 };
 
-/// Validate the config, build everything, run one step. On cuda the backend first
-/// runs config.cuda.warmup_steps untimed steps (parameters left as initialised), so
-/// the measured step pays no one-time costs and its numerics are a first step's.
+/// Validate the config, build everything, run step_plan(config): the warm-up steps,
+/// then the timed steps, and keep the median one (by makespan; the lower middle for
+/// an even count). Every step starts from the initial parameters and zero gradients:
+/// all but the last timed step run as warm-up steps (SGD with learning rate 0, the
+/// same work), so the numerics are a first step's whatever the plan. On cpu and cuda
+/// the median step is also replayed from its measured costs.
 RunResult run_step(const RunConfig& config);
 
 /// The runs of a sweep, each validated (UsageError naming the flag at fault) before
@@ -45,26 +79,35 @@ RunResult run_step(const RunConfig& config);
 /// `microbatch_counts`, in order, all on `config`'s model, devices and backend.
 std::vector<RunConfig> sweep_configs(const RunConfig& config, const std::vector<int>& microbatch_counts);
 
-/// Called before each run of a sweep: its index (0 = naive), the number of runs, its config.
-using SweepProgress = std::function<void(std::size_t index, std::size_t total, const RunConfig& next)>;
+/// Called before each step of a sweep: the step's number, the number of steps, the run.
+using SweepProgress = std::function<void(std::size_t step, std::size_t total, const RunConfig& run)>;
 
-/// run_step() for each of sweep_configs(config, microbatch_counts), in order.
+/// Every run of sweep_configs(config, microbatch_counts), paired: all runs are built
+/// and warmed up first, then their timed steps alternate (naive, M1, M2, …, naive,
+/// M1, …), so a slow period of the machine hits every run alike (paired_speedup()).
 std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
                                  const SweepProgress& progress = {});
 
-/// Most timed steps of run_repeated().
-constexpr int kMaxTimedSteps = 1000;
+/// A speedup measured step by step: the ratios of paired steps (naive step i over
+/// this run's step i), their median and spread.
+struct PairedSpeedup {
+  std::vector<double> ratios;  ///< one per pair of timed steps
+  double median = 0;           ///< the speedup reported
+  double min = 0;              ///< spread: smallest ratio
+  double max = 0;              ///< spread: largest ratio
+};
+/// The paired speedup of `run` over `naive` (both from one run_sweep()).
+PairedSpeedup paired_speedup(const RunResult& naive, const RunResult& run);
+
 
 /// Several timed steps on one backend, for benchmarks.
 struct RepeatedRun {
   std::vector<double> step_ms;  ///< makespan of each timed step, in order
-  /// The median step (by makespan; the lower middle for an even count): its trace
-  /// and metrics. No numerics: the parameters moved on with every step.
-  RunResult median;
+  RunResult median;             ///< the run, with the median step's trace and metrics
 };
 
-/// Like run_step(), then `timed_steps` measured steps (1..kMaxTimedSteps; else
-/// UsageError naming --steps) on the same backend, each from zero gradients.
+/// run_step() with `timed_steps` timed steps (1..kMaxTimedSteps; else UsageError
+/// naming --steps).
 RepeatedRun run_repeated(const RunConfig& config, int timed_steps);
 
 /// Normwise tolerance of the transparency check (fp32).
@@ -102,7 +145,10 @@ StepNumerics transparency_reference(const RunConfig& config);
 struct Comparison {
   RunResult naive;  ///< M = 1
   RunResult gpipe;  ///< config.microbatches
-  double speedup = 0;  ///< naive step time / gpipe step time (measured)
+  double speedup = 0;  ///< median of the paired step-time ratios naive / gpipe (measured)
+  PairedSpeedup paired;  ///< every paired ratio, and their spread
+  /// naive / gpipe makespan of the replays (cpu, cuda): "replayed from measured costs".
+  std::optional<double> replayed_speedup;
   /// Transparency: both runs vs the single-device reference step (cpu/cuda only).
   std::optional<double> max_rel_diff;
   bool transparency_ok = false;  ///< max_rel_diff <= kTransparencyTolerance
@@ -110,8 +156,8 @@ struct Comparison {
 };
 
 
-/// Runs naive (M = 1) then GPipe (config.microbatches), and on backends with
-/// numerics checks both against reference_step(). `progress` (may be empty) is
+/// run_sweep() of naive (M = 1) and GPipe (config.microbatches), paired step by step,
+/// and on backends with numerics checks both against the transparency reference. `progress` (may be empty) is
 /// called with a short message before each phase.
 Comparison compare(const RunConfig& config, const std::function<void(const std::string&)>& progress = {});
 

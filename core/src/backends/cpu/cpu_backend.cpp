@@ -6,16 +6,22 @@
 // input, rebuilt by Recompute just before B. A send copies the tensor into a
 // buffer charged to the receiver (the cpu stand-in for a device-to-device copy).
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
-// micro-batch gradients accumulate to exactly the full batch's.
+// micro-batch gradients accumulate to exactly the full batch's. Params, grads and the
+// stash are charged by the stage's StageMemoryPlan (model/memory_plan.h), like the sim's
+// and the cuda backend's; a held tensor is charged what it holds, which is the plan's.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 
 #include "pipelab/backends/backends.h"
+#include "pipelab/backends/microbatches.h"
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 #include "pipelab/kernels/cpu.h"
+#include "pipelab/model/memory_plan.h"
 
 namespace pipelab {
 
@@ -56,6 +62,7 @@ struct MicrobatchState {
 
 struct Stage {
   int first_layer = 0;
+  StageMemoryPlan memory_plan;  // what the stage holds, in bytes
   std::vector<BlockParams> params;
   std::vector<BlockParams> grads;
   std::vector<MemoryCharge> resident;  // params + grads
@@ -76,28 +83,23 @@ class CpuBackend final : public Backend {
         remat_(config.remat),
         partition_(partition),
         batch_(make_batch(config.model)),
-        rows_(split_microbatches(config.model.batch, microbatches)),
+        microbatches_(microbatch_rows(config.model.batch, microbatches)),
         origin_(Clock::now()) {
-    // Row offset of each micro-batch in the batch (prefix sums of the sizes).
-    offsets_.push_back(0);
-    for (int r : rows_) offsets_.push_back(offsets_.back() + r);
-    if (offsets_.back() != spec_.batch)
-      PIPELAB_THROW("micro-batch sizes add up to " + std::to_string(offsets_.back()) + ", not the batch " +
-                        std::to_string(spec_.batch),
-                    "split_microbatches (ex03) must return sizes that sum to the batch");
     const int K = partition.stages();
     stages_.resize(K);
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
       Stage& st = stages_[d];
       st.first_layer = partition.first_layer(d);
+      st.memory_plan = plan_stage_memory(spec_, partition, d, remat_);
       for (int l = partition.first_layer(d); l < partition.end_layer(d); ++l) {
         st.params.push_back(init_block(spec_, l));
         st.grads.push_back(zero_block(spec_));
-        st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, float_bytes(st.params.back().count())));
-        st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, float_bytes(st.grads.back().count())));
+        // One block's parameters, then its gradients (same shapes).
+        st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, st.memory_plan.block_params_bytes()));
+        st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, st.memory_plan.block_params_bytes()));
       }
-      st.mb.resize(rows_.size());
+      st.mb.resize(microbatches_.rows.size());
     }
   }
 
@@ -111,9 +113,28 @@ class CpuBackend final : public Backend {
     return names;
   }
 
-  void begin_step() override { origin_ = Clock::now(); }
+  void begin_step() override {
+    // Every step computes the same first step: zero gradients and loss (the stashes
+    // are empty after a step: B and the sends release them). From the second step on,
+    // the memory books restart from what is resident (params, grads).
+    for (Stage& st : stages_) {
+      for (BlockParams& g : st.grads)
+        for_each_tensor(g, [](const char*, std::vector<float>& t) { std::fill(t.begin(), t.end(), 0.f); });
+      st.loss = 0;
+    }
+    if (steps_begun_++ > 0)
+      for (auto& mem : memory_) mem->restart();
+    origin_ = Clock::now();
+  }
+
+  bool supports_warm_up() const override { return true; }
+  // Warm-up: SGD with learning rate 0 (θ − 0·g = θ exactly), the same work.
+  void set_warm_up(bool on) override { warm_up_ = on; }
 
   Span compute(const Action& a) override {
+    // Thread CPU time beside the wall span: their ratio says how long this worker
+    // was on a core (docs/metrics.md, on-core fraction).
+    const double cpu_start = thread_cpu_us();
     const double start = now_us();
     switch (a.kind) {
       case ActionKind::Forward: forward(a.stage, a.microbatch, /*recompute=*/false); break;
@@ -122,7 +143,8 @@ class CpuBackend final : public Backend {
       case ActionKind::OptimizerStep: optimizer_step(a.stage); break;
       default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");
     }
-    return {start, now_us()};
+    const double end = now_us();
+    return {start, end, thread_cpu_us() - cpu_start};
   }
 
   Transfer send(const Action& a) override {
@@ -167,6 +189,13 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), µs.
+  static double thread_cpu_us() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) * 1e-3;
+  }
+
   double now_us() const {
     // µs since the step's origin; setup before begin_step() is clamped to 0.
     const double us = std::chrono::duration<double, std::micro>(Clock::now() - origin_).count();
@@ -180,11 +209,12 @@ class CpuBackend final : public Backend {
     Stage& st = stages_[stage];
     MicrobatchState& mb = st.mb[m];
     DeviceMemory& mem = *memory_[stage];
-    const int rows = rows_[m];
+    const int rows = microbatches_.rows[m];
+    const int offset = microbatches_.offsets[m];
     const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
     if (stage == 0 && !recompute) {
-      // Stage 0 reads its micro-batch's rows of the batch (rows offsets_[m] ..).
-      const float* src = batch_.inputs.data() + static_cast<std::size_t>(offsets_[m]) * spec_.width;
+      // Stage 0 reads its micro-batch's rows of the batch (rows offset ..).
+      const float* src = batch_.inputs.data() + static_cast<std::size_t>(offset) * spec_.width;
       mb.input.hold(mem, MemoryCategory::Stash, std::vector<float>(src, src + n));
     }
     if (mb.input.data.size() != n)
@@ -207,14 +237,13 @@ class CpuBackend final : public Backend {
     }
     const std::vector<float>& out = y;  // the last block's output
     // a and g of every block (their inputs are charged as `input` / `block_inputs`).
-    mb.activation_charge = mem.charge(MemoryCategory::Stash,
-                                      block_stash_bytes(spec_, rows) * blocks - float_bytes(n) * blocks);
+    mb.activation_charge = mem.charge(MemoryCategory::Stash, st.memory_plan.activations_bytes(rows));
     if (is_last(stage)) {
       // Logits stay for the loss backward; the loss is summed once (not on recompute).
       mb.output.hold(mem, MemoryCategory::Stash, out);
       if (!recompute) {
         const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
-        st.loss += k::softmax_xent_forward(mb.output.data.data(), batch_.labels.data() + offsets_[m],
+        st.loss += k::softmax_xent_forward(mb.output.data.data(), batch_.labels.data() + offset,
                                            rows, spec_.width, scale);
       }
     } else if (!recompute) {
@@ -235,7 +264,7 @@ class CpuBackend final : public Backend {
     Stage& st = stages_[stage];
     MicrobatchState& mb = st.mb[m];
     DeviceMemory& mem = *memory_[stage];
-    const int rows = rows_[m];
+    const int rows = microbatches_.rows[m];
     const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
     const int blocks = static_cast<int>(st.params.size());
     if (static_cast<int>(mb.activations.size()) != blocks)
@@ -245,8 +274,8 @@ class CpuBackend final : public Backend {
       // dlogits = (softmax − onehot) · scale (1/B: the batch mean), into the gradient buffer.
       const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
       std::vector<float> dlogits(n);
-      k::softmax_xent_backward(mb.output.data.data(), batch_.labels.data() + offsets_[m], dlogits.data(),
-                               rows, spec_.width, scale);
+      k::softmax_xent_backward(mb.output.data.data(), batch_.labels.data() + microbatches_.offsets[m],
+                               dlogits.data(), rows, spec_.width, scale);
       mb.grad_output.hold(mem, MemoryCategory::Buffers, std::move(dlogits));
     }
     if (mb.grad_output.data.size() != n)
@@ -272,16 +301,18 @@ class CpuBackend final : public Backend {
 
   void optimizer_step(int stage) {
     Stage& st = stages_[stage];
-    for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], spec_.learning_rate);
+    const float lr = warm_up_ ? 0.f : spec_.learning_rate;
+    for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], lr);
   }
 
   ModelSpec spec_;
   bool remat_;
   Partition partition_;
   Batch batch_;
-  std::vector<int> rows_;
-  std::vector<int> offsets_;
+  MicrobatchRows microbatches_;
   Clock::time_point origin_;
+  bool warm_up_ = false;   // set_warm_up(): SGD with learning rate 0
+  int steps_begun_ = 0;    // begin_step() calls so far
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
   std::vector<Stage> stages_;
 };

@@ -1,5 +1,5 @@
-// allocator.cpp — CudaAllocator and CudaBuffer (cuda_backend.h): a caching device
-// allocator per logical device, and the out-of-memory error.
+// allocator.cpp — CudaAllocator and CudaBuffer (pipelab/backends/cuda/allocator.h): a
+// caching device allocator per logical device, and the out-of-memory error.
 //
 // Why cache: cudaFree synchronizes the whole device, which would serialize every
 // partition and stream at each release. Blocks are reused by exact size (a step
@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "cuda_util.h"
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/allocator.h"
 #include "pipelab/error.h"
 
 namespace pipelab {

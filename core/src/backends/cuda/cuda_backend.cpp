@@ -1,13 +1,14 @@
-// cuda_backend.cpp — the cuda Backend: the cpu backend's model, step and memory
-// books (core/src/backends/cpu/cpu_backend.cpp), with the tensors on GPUs and the math in
-// kernels/cuda. Placement, timing and memory are described in cuda_backend.h.
+// cuda_backend.cpp — the cuda Backend: the cpu backend's model, step and memory books
+// (core/src/backends/cpu/cpu_backend.cpp), with the tensors on GPUs and the math in
+// kernels/cuda. Placement, timing and memory are described in pipelab/backends/cuda/.
 //
 // [SECTION] index
-//   1. tensors: DeviceTensor, GpuBlock, per-micro-batch state, LogicalDevice
+//   1. the Backend interface: begin_step, compute, send, receive, numerics
 //   2. construction: placement, contexts, streams, parameters, data, clocks
-//   3. the Backend interface: begin_step, compute, send, receive, numerics
-//   4. forward / backward / optimizer step of one stage
-//   5. memory check
+//   3. construction helpers: peer access, devices, parameters, synchronisation
+// Elsewhere: the tensors (device_tensor.h), the batch (device_batch.h), a logical
+// device (logical_device.h), one stage's F / R / B / optimizer step (stage_math.h), the
+// timebase (clock.h), the memory check (memory_check.h).
 //
 // Per action the worker thread: opens an NVTX range, records a start event on the
 // device's compute stream (after any cudaStreamWaitEvent that receive() enqueued),
@@ -21,7 +22,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <chrono>
 #include <future>
 #include <thread>
 #include <memory>
@@ -30,29 +30,36 @@
 #include <utility>
 #include <vector>
 
+#include "clock.h"
 #include "cuda_util.h"
-#include "gpu_model.h"
+#include "device_batch.h"
+#include "device_tensor.h"
 #include "green_context.h"
+#include "logical_device.h"
+#include "memory_check.h"
 #include "nccl_transport.h"
-#include "pipelab/backends/cuda_backend.h"
+#include "stage_math.h"
+#include "pipelab/backends/cuda/backend.h"
+#include "pipelab/backends/microbatches.h"
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 #include "pipelab/kernels/cuda.h"
+#include "pipelab/model/memory_plan.h"
 
 namespace pipelab {
 
 namespace {
 
 namespace kc = kernels::cuda;
-using cuda_detail::BlockPointers;
 using cuda_detail::DeviceGuard;
+using cuda_detail::DeviceTensor;
 using cuda_detail::EventHandle;
-using cuda_detail::format_bytes;
+using cuda_detail::float_bytes;
+using cuda_detail::GpuBlock;
+using cuda_detail::LogicalDevice;
+using cuda_detail::MicrobatchState;
 using cuda_detail::NvtxRange;
 using cuda_detail::StreamHandle;
-using Clock = std::chrono::steady_clock;
-
-std::uint64_t float_bytes(std::size_t n) { return 4ull * n; }
 
 kc::GemmVariant gemm_variant(CudaGemm gemm) {
   switch (gemm) {
@@ -63,96 +70,11 @@ kc::GemmVariant gemm_variant(CudaGemm gemm) {
   return kc::GemmVariant::Cublas;
 }
 
-// ---- 1. tensors ---------------------------------------------------------------------
-
-// A tensor held by a logical device: device memory plus its memory charge (the
-// cpu backend's Held, on the GPU).
-struct DeviceTensor {
-  CudaBuffer buffer;
-  MemoryCharge charge;
-  std::size_t count = 0;  // floats
-
-  DeviceTensor() = default;
-  DeviceTensor(DeviceTensor&& o) noexcept
-      : buffer(std::move(o.buffer)), charge(std::move(o.charge)), count(std::exchange(o.count, 0)) {}
-  DeviceTensor& operator=(DeviceTensor&& o) noexcept {
-    if (this != &o) {
-      release();
-      buffer = std::move(o.buffer);
-      charge = std::move(o.charge);
-      count = std::exchange(o.count, 0);
-    }
-    return *this;
-  }
-
-  float* data() const { return buffer.floats(); }
-  void hold(CudaAllocator& allocator, DeviceMemory& memory, MemoryCategory category, std::size_t n) {
-    release();  // first: the accounting follows the buffer
-    buffer = allocator.allocate(float_bytes(n), to_string(category));
-    charge = memory.charge(category, float_bytes(n));
-    count = n;
-  }
-  void release() {
-    charge.reset();  // books first, then the memory: live >= accounted at every instant
-    buffer.reset();
-    count = 0;
-  }
-};
-
-// One block's parameters (or gradients) on the device, laid out like BlockParams.
-struct GpuBlock {
-  CudaBuffer w1, b1, w2, b2;
-
-  BlockPointers<const float> in() const { return {w1.floats(), b1.floats(), w2.floats(), b2.floats()}; }
-  BlockPointers<float> out() const { return {w1.floats(), b1.floats(), w2.floats(), b2.floats()}; }
-};
-
-// What a stage keeps for one micro-batch between its F and its B.
-struct MicrobatchState {
-  DeviceTensor input;                       // stage input (b, d): Stash, kept until B
-  std::vector<DeviceTensor> block_inputs;   // inputs of blocks 1..n-1 of the stage (b, d): Stash
-  std::vector<DeviceTensor> pre_activations;  // per block: a (b, h), Stash
-  std::vector<DeviceTensor> activations;      // per block: g = GELU(a) (b, h), Stash
-  DeviceTensor output;       // stage output (b, d): Buffers until sent; logits (Stash) on the last stage
-  DeviceTensor grad_output;  // dL/d output (b, d): received (Buffers) or dlogits on the last stage
-  DeviceTensor grad_input;   // dL/d input (b, d): Buffers until sent
-};
-
-// One logical device: where it runs, its streams, events, memory and stage.
-// Members are destroyed bottom-up: tensors before the allocator and the books,
-// the cuBLAS handle (in `gemm`) before the streams it is bound to.
-struct LogicalDevice {
-  int index = 0;
-  int gpu = 0;
-  std::string name;
-  StreamHandle compute;  // kernels of F, B, R, OptimizerStep
-  StreamHandle copy;     // outgoing transfers (and incoming ones with NCCL)
-  std::unique_ptr<kc::GemmEngine> gemm;
-  EventHandle start, end;            // the compute span (timing events)
-  EventHandle copy_start, copy_end;  // the send span (timing events)
-  EventHandle ready;                 // the compute stream reached a send (sync only)
-  std::unique_ptr<CudaAllocator> allocator;
-  std::unique_ptr<DeviceMemory> memory;
-  int first_layer = 0;
-  std::vector<GpuBlock> params;
-  std::vector<GpuBlock> grads;
-  std::vector<MemoryCharge> resident;  // params + grads
-  std::vector<MicrobatchState> mb;
-};
-
 // The payload of a cuda transfer: the filled buffer (charged to the receiver) and
 // the event the receiver's stream waits for.
 struct CudaPayload {
   DeviceTensor tensor;
   EventHandle arrived;
-};
-
-// One physical GPU's clock: an origin event and its host time (see cuda_backend.h).
-struct ClockDomain {
-  int gpu = 0;
-  cudaStream_t stream = nullptr;  // an idle stream of the GPU to record the origin on
-  EventHandle origin;
-  double origin_us = 0;
 };
 
 class CudaBackendImpl final : public CudaBackend {
@@ -162,8 +84,7 @@ class CudaBackendImpl final : public CudaBackend {
         remat_(config.remat),
         options_(config.cuda),
         partition_(partition),
-        rows_(split_microbatches(config.model.batch, microbatches)),
-        origin_(Clock::now()) {
+        microbatches_(microbatch_rows(config.model.batch, microbatches)) {
     try {
       construct(config);
     } catch (...) {
@@ -181,7 +102,7 @@ class CudaBackendImpl final : public CudaBackend {
     }
   }
 
-  // ---- 3. the Backend interface ---------------------------------------------------
+  // ---- 1. the Backend interface ---------------------------------------------------
 
   std::string name() const override { return "cuda"; }
   std::vector<std::string> device_names() const override { return plan_.device_names; }
@@ -191,15 +112,12 @@ class CudaBackendImpl final : public CudaBackend {
     // warm-up, benchmarks), and its memory books start from what is resident.
     for (auto& dev : devices_) {
       DeviceGuard guard(dev->gpu);
-      for (const GpuBlock& grad : dev->grads)
-        for (const CudaBuffer* part : {&grad.w1, &grad.b1, &grad.w2, &grad.b2})
-          PIPELAB_CUDA_CHECK(cudaMemsetAsync(part->data(), 0, part->bytes(), dev->compute.get()));
+      for (const GpuBlock& grad : dev->grads) cuda_detail::zero_block_async(grad, dev->compute.get());
     }
     synchronize_checked();  // the zeroing must not show up in the first span
-    origin_ = Clock::now();
-    stepping_ = true;
+    timebase_.start_step();
     for (auto& dev : devices_) dev->memory->restart();
-    align_clocks();
+    timebase_.align();
   }
 
   void set_warm_up(bool on) override { warm_up_ = on; }
@@ -208,24 +126,30 @@ class CudaBackendImpl final : public CudaBackend {
     LogicalDevice& dev = *devices_.at(a.stage);
     DeviceGuard guard(dev.gpu);
     NvtxRange range(options_.instrument, a);
-    const double host_start = now_us();
+    const double host_start = timebase_.now_us();
     // Recorded after every wait receive() put on this stream: the span is work, not waiting.
     if (options_.instrument) PIPELAB_CUDA_CHECK(cudaEventRecord(dev.start.get(), dev.compute.get()));
     switch (a.kind) {
-      case ActionKind::Forward: forward(dev, a.microbatch, /*recompute=*/false); break;
-      case ActionKind::Recompute: forward(dev, a.microbatch, /*recompute=*/true); break;
-      case ActionKind::Backward: backward(dev, a.microbatch); break;
-      case ActionKind::OptimizerStep: optimizer_step(dev); break;
+      case ActionKind::Forward:
+        cuda_detail::stage_forward(dev, step_data(), a.microbatch, /*recompute=*/false);
+        break;
+      case ActionKind::Recompute:
+        cuda_detail::stage_forward(dev, step_data(), a.microbatch, /*recompute=*/true);
+        break;
+      case ActionKind::Backward: cuda_detail::stage_backward(dev, step_data(), a.microbatch); break;
+      case ActionKind::OptimizerStep:  // warm-up: learning rate 0, θ − 0·g = θ
+        cuda_detail::stage_optimizer_step(dev, warm_up_ ? 0.0f : spec_.learning_rate);
+        break;
       default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");
     }
     Span span;
     if (options_.instrument) {
       PIPELAB_CUDA_CHECK(cudaEventRecord(dev.end.get(), dev.compute.get()));
       PIPELAB_CUDA_CHECK(cudaEventSynchronize(dev.end.get()));
-      span = {gpu_time_us(dev, dev.start.get()), gpu_time_us(dev, dev.end.get())};
+      span = {timebase_.gpu_time_us(dev.index, dev.start.get()), timebase_.gpu_time_us(dev.index, dev.end.get())};
     } else {
       PIPELAB_CUDA_CHECK(cudaStreamSynchronize(dev.compute.get()));
-      span = {host_start, now_us()};
+      span = {host_start, timebase_.now_us()};
     }
     dev.allocator->retire();  // everything this action released is no longer in use
     return span;
@@ -241,12 +165,12 @@ class CudaBackendImpl final : public CudaBackend {
       PIPELAB_THROW(to_string(a) + ": nothing to send", "the schedule must run F (or B) before its send");
     Transfer t;
     t.send = a;
-    t.bytes = float_bytes(source.count);
+    t.bytes = float_bytes(source.count);  // boundary_bytes(spec_, rows)
     // The receiver's buffer, charged to the receiver (as on cpu): a received activation
     // is the next stage's input (Stash), a received gradient a Buffer.
     auto payload = std::make_shared<CudaPayload>();
     payload->tensor.hold(*to.allocator, *to.memory, activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
-                         source.count);
+                         t.bytes);
     const bool nccl = nccl_ != nullptr;
     {
       // The arrival event lives on the GPU whose stream records it.
@@ -255,7 +179,7 @@ class CudaBackendImpl final : public CudaBackend {
     }
     DeviceGuard guard(from.gpu);
     NvtxRange range(options_.instrument, a);
-    const double host_start = now_us();
+    const double host_start = timebase_.now_us();
     // The copy starts after everything the compute stream has enqueued (F wrote `source`).
     PIPELAB_CUDA_CHECK(cudaEventRecord(from.ready.get(), from.compute.get()));
     PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(from.copy.get(), from.ready.get(), 0));
@@ -274,9 +198,9 @@ class CudaBackendImpl final : public CudaBackend {
     PIPELAB_CUDA_CHECK(cudaEventSynchronize(payload->arrived.get()));
     if (finished != nullptr) {
       PIPELAB_CUDA_CHECK(cudaEventSynchronize(finished));
-      t.span = {gpu_time_us(from, started), gpu_time_us(from, finished)};
+      t.span = {timebase_.gpu_time_us(from.index, started), timebase_.gpu_time_us(from.index, finished)};
     } else {
-      t.span = {host_start, now_us()};
+      t.span = {host_start, timebase_.now_us()};
     }
     source.release();             // the sender's copy is no longer needed ...
     from.allocator->retire();     // ... and the copy that read it has finished
@@ -307,39 +231,41 @@ class CudaBackendImpl final : public CudaBackend {
     std::vector<double> row_loss(spec_.batch);
     {
       DeviceGuard guard(last.gpu);
-      PIPELAB_CUDA_CHECK(cudaMemcpy(row_loss.data(), row_loss_.data(), row_loss.size() * sizeof(double),
+      PIPELAB_CUDA_CHECK(cudaMemcpy(row_loss.data(), batch_.row_loss.data(), row_loss.size() * sizeof(double),
                                     cudaMemcpyDeviceToHost));
     }
-    for (std::size_t m = 0; m < rows_.size(); ++m) {
+    const std::vector<int>& rows = microbatches_.rows;
+    const std::vector<int>& offsets = microbatches_.offsets;
+    for (std::size_t m = 0; m < rows.size(); ++m) {
       double total = 0;
-      for (int i = offsets_[m]; i < offsets_[m + 1]; ++i) total += row_loss[i];
-      n.loss += double{microbatch_loss_scale(rows_[m], spec_.batch)} * total;
+      for (int i = offsets[m]; i < offsets[m + 1]; ++i) total += row_loss[i];
+      n.loss += double{microbatch_loss_scale(rows[m], spec_.batch)} * total;
     }
     for (const auto& dev : devices_) {
       DeviceGuard guard(dev->gpu);
       for (std::size_t i = 0; i < dev->params.size(); ++i) {
-        n.params.push_back(download(dev->params[i]));
-        n.grads.push_back(download(dev->grads[i]));
+        n.params.push_back(cuda_detail::download_block(dev->params[i]));
+        n.grads.push_back(cuda_detail::download_block(dev->grads[i]));
       }
     }
     return n;
   }
 
   const CudaPlacementPlan& plan() const override { return plan_; }
-  double timebase_error_us() const override { return timebase_error_us_; }
-  std::vector<CudaMemoryCheck> check_memory() const override;
+  double timebase_error_us() const override { return timebase_.error_us(); }
+
+  std::vector<CudaMemoryCheck> check_memory() const override {
+    std::vector<CudaMemoryCheck> checks;
+    for (std::size_t g = 0; g < gpus_.size(); ++g)
+      checks.push_back(cuda_detail::check_gpu_memory(gpus_[g], free_before_[g], devices_,
+                                                     {batch_.inputs_allocator.get(), batch_.labels_allocator.get()}));
+    return checks;
+  }
 
  private:
   // ---- 2. construction ----------------------------------------------------------------
 
   void construct(const RunConfig& config) {
-    // Row offset of each micro-batch in the batch (prefix sums of the sizes).
-    offsets_.push_back(0);
-    for (int r : rows_) offsets_.push_back(offsets_.back() + r);
-    if (offsets_.back() != spec_.batch)
-      PIPELAB_THROW("micro-batch sizes add up to " + std::to_string(offsets_.back()) + ", not the batch " +
-                        std::to_string(spec_.batch),
-                    "split_microbatches (ex03) must return sizes that sum to the batch");
     const int K = partition_.stages();
     plan_ = plan_placement(config, probe_cuda(false));
     if (static_cast<int>(plan_.gpu_of_device.size()) != K)
@@ -371,21 +297,18 @@ class CudaBackendImpl final : public CudaBackend {
 
     for (int d = 0; d < K; ++d) devices_.push_back(make_device(d));
     upload_parameters();
-    upload_data();
+    batch_ = cuda_detail::upload_batch(spec_, devices_.front()->gpu, devices_.back()->gpu);
+    // One clock domain per GPU, its origin recorded on the compute stream of its first device.
     for (int gpu : gpus_) {
       const auto first = std::find(plan_.gpu_of_device.begin(), plan_.gpu_of_device.end(), gpu);
-      ClockDomain clock;
-      clock.gpu = gpu;
-      clock.stream = devices_[first - plan_.gpu_of_device.begin()]->compute.get();
-      DeviceGuard guard(gpu);
-      clock.origin = EventHandle(/*timing=*/true);
-      clocks_.push_back(std::move(clock));
+      timebase_.add_gpu(gpu, devices_[first - plan_.gpu_of_device.begin()]->compute.get());
     }
-    for (int gpu : plan_.gpu_of_device)
-      clock_of_device_.push_back(static_cast<int>(std::find(gpus_.begin(), gpus_.end(), gpu) - gpus_.begin()));
+    timebase_.map_devices(plan_.gpu_of_device);
     synchronize_all();
-    align_clocks();  // a valid timebase even if the caller never calls begin_step()
+    timebase_.align();  // a valid timebase even if the caller never calls begin_step()
   }
+
+  // ---- 3. construction helpers ---------------------------------------------------------
 
   void enable_peer_access() {
     std::string status;
@@ -430,10 +353,12 @@ class CudaBackendImpl final : public CudaBackend {
     dev->copy_start = EventHandle(true);
     dev->copy_end = EventHandle(true);
     dev->ready = EventHandle(false);
-    dev->allocator = std::make_unique<CudaAllocator>(dev->gpu, "cuda device " + std::to_string(d) + " (" + dev->name + ")");
-    dev->memory = std::make_unique<DeviceMemory>(d, [this] { return now_us(); });
+    dev->allocator =
+        std::make_unique<CudaAllocator>(dev->gpu, "cuda device " + std::to_string(d) + " (" + dev->name + ")");
+    dev->memory = std::make_unique<DeviceMemory>(d, [this] { return timebase_.now_us(); });
     dev->first_layer = partition_.first_layer(d);
-    dev->mb.resize(rows_.size());
+    dev->memory_plan = plan_stage_memory(spec_, partition_, d, remat_);
+    dev->mb.resize(microbatches_.rows.size());
     return dev;
   }
 
@@ -455,70 +380,18 @@ class CudaBackendImpl final : public CudaBackend {
         while (l >= partition_.end_layer(stage)) ++stage;  // layers are in stage order
         LogicalDevice& dev = *devices_.at(stage);
         DeviceGuard guard(dev.gpu);
-        dev.params.push_back(upload(*dev.allocator, host));
-        dev.grads.push_back(zeros_like(*dev.allocator, dev.params.back()));
-        dev.resident.push_back(dev.memory->charge(MemoryCategory::Params, float_bytes(host.count())));
-        dev.resident.push_back(dev.memory->charge(MemoryCategory::Grads, float_bytes(host.count())));
+        dev.params.push_back(cuda_detail::upload_block(*dev.allocator, host));
+        dev.grads.push_back(cuda_detail::zeros_like(*dev.allocator, dev.params.back()));
+        // One block's parameters, then its gradients (same shapes).
+        dev.resident.push_back(dev.memory->charge(MemoryCategory::Params, dev.memory_plan.block_params_bytes()));
+        dev.resident.push_back(dev.memory->charge(MemoryCategory::Grads, dev.memory_plan.block_params_bytes()));
       }
     }
   }
 
-  static GpuBlock zeros_like(CudaAllocator& allocator, const GpuBlock& shape) {
-    GpuBlock block;
-    const std::pair<CudaBuffer*, const CudaBuffer*> parts[] = {
-        {&block.w1, &shape.w1}, {&block.b1, &shape.b1}, {&block.w2, &shape.w2}, {&block.b2, &shape.b2}};
-    for (const auto& [buffer, like] : parts) {
-      *buffer = allocator.allocate(like->bytes(), "grads");
-      PIPELAB_CUDA_CHECK(cudaMemset(buffer->data(), 0, buffer->bytes()));
-    }
-    return block;
-  }
-
-  static GpuBlock upload(CudaAllocator& allocator, const BlockParams& host) {
-    GpuBlock block;
-    const std::pair<CudaBuffer*, const std::vector<float>*> parts[] = {
-        {&block.w1, &host.w1}, {&block.b1, &host.b1}, {&block.w2, &host.w2}, {&block.b2, &host.b2}};
-    for (const auto& [buffer, values] : parts) {
-      *buffer = allocator.allocate(float_bytes(values->size()), "params");
-      PIPELAB_CUDA_CHECK(cudaMemcpy(buffer->data(), values->data(), buffer->bytes(), cudaMemcpyHostToDevice));
-    }
-    return block;
-  }
-
-  static BlockParams download(const GpuBlock& block) {
-    BlockParams host;
-    const std::pair<const CudaBuffer*, std::vector<float>*> parts[] = {
-        {&block.w1, &host.w1}, {&block.b1, &host.b1}, {&block.w2, &host.w2}, {&block.b2, &host.b2}};
-    for (const auto& [buffer, values] : parts) {
-      values->resize(buffer->bytes() / sizeof(float));
-      PIPELAB_CUDA_CHECK(cudaMemcpy(values->data(), buffer->data(), buffer->bytes(), cudaMemcpyDeviceToHost));
-    }
-    return host;
-  }
-
-  // The step's data, like the cpu backend's host copy, is the data loader's and is not
-  // charged to any device: inputs on stage 0's GPU, labels and per-row losses on the last's.
-  void upload_data() {
-    const Batch batch = make_batch(spec_);
-    for (int i = 0; i < spec_.batch; ++i)
-      if (batch.labels[i] < 0 || batch.labels[i] >= spec_.width)
-        PIPELAB_THROW("label " + std::to_string(batch.labels[i]) + " of row " + std::to_string(i) +
-                          " is outside [0, " + std::to_string(spec_.width) + ")",
-                      "labels are class indices; check make_batch");
-    const LogicalDevice& first = *devices_.front();
-    const LogicalDevice& last = *devices_.back();
-    inputs_allocator_ = std::make_unique<CudaAllocator>(first.gpu, "batch inputs on GPU " + std::to_string(first.gpu));
-    labels_allocator_ = std::make_unique<CudaAllocator>(last.gpu, "batch labels on GPU " + std::to_string(last.gpu));
-    inputs_ = inputs_allocator_->allocate(float_bytes(batch.inputs.size()), "batch inputs");
-    labels_ = labels_allocator_->allocate(sizeof(int) * batch.labels.size(), "batch labels");
-    row_loss_ = labels_allocator_->allocate(sizeof(double) * batch.labels.size(), "per-row losses");
-    {
-      DeviceGuard guard(first.gpu);
-      PIPELAB_CUDA_CHECK(cudaMemcpy(inputs_.data(), batch.inputs.data(), inputs_.bytes(), cudaMemcpyHostToDevice));
-    }
-    DeviceGuard guard(last.gpu);
-    PIPELAB_CUDA_CHECK(cudaMemcpy(labels_.data(), batch.labels.data(), labels_.bytes(), cudaMemcpyHostToDevice));
-    PIPELAB_CUDA_CHECK(cudaMemset(row_loss_.data(), 0, row_loss_.bytes()));
+  // What every stage's math reads: the model, the micro-batches, the batch on the GPUs.
+  cuda_detail::StepData step_data() const {
+    return {spec_, remat_, microbatches_, batch_.inputs.floats(), batch_.label_data(), batch_.row_loss_data()};
   }
 
   // Every GPU idle; errors thrown.
@@ -537,240 +410,21 @@ class CudaBackendImpl final : public CudaBackend {
     }
   }
 
-  // µs since the step's origin on the host's steady clock. Setup (parameters charged
-  // in the constructor, which may take seconds) is at 0, so the trace's memory series
-  // starts with the parameters instead of showing them after the step.
-  double now_us() const {
-    if (!stepping_) return 0;
-    const double us = std::chrono::duration<double, std::micro>(Clock::now() - origin_).count();
-    return us < 0 ? 0 : us;
-  }
-
-  // Each GPU's origin event, placed on the host clock (see cuda_backend.h, Timing).
-  void align_clocks() {
-    double error = 0;
-    for (ClockDomain& clock : clocks_) {
-      DeviceGuard guard(clock.gpu);
-      const double before = now_us();
-      PIPELAB_CUDA_CHECK(cudaEventRecord(clock.origin.get(), clock.stream));
-      PIPELAB_CUDA_CHECK(cudaEventSynchronize(clock.origin.get()));
-      const double after = now_us();
-      clock.origin_us = 0.5 * (before + after);
-      error = std::max(error, 0.5 * (after - before));
-    }
-    // Logical devices on one GPU share its origin: only between GPUs is there an error.
-    timebase_error_us_ = clocks_.size() > 1 ? error : 0.0;
-  }
-
-  // A completed event of `dev`'s GPU in µs since the step's origin.
-  double gpu_time_us(const LogicalDevice& dev, cudaEvent_t event) const {
-    const ClockDomain& clock = clocks_[clock_of_device_[dev.index]];
-    float ms = 0;
-    PIPELAB_CUDA_CHECK(cudaEventElapsedTime(&ms, clock.origin.get(), event));
-    return clock.origin_us + 1000.0 * ms;
-  }
-
-  bool is_last(const LogicalDevice& dev) const { return dev.index == partition_.stages() - 1; }
-
-  // ---- 4. one stage's F, R, B and optimizer step --------------------------------------
-
-  // F (recompute = false) or R (recompute = true) of micro-batch m on `dev`'s stage.
-  void forward(LogicalDevice& dev, int m, bool recompute) {
-    MicrobatchState& mb = dev.mb.at(m);
-    CudaAllocator& alloc = *dev.allocator;
-    DeviceMemory& mem = *dev.memory;
-    const cudaStream_t stream = dev.compute.get();
-    const int rows = rows_[m];
-    const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;   // (b, d)
-    const std::size_t nh = static_cast<std::size_t>(rows) * spec_.hidden; // (b, h)
-    if (dev.index == 0 && !recompute) {
-      // Stage 0 reads its micro-batch's rows of the batch (rows offsets_[m] ..).
-      mb.input.hold(alloc, mem, MemoryCategory::Stash, n);
-      const float* src = inputs_.floats() + static_cast<std::size_t>(offsets_[m]) * spec_.width;
-      PIPELAB_CUDA_CHECK(cudaMemcpyAsync(mb.input.data(), src, float_bytes(n), cudaMemcpyDeviceToDevice, stream));
-    }
-    if (mb.input.count != n)
-      PIPELAB_THROW(to_string(Action{recompute ? ActionKind::Recompute : ActionKind::Forward, dev.index, m}) +
-                        ": no input for this micro-batch",
-                    "the schedule must receive the activation before F / keep it until R");
-    const int blocks = static_cast<int>(dev.params.size());
-    mb.pre_activations.resize(blocks);
-    mb.activations.resize(blocks);
-    mb.block_inputs.resize(blocks > 0 ? blocks - 1 : 0);
-    DeviceTensor recomputed_output;  // R on a middle stage: the output is not needed again
-    const float* x = mb.input.data();
-    for (int i = 0; i < blocks; ++i) {
-      mb.pre_activations[i].hold(alloc, mem, MemoryCategory::Stash, nh);
-      mb.activations[i].hold(alloc, mem, MemoryCategory::Stash, nh);
-      DeviceTensor* y = nullptr;
-      if (i + 1 < blocks) {
-        y = &mb.block_inputs[i];
-        y->hold(alloc, mem, MemoryCategory::Stash, n);
-      } else if (is_last(dev)) {
-        y = &mb.output;  // logits stay for the loss backward
-        y->hold(alloc, mem, MemoryCategory::Stash, n);
-      } else if (!recompute) {
-        y = &mb.output;  // until SendActivation
-        y->hold(alloc, mem, MemoryCategory::Buffers, n);
-      } else {
-        y = &recomputed_output;
-        y->hold(alloc, mem, MemoryCategory::Buffers, n);
-      }
-      cuda_detail::gpu_block_forward(*dev.gemm, spec_, dev.params[i].in(), x, rows, mb.pre_activations[i].data(),
-                                     mb.activations[i].data(), y->data());
-      x = y->data();
-    }
-    if (is_last(dev) && !recompute) {
-      // Per-row losses of this micro-batch; scaled and summed on the host (numerics()).
-      kc::softmax_xent_forward(mb.output.data(), labels_int() + offsets_[m], rows, spec_.width,
-                               row_loss_double() + offsets_[m], stream);
-    }
-    if (remat_ && !recompute) drop_activations(mb, is_last(dev));
-  }
-
-  // Free what F kept, except the stage input (remat keeps only that).
-  static void drop_activations(MicrobatchState& mb, bool last) {
-    mb.block_inputs.clear();
-    mb.pre_activations.clear();
-    mb.activations.clear();
-    if (last) mb.output.release();
-  }
-
-  void backward(LogicalDevice& dev, int m) {
-    MicrobatchState& mb = dev.mb.at(m);
-    CudaAllocator& alloc = *dev.allocator;
-    DeviceMemory& mem = *dev.memory;
-    const cudaStream_t stream = dev.compute.get();
-    const int rows = rows_[m];
-    const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
-    const std::size_t nh = static_cast<std::size_t>(rows) * spec_.hidden;
-    const int blocks = static_cast<int>(dev.params.size());
-    if (static_cast<int>(mb.activations.size()) != blocks)
-      PIPELAB_THROW(to_string(Action{ActionKind::Backward, dev.index, m}) + ": activations missing",
-                    "with remat the schedule needs a Recompute before each B");
-    if (is_last(dev)) {
-      // dlogits = (softmax − onehot) · scale (1/B: the batch mean), into the gradient buffer.
-      const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
-      mb.grad_output.hold(alloc, mem, MemoryCategory::Buffers, n);
-      kc::softmax_xent_backward(mb.output.data(), labels_int() + offsets_[m], mb.grad_output.data(), rows,
-                                spec_.width, scale, stream);
-    }
-    if (mb.grad_output.count != n)
-      PIPELAB_THROW(to_string(Action{ActionKind::Backward, dev.index, m}) + ": no output gradient",
-                    "the schedule must receive the gradient before B");
-    // Workspace, as on cpu: two (b, d) gradients (ping-pong) and dg (b, h).
-    DeviceTensor ping, pong, dg;
-    ping.hold(alloc, mem, MemoryCategory::Buffers, n);
-    pong.hold(alloc, mem, MemoryCategory::Buffers, n);
-    dg.hold(alloc, mem, MemoryCategory::Buffers, nh);
-    const float* dy = mb.grad_output.data();
-    DeviceTensor* dx = &ping;
-    DeviceTensor* spare = &pong;
-    for (int i = blocks - 1; i >= 0; --i) {
-      const float* x = i == 0 ? mb.input.data() : mb.block_inputs[i - 1].data();
-      cuda_detail::gpu_block_backward(*dev.gemm, spec_, dev.params[i].in(), x, mb.pre_activations[i].data(),
-                                      mb.activations[i].data(), dy, rows, dev.grads[i].out(), dx->data(), dg.data());
-      dy = dx->data();
-      std::swap(dx, spare);
-    }
-    DeviceTensor& input_gradient = *spare;  // written by the last block (block 0)
-    // Everything this micro-batch kept is freed; the input gradient waits for SendGrad.
-    mb.input.release();
-    mb.output.release();
-    mb.grad_output.release();
-    drop_activations(mb, false);
-    if (dev.index > 0) {
-      // Keep the buffer; charge it as the grad_input (like cpu's hold(std::move(dy))).
-      mb.grad_input.release();
-      mb.grad_input.buffer = std::move(input_gradient.buffer);
-      mb.grad_input.charge = mem.charge(MemoryCategory::Buffers, float_bytes(n));
-      mb.grad_input.count = n;
-      input_gradient.release();  // its charge; the buffer moved on
-    }
-  }
-
-  void optimizer_step(LogicalDevice& dev) {
-    const cudaStream_t stream = dev.compute.get();
-    const std::size_t d = spec_.width, h = spec_.hidden;
-    const float lr = warm_up_ ? 0.0f : spec_.learning_rate;  // warm-up: θ − 0·g = θ
-    for (std::size_t i = 0; i < dev.params.size(); ++i) {
-      const BlockPointers<float> p = dev.params[i].out();
-      const BlockPointers<const float> g = dev.grads[i].in();
-      kc::sgd_update(p.w1, g.w1, h * d, lr, stream);
-      kc::sgd_update(p.b1, g.b1, h, lr, stream);
-      kc::sgd_update(p.w2, g.w2, d * h, lr, stream);
-      kc::sgd_update(p.b2, g.b2, d, lr, stream);
-    }
-  }
-
-  const int* labels_int() const { return static_cast<const int*>(labels_.data()); }
-  double* row_loss_double() const { return static_cast<double*>(row_loss_.data()); }
-
   ModelSpec spec_;
   bool remat_;
   CudaOptions options_;
   Partition partition_;
-  std::vector<int> rows_;
-  std::vector<int> offsets_;
-  Clock::time_point origin_;
-  bool stepping_ = false;  // set by begin_step(), before any worker thread starts
+  MicrobatchRows microbatches_;
   bool warm_up_ = false;   // set_warm_up(): SGD with learning rate 0
   CudaPlacementPlan plan_;
   std::vector<int> gpus_;                    // distinct physical GPUs, in order of first use
   std::vector<std::uint64_t> free_before_;   // cudaMemGetInfo free per gpus_ entry, at creation
   std::unique_ptr<cuda_detail::GreenPartitions> green_;  // partitions: owns the streams
   std::unique_ptr<cuda_detail::NcclComms> nccl_;         // --transport nccl
-  std::unique_ptr<CudaAllocator> inputs_allocator_, labels_allocator_;
-  CudaBuffer inputs_, labels_, row_loss_;   // (B, d) floats, (B) ints, (B) doubles
-  std::vector<ClockDomain> clocks_;          // one per gpus_ entry
-  std::vector<int> clock_of_device_;         // logical device → clocks_ index
-  double timebase_error_us_ = 0;
+  cuda_detail::DeviceBatch batch_;           // the step's data: allocated, charged to no device
+  cuda_detail::Timebase timebase_;           // host clock + one origin event per gpus_ entry
   std::vector<std::unique_ptr<LogicalDevice>> devices_;  // destroyed first
 };
-
-// ---- 5. memory check -------------------------------------------------------------------
-
-std::vector<CudaMemoryCheck> CudaBackendImpl::check_memory() const {
-  std::vector<CudaMemoryCheck> checks;
-  for (std::size_t g = 0; g < gpus_.size(); ++g) {
-    CudaMemoryCheck c;
-    c.gpu = gpus_[g];
-    c.free_before = free_before_[g];
-    {
-      DeviceGuard guard(c.gpu);
-      std::size_t free_bytes = 0, total_bytes = 0;
-      PIPELAB_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-      c.free_now = free_bytes;
-    }
-    bool peaks_ok = true;
-    for (const auto& dev : devices_) {
-      if (dev->gpu != c.gpu) continue;
-      c.reserved += dev->allocator->reserved_bytes();
-      c.live += dev->allocator->live_bytes();
-      c.live_peak += dev->allocator->peak_live_bytes();
-      const MemoryBytes current = dev->memory->current();
-      for (std::uint64_t bytes : current) c.accounted += bytes;
-      c.accounted_peak += dev->memory->peak_total();
-      // Per device: the books never showed more than was really allocated.
-      peaks_ok = peaks_ok && dev->allocator->peak_live_bytes() >= dev->memory->peak_total();
-    }
-    std::uint64_t data = 0;  // the batch: allocated, not charged (like cpu's host copy)
-    for (const auto* alloc : {inputs_allocator_.get(), labels_allocator_.get()})
-      if (alloc != nullptr && alloc->gpu() == c.gpu) data += alloc->reserved_bytes();
-    const std::uint64_t taken = c.free_before > c.free_now ? c.free_before - c.free_now : 0;
-    const bool books_ok = c.live == c.accounted;
-    const bool device_ok = taken >= c.reserved + data;
-    c.ok = books_ok && peaks_ok && device_ok;
-    c.detail = "GPU " + std::to_string(c.gpu) + ": live allocations " + format_bytes(c.live) +
-               (books_ok ? " == " : " != ") + "accounted " + format_bytes(c.accounted) + "; peak live " +
-               format_bytes(c.live_peak) + (peaks_ok ? " >= " : " < ") + "accounted peak " +
-               format_bytes(c.accounted_peak) + "; cudaMemGetInfo: this process took " + format_bytes(taken) +
-               (device_ok ? " >= " : " < ") + "allocator reserve " + format_bytes(c.reserved) + " + data " +
-               format_bytes(data);
-    checks.push_back(c);
-  }
-  return checks;
-}
 
 }  // namespace
 

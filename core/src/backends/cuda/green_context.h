@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/environment.h"
 
 namespace pipelab::cuda_detail {
 

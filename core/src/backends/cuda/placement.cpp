@@ -1,5 +1,6 @@
-// placement.cpp — what this machine offers the cuda backend (probe_cuda), where the
-// K logical devices go (plan_placement), and the cuda part of `pipelab devices`.
+// placement.cpp — what this machine offers the cuda backend (probe_cuda,
+// pipelab/backends/cuda/environment.h), where the K logical devices go (plan_placement,
+// pipelab/backends/cuda/placement.h), and the cuda part of `pipelab devices`.
 //
 // Everything starts from cudaGetDeviceCount: on a machine without a GPU or driver
 // it fails, and its error becomes the reason `pipelab devices` prints. The runtime
@@ -11,7 +12,7 @@
 
 #include "cuda_util.h"
 #include "green_context.h"
-#include "pipelab/backends/cuda_backend.h"
+#include "pipelab/backends/cuda/placement.h"
 #include "pipelab/error.h"
 
 namespace pipelab {

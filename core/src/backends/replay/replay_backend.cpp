@@ -56,6 +56,7 @@ class ReplayBackend final : public Backend {
     return names;
   }
   void begin_step() override {}
+  bool virtual_time() const override { return true; }
 
   Span compute(const Action& a) override {
     const int d = a.stage;

@@ -10,14 +10,16 @@
 // Sends are asynchronous (a copy engine): the sender's clock does not advance;
 // the transfer starts when both the sender reached it and the link is free.
 // A receive advances the receiver's clock to max(its clock, arrival).
-// Memory is modelled with the same accounting as the cpu backend: params and
-// grads for the stage's layers; per micro-batch the block stash (or only the
-// stage input under remat) from the start of F (or R) to the end of B.
+// Memory is the stage's StageMemoryPlan (model/memory_plan.h), which the cpu and
+// cuda backends charge by too: params and grads for the stage's layers; per
+// micro-batch the block stash (or only the stage input under remat) from the start
+// of F (or R) to the end of B.
 #include <map>
 
 #include "pipelab/backends/backends.h"
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
+#include "pipelab/model/memory_plan.h"
 
 namespace pipelab {
 
@@ -36,11 +38,10 @@ class SimBackend final : public Backend {
     const int K = partition.stages();
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
+      plans_.push_back(plan_stage_memory(spec_, partition, d, config.remat));
       // Params and grads of the stage's layers (fp32), held for the whole step.
-      const std::uint64_t params =
-          4ull * block_param_count(spec_) * static_cast<std::uint64_t>(partition.layer_count(d));
-      resident_.push_back(memory_[d]->charge(MemoryCategory::Params, params));
-      resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, params));
+      resident_.push_back(memory_[d]->charge(MemoryCategory::Params, plans_[d].params_bytes()));
+      resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, plans_[d].grads_bytes()));
       stash_[d].resize(rows_.size());
     }
   }
@@ -55,6 +56,7 @@ class SimBackend final : public Backend {
   }
 
   void begin_step() override {}
+  bool virtual_time() const override { return true; }
 
   Span compute(const Action& a) override {
     const int d = a.stage;
@@ -63,11 +65,11 @@ class SimBackend final : public Backend {
       case ActionKind::Forward:
         // The forward allocates its stash (all block activations, or the input only).
         stash_[d][a.microbatch].push_back(
-            memory_[d]->charge(MemoryCategory::Stash, forward_stash_bytes(d, a.microbatch)));
+            memory_[d]->charge(MemoryCategory::Stash, plans_[d].forward_stash_bytes(rows_[a.microbatch])));
         break;
       case ActionKind::Recompute:
         stash_[d][a.microbatch].push_back(
-            memory_[d]->charge(MemoryCategory::Stash, recompute_stash_bytes(d, a.microbatch)));
+            memory_[d]->charge(MemoryCategory::Stash, plans_[d].recompute_stash_bytes(rows_[a.microbatch])));
         break;
       default:
         break;
@@ -137,21 +139,6 @@ class SimBackend final : public Backend {
     return us;
   }
 
-  std::uint64_t full_stash_bytes(int stage, int mb) const {
-    std::uint64_t bytes =
-        block_stash_bytes(spec_, rows_[mb]) * static_cast<std::uint64_t>(partition_.layer_count(stage));
-    // The last stage also keeps its logits (b, d) for the loss backward.
-    if (stage == partition_.stages() - 1) bytes += boundary_bytes(spec_, rows_[mb]);
-    return bytes;
-  }
-  std::uint64_t input_bytes(int mb) const { return boundary_bytes(spec_, rows_[mb]); }
-  std::uint64_t forward_stash_bytes(int stage, int mb) const {
-    return config_.remat ? input_bytes(mb) : full_stash_bytes(stage, mb);
-  }
-  std::uint64_t recompute_stash_bytes(int stage, int mb) const {
-    return full_stash_bytes(stage, mb) - input_bytes(mb);
-  }
-
   static std::string format_rate(double tflops) {
     std::string s = std::to_string(tflops);
     s.erase(s.find_last_not_of('0') + 1);
@@ -166,6 +153,7 @@ class SimBackend final : public Backend {
   std::vector<double> clock_;                    // per device virtual time, µs
   std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
+  std::vector<StageMemoryPlan> plans_;           // per device: what its stage holds
   std::vector<MemoryCharge> resident_;
   std::vector<std::vector<std::vector<MemoryCharge>>> stash_;  // [device][mb] charges
 };

@@ -1,0 +1,259 @@
+// cli/command_line.cpp — the flag definitions of every subcommand and the string-to-config
+// code (command_line.h says who shares them).
+//
+// [SECTION] flags of run, compare and sweep
+// [SECTION] flags of bench
+// [SECTION] the app: subcommands and parse()
+// [SECTION] lists: --microbatches, --stage-skew, --parts
+// [SECTION] flags → RunConfig / BenchOptions
+#include "cli/command_line.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include "pipelab/backends/backends.h"  // backend_availability
+#include "pipelab/error.h"
+#include "pipelab/model/model.h"         // default_cuda_model
+#include "pipelab/schedule/registry.h"   // schedule_from_string
+
+namespace pipelab::cli {
+namespace {
+
+// [SECTION] flags of run, compare and sweep
+
+void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
+  cmd.add_option("--backend", f.backend, "auto|sim|cpu|cuda (auto = cuda if a GPU is usable, else cpu)")
+      ->capture_default_str();
+  cmd.add_option("-K,--devices", f.config.devices, "number of devices K (pipeline stages)")->capture_default_str();
+  cmd.add_option("-M,--microbatches", f.microbatches,
+                 "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
+      ->capture_default_str();
+  if (with_schedule) cmd.add_option("--schedule", f.schedule, "naive|gpipe|1f1b")->capture_default_str();
+  const ModelSpec gpu = default_cuda_model();
+  auto shape = [&](const char* what, int gpu_default) {
+    return std::string(what) + " (cuda default " + std::to_string(gpu_default) + ")";
+  };
+  f.model_options = {
+      cmd.add_option("--layers", f.config.model.layers, shape("L residual MLP blocks", gpu.layers))
+          ->capture_default_str(),
+      cmd.add_option("--width", f.config.model.width, shape("d, the width (and number of classes)", gpu.width))
+          ->capture_default_str(),
+      cmd.add_option("--hidden", f.config.model.hidden, shape("h, the hidden size of each block", gpu.hidden))
+          ->capture_default_str(),
+      cmd.add_option("--batch", f.config.model.batch, shape("B, samples per step", gpu.batch))
+          ->capture_default_str()};
+  cmd.add_option("--seed", f.config.model.seed, "seed of parameters and data")->capture_default_str();
+  cmd.add_option("--lr", f.config.model.learning_rate, "SGD learning rate")->capture_default_str();
+  cmd.add_flag("--remat", f.config.remat, "re-materialization: stash only stage inputs, recompute before B");
+  cmd.add_option("--partition", f.partition, "even|balanced (min-max stage cost)")->capture_default_str();
+  cmd.add_option("--device-tflops", f.config.sim.device_tflops, "sim: compute rate per device (TFLOP/s)")
+      ->capture_default_str();
+  cmd.add_option("--link-gbps", f.config.sim.link_gbps, "sim: link bandwidth in Gbit/s (0 = ideal)")
+      ->capture_default_str();
+  cmd.add_option("--link-latency-us", f.config.sim.link_latency_us, "sim: per-transfer latency in us")
+      ->capture_default_str();
+  cmd.add_option("--stage-skew", f.stage_skew, "sim: per-stage compute multipliers, e.g. 1,1,2,1");
+  cmd.add_option("--placement", f.placement,
+                 "cuda: auto|gpus|partitions|streams (auto: a GPU per device if there are K, else K SM "
+                 "partitions of one GPU, else K streams)")
+      ->capture_default_str();
+  cmd.add_option("--transport", f.transport, "cuda, placement gpus: peer|nccl")->capture_default_str();
+  cmd.add_option("--gemm", f.gemm, "cuda: cublas|tiled|naive")->capture_default_str();
+  cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
+  cmd.add_flag("--no-trace", f.no_trace,
+               "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");
+  cmd.add_option("--warmup", f.config.warmup_steps,
+                 "untimed warm-up steps before the timed ones (default: cpu 1, cuda 1, sim 0)")
+      ->check(CLI::Range(0, kMaxWarmupSteps));
+  cmd.add_option("--repeat", f.config.repeat_steps,
+                 "timed steps; the median one is reported, compare pairs them (default: cpu 5, cuda 3, sim 1)")
+      ->check(CLI::Range(1, kMaxTimedSteps));
+  cmd.add_option("--watchdog-s", f.config.watchdog_seconds, "abort if no action finishes for this long")
+      ->capture_default_str();
+  cmd.add_option("--trace", f.config.trace_path,
+                 "write the Chrome trace JSON here (compare/sweep: one file per run, suffixed)");
+  cmd.add_flag("--json", f.json, "print one JSON object instead of the table");
+  cmd.add_flag("-q,--quiet", f.quiet, "no progress messages on stderr");
+}
+
+// [SECTION] flags of bench
+
+void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
+  RunConfig& c = f.options.base;
+  cmd.add_option("-K,--devices", c.devices, "pipeline stages K")->capture_default_str();
+  cmd.add_option("-M,--microbatches", f.microbatches, "GPipe's M values, comma-separated")->capture_default_str();
+  cmd.add_option("--layers", c.model.layers, "L residual MLP blocks")->capture_default_str();
+  cmd.add_option("--width", c.model.width, "d")->capture_default_str();
+  cmd.add_option("--hidden", c.model.hidden, "h")->capture_default_str();
+  cmd.add_option("--batch", c.model.batch, "B")->capture_default_str();
+  cmd.add_option("--seed", c.model.seed, "seed of parameters and data")->capture_default_str();
+  cmd.add_option("--placement", f.placement, "auto|gpus|partitions|streams")->capture_default_str();
+  cmd.add_option("--gemm", f.gemm, "GEMM of the pipeline runs: cublas|tiled|naive")->capture_default_str();
+  cmd.add_flag("--tf32", c.cuda.tf32, "let cuBLAS (and torch) use TF32 tensor cores");
+  cmd.add_option("--steps", f.options.steps, "timed steps per row (the median is reported)")->capture_default_str();
+  cmd.add_option("--warmup", c.warmup_steps, "untimed warm-up steps per configuration (default 1)")
+      ->check(CLI::Range(0, kMaxWarmupSteps));
+  cmd.add_option("--parts", f.parts, "any of pipeline,kernels,overhead,torch")->capture_default_str();
+  cmd.add_flag("--vs-torch", f.vs_torch, "also run bench/torch_baseline.py (adds the torch part)");
+  cmd.add_option("--python", f.options.python, "interpreter with PyTorch, for --vs-torch")->capture_default_str();
+  cmd.add_option("--torch-script", f.options.torch_script, "path of bench/torch_baseline.py")->capture_default_str();
+  cmd.add_option("--watchdog-s", c.watchdog_seconds, "abort a run if no action finishes for this long")
+      ->capture_default_str();
+  cmd.add_flag("--json", f.json, "print one JSON object instead of the tables");
+  cmd.add_option("--out", f.out_path, "also write the JSON to this file");
+  cmd.add_flag("-q,--quiet", f.quiet, "no progress messages on stderr");
+}
+
+}  // namespace
+
+BenchFlags::BenchFlags() {
+  options.base.model = default_bench_model();
+  options.base.devices = 4;
+  // The source tree this binary was built from (core/CMakeLists.txt sets it for
+  // pipelab_cli): where bench/torch_baseline.py lives.
+  options.torch_script = std::string(PIPELAB_SOURCE_DIR) + "/bench/torch_baseline.py";
+}
+
+// [SECTION] the app: subcommands and parse()
+
+CommandLine::CommandLine() {
+  app.require_subcommand(1);
+  run = app.add_subcommand("run", "one training step of one schedule");
+  add_common_flags(*run, run_flags, true);
+  compare = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
+  add_common_flags(*compare, compare_flags, false);
+  sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
+  sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
+  add_common_flags(*sweep, sweep_flags, false);
+  csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
+  devices = app.add_subcommand("devices", "which backends can run here, and why not");
+  devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
+      ->capture_default_str();
+  devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
+  devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
+  bench = app.add_subcommand("bench", "GPU benchmarks: pipeline speedup vs theory, GEMM kernels, tracing "
+                                      "overhead, PyTorch baseline (tables + --json)");
+  add_bench_flags(*bench, bench_flags);
+}
+
+Subcommand CommandLine::parse(int argc, char** argv) {
+  app.parse(argc, argv);
+  // require_subcommand(1): exactly one of them parsed.
+  if (run->parsed()) return Subcommand::Run;
+  if (compare->parsed()) return Subcommand::Compare;
+  if (sweep->parsed()) return Subcommand::Sweep;
+  if (bench->parsed()) return Subcommand::Bench;
+  return Subcommand::Devices;
+}
+
+// [SECTION] lists: --microbatches, --stage-skew, --parts
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    items.push_back(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) return items;
+    pos = comma + 1;
+  }
+}
+
+std::vector<double> parse_number_list(const std::string& text, const char* flag) {
+  std::vector<double> values;
+  for (const std::string& item : split_commas(text)) {
+    try {
+      std::size_t used = 0;
+      values.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      PIPELAB_USAGE_ERROR(flag, "'" + item + "' is not a number", "give a comma-separated list, e.g. 1,2,4,8");
+    }
+  }
+  return values;
+}
+
+std::vector<int> parse_int_list(const std::string& text, const char* flag) {
+  std::vector<int> out;
+  for (double v : parse_number_list(text, flag)) {
+    // Range first: casting an out-of-range double to an integer is undefined behaviour.
+    if (!(v >= -1e9 && v <= 1e9))
+      PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is out of range", "e.g. 1,2,4,8");
+    if (v != std::floor(v))
+      PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is not a whole number", "e.g. 1,2,4,8");
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+// [SECTION] flags → RunConfig / BenchOptions
+
+void progress(const CommonFlags& f, const std::string& message) {
+  if (!f.quiet) std::cerr << "pipelab: " << message << std::endl;
+}
+
+RunConfig finish_config(CommonFlags& f, bool allow_list) {
+  RunConfig c = f.config;
+  c.backend = backend_from_string(f.backend);
+  c.schedule = schedule_from_string(f.schedule);
+  if (f.partition == "even") {
+    c.partition = PartitionMethod::Even;
+  } else if (f.partition == "balanced") {
+    c.partition = PartitionMethod::Balanced;
+  } else {
+    PIPELAB_USAGE_ERROR("--partition", "unknown partition method '" + f.partition + "'", "use even or balanced");
+  }
+  const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
+  if (ms.size() != 1 && !allow_list)
+    PIPELAB_USAGE_ERROR("--microbatches", "takes one number here", "lists are for `pipelab sweep`");
+  c.microbatches = ms.front();
+  if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
+  c.cuda.placement = placement_from_string(f.placement);
+  c.cuda.transport = transport_from_string(f.transport);
+  c.cuda.gemm = gemm_from_string(f.gemm);
+  c.cuda.instrument = !f.no_trace;
+  // On the cuda backend, with no model flag given, the GPU-sized default model (config.h
+  // says why); any one model flag keeps the cpu defaults for the others.
+  bool model_given = false;
+  for (const CLI::Option* option : f.model_options) model_given = model_given || option->count() > 0;
+  if (!model_given && (c.backend == BackendKind::Cuda || c.backend == BackendKind::Auto) &&
+      backend_availability().cuda) {
+    const ModelSpec gpu = default_cuda_model();
+    c.model.layers = gpu.layers;
+    c.model.width = gpu.width;
+    c.model.hidden = gpu.hidden;
+    c.model.batch = gpu.batch;
+    progress(f, "cuda: the GPU-sized default model L=" + std::to_string(gpu.layers) + " d=" +
+                    std::to_string(gpu.width) + " h=" + std::to_string(gpu.hidden) + " B=" +
+                    std::to_string(gpu.batch) + " (give --layers/--width/--hidden/--batch to choose)");
+  }
+  return c;
+}
+
+RunConfig finish_devices_config(const CommandLine& cli) {
+  RunConfig c = cli.devices_config;
+  c.cuda.placement = placement_from_string(cli.devices_placement);
+  c.cuda.transport = transport_from_string(cli.devices_transport);
+  return c;
+}
+
+BenchOptions finish_bench_options(const BenchFlags& f) {
+  BenchOptions o = f.options;
+  o.base.backend = BackendKind::Cuda;
+  o.base.schedule = ScheduleKind::Gpipe;
+  o.base.cuda.placement = placement_from_string(f.placement);
+  o.base.cuda.gemm = gemm_from_string(f.gemm);
+  o.microbatches = parse_int_list(f.microbatches, "--microbatches");
+  o.base.microbatches = o.microbatches.front();
+  o.parts.clear();
+  for (const std::string& name : split_commas(f.parts)) {
+    const BenchPart part = bench_part_from_string(name);
+    if (std::find(o.parts.begin(), o.parts.end(), part) == o.parts.end()) o.parts.push_back(part);
+  }
+  if (f.vs_torch && std::find(o.parts.begin(), o.parts.end(), BenchPart::Torch) == o.parts.end())
+    o.parts.push_back(BenchPart::Torch);
+  return o;
+}
+
+}  // namespace pipelab::cli

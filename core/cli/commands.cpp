@@ -1,0 +1,177 @@
+// cli/commands.cpp — run, compare, sweep, devices and bench (commands.h).
+//
+// Order inside each: finish and validate the config, check that every output file is
+// writable, then run, then write files, then print — so bad input costs no run time.
+#include <algorithm>
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "pipelab/backends/backends.h"
+#include "pipelab/bench.h"
+#include "pipelab/error.h"
+#include "pipelab/report/report.h"
+#include "pipelab/runtime/run.h"
+#include "pipelab/trace/trace_json.h"
+
+namespace pipelab::cli {
+namespace {
+
+// A trace path must be writable before we spend time running.
+void check_writable(const std::string& path) {
+  std::ofstream probe(path, std::ios::app);
+  if (!probe)
+    PIPELAB_USAGE_ERROR("--trace", "cannot write '" + path + "'",
+                        "check that the directory exists and is writable");
+}
+
+// "out.json" + "gpipe" → "out-gpipe.json".
+std::string suffixed(const std::string& path, const std::string& tag) {
+  const std::string ext = ".json";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
+    return path.substr(0, path.size() - ext.size()) + "-" + tag + ext;
+  return path + "-" + tag + ".json";
+}
+
+// A one-line progress bar on stderr: "[####------] 3/6 M=4".
+void progress_bar(const CommonFlags& f, int done, int total, const std::string& what) {
+  if (f.quiet) return;
+  const int width = 24;
+  const int filled = total > 0 ? std::clamp(done * width / total, 0, width) : width;
+  std::string bar = std::string(filled, '#') + std::string(width - filled, '-');
+  const bool tty = isatty(fileno(stderr));
+  std::cerr << (tty ? "\r" : "") << "pipelab: [" << bar << "] " << done << "/" << total << " " << what
+            << (tty && done < total ? "   " : "\n") << std::flush;
+}
+
+}  // namespace
+
+int cmd_run(CommonFlags& f) {
+  RunConfig c = finish_config(f, false);
+  validate_config(c);
+  if (!c.trace_path.empty()) check_writable(c.trace_path);
+  progress(f, std::string("running ") + to_string(c.schedule) + " on " + to_string(resolve_backend(c.backend)));
+  const RunResult r = run_step(c);
+  std::optional<double> diff;
+  if (r.numerics) {
+    progress(f, describe(reference_kind(r.config)) + " (transparency check)");
+    diff = max_relative_difference(*r.numerics, transparency_reference(r.config));
+  }
+  if (!c.trace_path.empty()) {
+    write_chrome_trace_file(r.trace, c.trace_path);
+    progress(f, "trace written to " + c.trace_path + " (open in https://ui.perfetto.dev or pipelab-viz)");
+  }
+  if (f.json) {
+    std::cout << single_run_json(r, diff).dump(2) << std::endl;
+  } else {
+    std::cout << format_run(r, diff);
+  }
+  return diff && *diff > transparency_tolerance(r.config) ? 1 : 0;
+}
+
+int cmd_compare(CommonFlags& f) {
+  RunConfig c = finish_config(f, false);
+  validate_config(c);
+  resolve_backend(c.backend);  // cuda without a GPU fails here, before any output
+  std::string naive_path, gpipe_path;
+  if (!c.trace_path.empty()) {
+    naive_path = suffixed(c.trace_path, "naive");
+    gpipe_path = suffixed(c.trace_path, "gpipe");
+    check_writable(naive_path);
+    check_writable(gpipe_path);
+  }
+  const Comparison cmp = compare(c, [&](const std::string& m) { progress(f, "running " + m); });
+  if (!c.trace_path.empty()) {
+    write_chrome_trace_file(cmp.naive.trace, naive_path);
+    write_chrome_trace_file(cmp.gpipe.trace, gpipe_path);
+    progress(f, "traces written to " + naive_path + " and " + gpipe_path);
+  }
+  if (f.json) {
+    std::cout << comparison_json(cmp).dump(2) << std::endl;
+  } else {
+    std::cout << format_comparison(cmp);
+  }
+  return cmp.max_rel_diff && !cmp.transparency_ok ? 1 : 0;
+}
+
+int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
+  RunConfig base = finish_config(f, true);
+  const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
+  sweep_configs(base, ms);  // checks every M before any output or run
+  resolve_backend(base.backend);
+  if (!base.trace_path.empty()) check_writable(suffixed(base.trace_path, "naive"));
+  if (csv_flag && !csv_path.empty() && csv_path != "-") {
+    std::ofstream probe(csv_path, std::ios::app);
+    if (!probe) PIPELAB_USAGE_ERROR("--csv", "cannot write '" + csv_path + "'", "check the directory exists");
+  }
+  // One tick per timed step: the runs' steps alternate (paired), so the bar counts steps.
+  int total = 0;
+  const std::vector<RunResult> runs =
+      run_sweep(base, ms, [&](std::size_t step, std::size_t steps, const RunConfig& next) {
+        total = static_cast<int>(steps);
+        progress_bar(f, static_cast<int>(step), total,
+                     next.schedule == ScheduleKind::Naive ? "naive" : "gpipe M=" + std::to_string(next.microbatches));
+      });
+  progress_bar(f, total, total, "done");
+  if (!base.trace_path.empty()) {
+    for (const RunResult& r : runs)
+      write_chrome_trace_file(r.trace, suffixed(base.trace_path, r.schedule.name() + "-M" +
+                                                                     std::to_string(r.schedule.microbatches)));
+  }
+  if (csv_flag) {
+    if (csv_path.empty() || csv_path == "-") {
+      std::cout << sweep_csv(runs);
+    } else {
+      std::ofstream(csv_path) << sweep_csv(runs);
+      if (!f.json) std::cout << format_sweep(runs);
+      progress(f, "CSV written to " + csv_path);
+    }
+  } else if (f.json) {
+    std::cout << sweep_json(runs).dump(2) << std::endl;
+  } else {
+    std::cout << format_sweep(runs);
+  }
+  if (f.json && csv_flag && !csv_path.empty() && csv_path != "-") std::cout << sweep_json(runs).dump(2) << std::endl;
+  return 0;
+}
+
+int cmd_devices(const RunConfig& config) {
+  const BackendAvailability a = backend_availability();
+  const unsigned threads = std::thread::hardware_concurrency();
+  std::cout << "# backend  available  notes\n";
+  std::cout << "  sim      yes        discrete-event simulation with a FLOP/bandwidth cost model; no numerics\n";
+  std::cout << "  cpu      yes        one worker thread per device, real kernels; " << threads
+            << " hardware threads here\n";
+  std::cout << "  cuda     " << (a.cuda ? "yes        " : "no         ") << (a.cuda ? "" : a.cuda_reason) << "\n";
+  std::cout << "# --backend auto picks: " << to_string(resolve_backend(BackendKind::Auto)) << "\n";
+  std::cout << "# exercise track linked: " << PIPELAB_TRACK_NAME << "\n";
+  // "" in a build without cuda: this file needs no #if.
+  std::cout << describe_gpu_backend(config);
+  return 0;
+}
+
+int cmd_bench(const BenchFlags& f) {
+  const BenchOptions o = finish_bench_options(f);
+  if (!f.out_path.empty()) {
+    std::ofstream probe(f.out_path, std::ios::app);
+    if (!probe) PIPELAB_USAGE_ERROR("--out", "cannot write '" + f.out_path + "'", "check the directory exists");
+  }
+  const BenchReport report = run_bench(o, [&](const std::string& m) {
+    if (!f.quiet) std::cerr << "pipelab: bench: " << m << std::endl;
+  });
+  const nlohmann::json j = bench_json(report);
+  if (!f.out_path.empty()) std::ofstream(f.out_path) << j.dump(2) << "\n";
+  if (f.json)
+    std::cout << j.dump(2) << std::endl;
+  else
+    std::cout << format_bench(report);
+  return 0;
+}
+
+}  // namespace pipelab::cli

@@ -1,0 +1,62 @@
+// pipelab/model/memory_plan.h — what one stage holds, in bytes: the one set of formulas
+// the sim backend computes its memory from and the cpu and cuda backends charge by.
+//
+// For stage s of a partition, with n = layer_count(s) blocks, fp32, d = width, h = hidden,
+// and a micro-batch of b rows:
+//   params = grads  = n · 4 · (2dh + h + d)              held for the whole step
+//   input           = 4 · b · d                          the stage input, x of its block 0
+//   full stash      = n · 4 · b · (d + 2h)  (+ 4 · b · d logits on the last stage)
+//                     every block's x, a, g, from F to B
+//   F keeps         = full stash; with remat only the input
+//   R adds          = full stash − input                 (remat rebuilds it just before B)
+// Buffers (a stage output until it is sent, received gradients, workspaces) are what
+// each backend's code really allocates, so they are not planned here.
+#pragma once
+
+#include <cstdint>
+
+#include "pipelab/model/model.h"
+#include "pipelab/model/partition.h"
+
+namespace pipelab {
+
+/// The bytes one stage of a partition holds: resident, and per micro-batch of `rows` rows.
+struct StageMemoryPlan {
+  ModelSpec spec;           ///< the model's shape (d, h)
+  int blocks = 0;           ///< n, the layers the stage owns
+  bool last_stage = false;  ///< the stage keeps the logits for the loss backward
+  bool remat = false;       ///< F keeps only the stage input; R rebuilds the rest
+
+  // ---- resident for the whole step
+  /// One block's parameters, or its gradients (same shapes): 4 · (2dh + h + d).
+  std::uint64_t block_params_bytes() const;
+  /// The stage's parameters: n · block_params_bytes().
+  std::uint64_t params_bytes() const;
+  /// The stage's gradients: n · block_params_bytes().
+  std::uint64_t grads_bytes() const;
+
+  // ---- per micro-batch of `rows` rows, each piece of the stash
+  /// The stage input x (b, d) of block 0: 4 · b · d.
+  std::uint64_t input_bytes(int rows) const;
+  /// The input x (b, d) of each of blocks 1..n−1 (the previous block's output): 4 · b · d.
+  std::uint64_t block_input_bytes(int rows) const;
+  /// One block's a or g (b, h): 4 · b · h.
+  std::uint64_t hidden_bytes(int rows) const;
+  /// a and g of every block: n · 2 · 4 · b · h.
+  std::uint64_t activations_bytes(int rows) const;
+  /// The logits (b, d) on the last stage, 4 · b · d; 0 on the others.
+  std::uint64_t logits_bytes(int rows) const;
+
+  // ---- per micro-batch of `rows` rows, what F and R charge
+  /// Every block's x, a, g, plus the logits on the last stage: n · 4 · b · (d + 2h) (+ 4 · b · d).
+  std::uint64_t full_stash_bytes(int rows) const;
+  /// What F keeps until B: full_stash_bytes(), or with remat input_bytes().
+  std::uint64_t forward_stash_bytes(int rows) const;
+  /// What R adds to the kept input: full_stash_bytes() − input_bytes().
+  std::uint64_t recompute_stash_bytes(int rows) const;
+};
+
+/// The plan of `stage` of `partition` for `spec`, with or without remat.
+StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int stage, bool remat);
+
+}  // namespace pipelab

@@ -1,0 +1,50 @@
+// memory_plan.cpp — the bytes one stage holds (memory_plan.h), from the model's sizes.
+#include "pipelab/model/memory_plan.h"
+
+namespace pipelab {
+
+std::uint64_t StageMemoryPlan::block_params_bytes() const { return 4ull * block_param_count(spec); }
+
+std::uint64_t StageMemoryPlan::params_bytes() const {
+  return block_params_bytes() * static_cast<std::uint64_t>(blocks);
+}
+
+std::uint64_t StageMemoryPlan::grads_bytes() const { return params_bytes(); }
+
+std::uint64_t StageMemoryPlan::input_bytes(int rows) const { return boundary_bytes(spec, rows); }
+
+std::uint64_t StageMemoryPlan::block_input_bytes(int rows) const { return boundary_bytes(spec, rows); }
+
+std::uint64_t StageMemoryPlan::hidden_bytes(int rows) const {
+  return 4ull * static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(spec.hidden);  // (b, h) fp32
+}
+
+std::uint64_t StageMemoryPlan::activations_bytes(int rows) const {
+  // a block's stash less its input x: a and g, (b, h) each.
+  return (block_stash_bytes(spec, rows) - boundary_bytes(spec, rows)) * static_cast<std::uint64_t>(blocks);
+}
+
+std::uint64_t StageMemoryPlan::logits_bytes(int rows) const { return last_stage ? boundary_bytes(spec, rows) : 0; }
+
+std::uint64_t StageMemoryPlan::full_stash_bytes(int rows) const {
+  return block_stash_bytes(spec, rows) * static_cast<std::uint64_t>(blocks) + logits_bytes(rows);
+}
+
+std::uint64_t StageMemoryPlan::forward_stash_bytes(int rows) const {
+  return remat ? input_bytes(rows) : full_stash_bytes(rows);
+}
+
+std::uint64_t StageMemoryPlan::recompute_stash_bytes(int rows) const {
+  return full_stash_bytes(rows) - input_bytes(rows);
+}
+
+StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int stage, bool remat) {
+  StageMemoryPlan plan;
+  plan.spec = spec;
+  plan.blocks = partition.layer_count(stage);
+  plan.last_stage = stage == partition.stages() - 1;
+  plan.remat = remat;
+  return plan;
+}
+
+}  // namespace pipelab
