@@ -89,7 +89,7 @@ TimedRun unit_time_run(const Schedule& schedule, double forward, double backward
 /// a different method from the sort-and-sweep the exercise asks for.
 double union_length_brute_force(const std::vector<Interval>& spans);
 
-/// Per-device metrics of a trace from first principles (DESIGN.md "Metrics").
+/// Per-device metrics of a trace from first principles (docs/metrics.md, "Definitions for one step").
 struct OracleMetrics {
   double makespan_us = 0;
   std::vector<double> busy_us;

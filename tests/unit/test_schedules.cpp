@@ -1,10 +1,13 @@
 // test_schedules.cpp — naive_schedule, gpipe_schedule and split_microbatches against
 // hand-written schedules, structural properties, and a unit-time simulation whose
-// makespan must match the fill-drain formula 2 (M + K - 1).
+// makespan must match the fill-drain formula 2 (M + K - 1); and every generator's
+// input checks (K < 1, M < 1), one_f_one_b_schedule's included.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "pipelab/error.h"
@@ -207,6 +210,41 @@ TEST(SplitMicrobatches, SumsToBatchLargerFirstDifferByAtMostOne) {
 TEST(SplitMicrobatches, RejectsMoreMicrobatchesThanSamples) {
   EXPECT_THROW(split_microbatches(3, 4), Error);
   EXPECT_THROW(split_microbatches(3, 0), Error);
+}
+
+// ---------------------------------------------------------------- input checks
+// Every generator starts from start_schedule (exercise.h), so every one rejects K < 1 and
+// M < 1 the same way: a pipelab::Error whose message names the generator.
+
+// The message of the pipelab::Error that `call` throws ("" and a failure when it throws none).
+std::string error_message(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const NotImplemented& e) {
+    ADD_FAILURE() << "threw " << e.message() << ", expected an input check";
+    return "";
+  } catch (const Error& e) {
+    return e.message();
+  }
+  ADD_FAILURE() << "threw no pipelab::Error";
+  return "";
+}
+
+constexpr auto npos = std::string::npos;
+
+TEST(ScheduleGenerators, RejectFewerThanOneDevice) {
+  for (int k : {0, -1}) {
+    EXPECT_NE(error_message([&] { naive_schedule(k); }).find("naive_schedule"), npos) << "K=" << k;
+    EXPECT_NE(error_message([&] { gpipe_schedule(k, 4); }).find("gpipe_schedule"), npos) << "K=" << k;
+    EXPECT_NE(error_message([&] { one_f_one_b_schedule(k, 4); }).find("one_f_one_b_schedule"), npos) << "K=" << k;
+  }
+}
+
+TEST(ScheduleGenerators, RejectFewerThanOneMicrobatch) {
+  for (int m : {0, -1}) {
+    EXPECT_NE(error_message([&] { gpipe_schedule(4, m); }).find("gpipe_schedule"), npos) << "M=" << m;
+    EXPECT_NE(error_message([&] { one_f_one_b_schedule(4, m); }).find("one_f_one_b_schedule"), npos) << "M=" << m;
+  }
 }
 
 }  // namespace

@@ -1,11 +1,19 @@
 // pipelab/exercise.h — the functions students write.
 //
-// Each function exists twice with the same file name: a skeleton in exercises/
-// (throws NotImplemented("exNN: ...")) and a reference in solutions/. The CMake
-// option PIPELAB_TRACK=solutions|exercises picks which set the runtime links, so
-// a student's code runs inside the real `pipelab` and `pipelab-viz`.
-// The graded tests (tests/grading/) check these contracts against independent
-// oracles, never against the reference solution.
+// Each exercise's functions live in one file, named after the exercise, twice: a
+// skeleton in exercises/ (throws NotImplemented("exNN: ...")) and a reference in
+// solutions/, e.g. exercises/ex02_gpipe.cpp beside tests/grading/test_ex02_gpipe.cpp.
+// The CMake option PIPELAB_TRACK=solutions|exercises picks which set the runtime
+// links, so a student's code runs inside the real `pipelab` and `pipelab-viz`.
+// The contracts below are the only statement of what each function must do; the lab
+// handouts (labs/NN_*/README.md) add hints. The graded tests (tests/grading/) check
+// the contracts against independent oracles, never against the reference solution.
+//
+// Every schedule generator (naive_schedule, gpipe_schedule, one_f_one_b_schedule)
+// starts from start_schedule(kind, "function_name", K, M) (schedule.h), so all check
+// their inputs the same way: pipelab::Error unless devices >= 1 and microbatches >= 1.
+// Every other function here throws pipelab::Error (PIPELAB_THROW) for the inputs its
+// contract rules out.
 #pragma once
 
 #include <cstddef>
@@ -26,27 +34,33 @@ namespace pipelab {
 
 // ---------------------------------------------------------------- ex01 naive MP
 /// ex01: split `layers` layers into `devices` contiguous stages whose sizes differ
-/// by at most one; the first (layers % devices) stages get the extra layer.
-/// Precondition: 1 <= devices <= layers.
+/// by at most one; the first (layers % devices) stages get the extra layer. The
+/// Partition's boundaries are {0, ..., layers}, devices + 1 entries.
+/// Throws pipelab::Error unless 1 <= devices <= layers.
 Partition even_partition(int layers, int devices);
 
 /// ex01: naive model parallelism = one batch (micro-batch 0), forward on stage
 /// 0..K-1 then backward on K-1..0, one OptimizerStep per stage at the end.
 /// Use append_forward / append_backward (schedule.h) so each F and B carries its
-/// send/recv. kind ScheduleKind::Naive, microbatches 1.
+/// send/recv. kind ScheduleKind::Naive, stages K, microbatches 1.
+/// Throws pipelab::Error unless devices >= 1 (start_schedule checks it).
 Schedule naive_schedule(int devices);
 
 // ------------------------------------------------------------- ex02 GPipe
 /// ex02: GPipe fill-drain. Every stage runs F for micro-batches 0..M-1 in order,
 /// then B for micro-batches M-1..0 (reverse order, as in the GPipe paper's
 /// figure: the last forward's activations are used first), then one OptimizerStep.
-/// kind ScheduleKind::Gpipe. With M = 1 it equals the naive schedule (but its kind is Gpipe).
+/// Each F and B carries its send/recv (append_forward / append_backward).
+/// kind ScheduleKind::Gpipe, stages K, microbatches M. With M = 1 it equals the naive
+/// schedule (but its kind is Gpipe). Throws pipelab::Error unless K >= 1 and M >= 1
+/// (start_schedule checks it).
 Schedule gpipe_schedule(int devices, int microbatches);
 
 // -------------------------------------------------------- ex03 micro-batches
 /// ex03: sizes of `microbatches` micro-batches of a batch of `batch` samples,
 /// like torch.tensor_split / numpy.array_split: the first (batch % M) get one
-/// more sample. Precondition: 1 <= microbatches <= batch.
+/// more sample; the sizes add up to `batch`.
+/// Throws pipelab::Error unless 1 <= microbatches <= batch.
 std::vector<int> split_microbatches(int batch, int microbatches);
 
 /// ex03: the factor each sample's loss (and so its gradient) is multiplied by
@@ -75,10 +89,11 @@ struct TraceUtilization {
   double bubble_fraction = 0;       ///< 1 - mean_utilization (0 when T is 0: no step, no bubble)
 };
 
-/// ex04: the DESIGN.md metrics of `trace` for trace.meta.devices devices (one entry
-/// per device, also for a device without events: it was idle). Only F, B and
-/// Recompute are busy; OptimizerStep and send/recv spans are not, but every event
-/// counts for the makespan.
+/// ex04: the metrics of docs/metrics.md for `trace`, over trace.meta.devices devices
+/// (one entry per device, also for a device without events: it was idle). Only F, B
+/// and Recompute are busy (is_compute, schedule.h); OptimizerStep and send/recv spans
+/// are not, but every event counts for the makespan (0 for a trace without events).
+/// Throws pipelab::Error for an event whose device is outside [0, trace.meta.devices).
 TraceUtilization measure_utilization(const Trace& trace);
 
 // ---------------------------------------------------------- ex05 comparing
@@ -98,14 +113,18 @@ struct UtilizationRow {
 /// ex05: run naive model parallelism once, then GPipe once per M in
 /// `microbatch_counts` (in that order), all on `config`'s model, devices and
 /// backend (config.schedule and config.microbatches are ignored), and return one
-/// row per run, naive first. Every measured number comes from that run's trace.
+/// row per run, naive first. A run is one run_step (runtime/run.h); every measured
+/// number of its row comes from that run's trace (measure_utilization, ex04), which
+/// the row keeps.
 std::vector<UtilizationRow> utilization_table(const RunConfig& config,
                                               const std::vector<int>& microbatch_counts);
 
 // ------------------------------------------------- ex06 balanced partition
 /// ex06: contiguous partition of layers (costs given per layer) into `devices`
-/// stages minimizing the largest stage cost (exact). Ties: any optimum.
-/// Precondition: 1 <= devices <= layer_costs.size(), costs >= 0.
+/// non-empty stages minimizing the largest stage cost (exact; a stage's cost is the sum
+/// of its layers' costs, as stage_costs() in partition.h adds them). Ties: any optimum.
+/// Throws pipelab::Error unless 1 <= devices <= layer_costs.size() and every cost is
+/// >= 0 (NaN is not).
 Partition balanced_partition(const std::vector<double>& layer_costs, int devices);
 
 // ------------------------------------------------ ex07 re-materialization
@@ -126,7 +145,7 @@ struct StashPeak {
 /// its F to its B. Its full activations are held from its F to its B — or, when the
 /// program contains Recompute for that micro-batch, only from the R to the B (F
 /// then keeps just the input). Returns the peak of each count (the count after an
-/// action; B releases). Precondition: 0 <= stage < schedule.stages.
+/// action; B releases). Throws pipelab::Error unless 0 <= stage < schedule.stages.
 StashPeak stash_peak(const Schedule& schedule, int stage);
 
 // -------------------------------------------------------- ex08 GPU copy
@@ -146,14 +165,17 @@ struct ActivationCopy {
 /// ex08 (GPU): enqueue the copy without blocking the host: the copy stream waits
 /// for `ready`, copies src to dst (peer copy), records `copied`; the consumer
 /// stream waits for `copied`. Throws pipelab::Error on a CUDA error. Built only
-/// with CUDA (exercises/gpu_copy.cu); graded only where a GPU is present.
+/// with CUDA (exercises/ex08_gpu_copy.cu); graded only where a GPU is present.
 void copy_activation(const ActivationCopy& copy);
 
 // ----------------------------------------------------------- ex09 1F1B (bonus)
 /// ex09: the 1F1B schedule (PipeDream-Flush): stage s runs min(K - s, M)
 /// warm-up forwards, then alternates one B and one F (steady state), then the
 /// remaining backwards (cool-down); micro-batches in order 0..M-1 for both F and B;
-/// one OptimizerStep per stage at the end. Name: "1f1b".
+/// one OptimizerStep per stage at the end. Each F and B carries its send/recv
+/// (append_forward / append_backward). kind ScheduleKind::OneFOneB (name "1f1b"),
+/// stages K, microbatches M. Throws pipelab::Error unless K >= 1 and M >= 1
+/// (start_schedule checks it).
 Schedule one_f_one_b_schedule(int devices, int microbatches);
 
 }  // namespace pipelab

@@ -1,4 +1,4 @@
-// remat.cpp — ex07 reference: re-materialization (where Recompute goes, and what a
+// ex07_remat.cpp — ex07 reference: re-materialization (where Recompute goes, and what a
 // stage keeps between forward and backward).
 //
 // Without remat a stage keeps, per micro-batch, every block's activations from F to

@@ -1,4 +1,4 @@
-// naive_partition.cpp — ex01 reference: naive model parallelism.
+// ex01_naive.cpp — ex01 reference: naive model parallelism.
 //
 // even_partition: L layers into K contiguous stages, sizes differ by at most one.
 // naive_schedule: one batch flows forward through stage 0..K-1, then backward

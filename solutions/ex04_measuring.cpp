@@ -1,14 +1,40 @@
-// utilization.cpp — ex04 reference: utilization and bubble fraction of one step's trace.
+// ex04_measuring.cpp — ex04 reference: busy time, utilization and bubble of one step's
+// trace (the definitions of docs/metrics.md).
 //
-//   T = max(end) - min(start) over all events (every lane: transfers are part of the step)
-//   busy_d = |union of d's F, B, R spans|     (busy_time: overlaps count once)
-//   utilization_d = busy_d / T,  bubble = 1 - mean_d utilization_d
+//   busy_time(spans)  = |union of spans|       (sort + sweep; overlaps count once)
+//   T                 = max(end) - min(start) over all events (every lane: transfers are part of the step)
+//   busy_d            = busy_time(d's F, B, R spans)
+//   utilization_d     = busy_d / T,  bubble = 1 - mean_d utilization_d
 #include <algorithm>
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 
 namespace pipelab {
+
+double busy_time(std::vector<Interval> spans) {
+  // Empty and negative-length spans cover nothing.
+  spans.erase(std::remove_if(spans.begin(), spans.end(), [](const Interval& i) { return !(i.end > i.start); }),
+              spans.end());
+  if (spans.empty()) return 0.0;
+  std::sort(spans.begin(), spans.end(),
+            [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  // Sweep left to right, keeping the current merged run [run_start, run_end); a span
+  // that starts after run_end closes the run and adds its length.
+  double total = 0.0;
+  double run_start = spans.front().start;
+  double run_end = spans.front().end;
+  for (const Interval& span : spans) {
+    if (span.start > run_end) {
+      total += run_end - run_start;
+      run_start = span.start;
+      run_end = span.end;
+    } else {
+      run_end = std::max(run_end, span.end);
+    }
+  }
+  return total + (run_end - run_start);
+}
 
 TraceUtilization measure_utilization(const Trace& trace) {
   const int devices = trace.meta.devices;

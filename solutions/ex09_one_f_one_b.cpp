@@ -1,4 +1,4 @@
-// one_f_one_b.cpp — ex09 reference: the 1F1B (PipeDream-Flush) schedule.
+// ex09_one_f_one_b.cpp — ex09 reference: the 1F1B (PipeDream-Flush) schedule.
 #include <algorithm>
 
 #include "pipelab/exercise.h"

@@ -1,4 +1,4 @@
-// utilization_table.cpp — ex05 reference: naive MP once, GPipe for each M, one row per run.
+// ex05_compare.cpp — ex05 reference: naive MP once, GPipe for each M, one row per run.
 //
 // Each row's numbers come from its own trace (ex04's measure_utilization), so the table
 // can be checked against the traces; the theory column is M / (M + K - 1), which is

@@ -1,4 +1,4 @@
-// gpu_copy.cu — ex08 reference: move one activation to the next stage's GPU.
+// ex08_gpu_copy.cu — ex08 reference: move one activation to the next stage's GPU.
 //
 // Three streams take part: the producer's compute stream (it wrote src and recorded
 // `ready`), a copy stream (the copy engine works while both GPUs compute), and the

@@ -1,4 +1,5 @@
-// microbatches.cpp — ex03 reference: micro-batch sizes, like numpy.array_split.
+// ex03_microbatches.cpp — ex03 reference: micro-batch sizes, like numpy.array_split, and
+// the loss scale that makes accumulated gradients the full batch's.
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 

@@ -1,4 +1,4 @@
-// balanced_partition.cpp — ex06 reference: contiguous partition minimizing the largest stage cost.
+// ex06_balance.cpp — ex06 reference: contiguous partition minimizing the largest stage cost.
 //
 // Method: binary search over the answer T + a greedy feasibility test.
 //   feasible(T): walk the layers left to right, extending the current stage while its

@@ -1,4 +1,4 @@
-// gpipe_schedule.cpp — ex02 reference: GPipe fill-drain.
+// ex02_gpipe.cpp — ex02 reference: GPipe fill-drain.
 //
 // The batch is cut into M micro-batches. Every stage runs all M forwards, then all
 // M backwards in reverse order, then one optimizer step. With balanced stages of
