@@ -29,7 +29,7 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_option("-M,--microbatches", f.microbatches,
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
-  if (with_schedule) cmd.add_option("--schedule", f.schedule, "naive|gpipe|1f1b")->capture_default_str();
+  if (with_schedule) cmd.add_option("--schedule", f.schedule, schedule_names("|"))->capture_default_str();
   const ModelSpec gpu = default_cuda_model();
   auto shape = [&](const char* what, int gpu_default) {
     return std::string(what) + " (cuda default " + std::to_string(gpu_default) + ")";
@@ -197,13 +197,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   RunConfig c = f.config;
   c.backend = backend_from_string(f.backend);
   c.schedule = schedule_from_string(f.schedule);
-  if (f.partition == "even") {
-    c.partition = PartitionMethod::Even;
-  } else if (f.partition == "balanced") {
-    c.partition = PartitionMethod::Balanced;
-  } else {
-    PIPELAB_USAGE_ERROR("--partition", "unknown partition method '" + f.partition + "'", "use even or balanced");
-  }
+  c.partition = partition_from_string(f.partition);
   const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
   if (ms.size() != 1 && !allow_list)
     PIPELAB_USAGE_ERROR("--microbatches", "takes one number here", "lists are for `pipelab sweep`");

@@ -160,11 +160,7 @@ void launch(const GemmArgs& g, Stream stream) {
 }  // namespace
 
 void gemm_tiled(const GemmArgs& g, Stream stream) {
-  const bool ta = g.trans_a == Trans::Yes, tb = g.trans_b == Trans::Yes;
-  if (!ta && !tb) launch<false, false>(g, stream);
-  if (!ta && tb) launch<false, true>(g, stream);
-  if (ta && !tb) launch<true, false>(g, stream);
-  if (ta && tb) launch<true, true>(g, stream);
+  dispatch_transposes(g, [&](auto ta, auto tb) { launch<decltype(ta)::value, decltype(tb)::value>(g, stream); });
 }
 
 }  // namespace pipelab::kernels::cuda::detail

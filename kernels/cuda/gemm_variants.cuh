@@ -3,6 +3,8 @@
 // Internal to kernels/cuda/. All take checked arguments with m, n, k > 0 and alpha != 0.
 #pragma once
 
+#include <type_traits>
+
 #include "pipelab/kernels/cuda.h"
 
 namespace pipelab::kernels::cuda::detail {
@@ -20,6 +22,18 @@ struct GemmArgs {
   float* C;
   int ldc;
 };
+
+/// Calls launch(ta, tb) with std::bool_constant transposes for what `g` asks: the
+/// hand-written kernels are templated on them, so the index math of their inner loop
+/// is fixed at compile time (one instantiation per combination).
+template <typename Launch>
+void dispatch_transposes(const GemmArgs& g, Launch&& launch) {
+  const bool ta = g.trans_a == Trans::Yes, tb = g.trans_b == Trans::Yes;
+  if (!ta && !tb) launch(std::false_type{}, std::false_type{});
+  if (!ta && tb) launch(std::false_type{}, std::true_type{});
+  if (ta && !tb) launch(std::true_type{}, std::false_type{});
+  if (ta && tb) launch(std::true_type{}, std::true_type{});
+}
 
 void gemm_naive(const GemmArgs& args, Stream stream);                         // gemm_naive.cu
 void gemm_tiled(const GemmArgs& args, Stream stream);                         // gemm_tiled.cu

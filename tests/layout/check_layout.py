@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_layout.py — the module boundaries of docs/architecture (core/README.md), as a test.
+"""check_layout.py — the module boundaries (core/README.md, README "Layout"), as a test.
 
 Fails, naming the file and line, when:
   1. a file under kernels/ includes a pipelab header other than base/'s

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pipelab/runtime/run.h"
+#include "pipelab/schedule/registry.h"
 #include "ui.h"
 
 namespace pipelab::viz {
@@ -37,9 +38,16 @@ void live_controls(AppState& app) {
   help_marker(
       "M = micro-batches: the batch is split into M pieces that flow through the pipeline one after "
       "another. More micro-batches, smaller bubble: (K-1)/(M+K-1).");
-  const char* schedules[] = {"naive", "gpipe", "1f1b"};
-  int schedule = static_cast<int>(s.schedule);
-  if (ImGui::Combo("schedule", &schedule, schedules, 3)) s.schedule = static_cast<ScheduleKind>(schedule);
+  // The registry's rows, in its order: a new schedule shows up here by itself.
+  const std::vector<ScheduleInfo>& registry = schedule_registry();
+  std::vector<const char*> schedules;
+  int schedule = 0;
+  for (std::size_t i = 0; i < registry.size(); ++i) {
+    schedules.push_back(registry[i].name);
+    if (registry[i].kind == s.schedule) schedule = static_cast<int>(i);
+  }
+  if (ImGui::Combo("schedule", &schedule, schedules.data(), static_cast<int>(schedules.size())))
+    s.schedule = registry[static_cast<std::size_t>(schedule)].kind;
   help_marker(
       "naive: the whole batch, F on GPU 0..K-1 then B back. gpipe: fill-drain, all F then all B per "
       "micro-batch. 1f1b: after warm-up, one F then one B (same bubble, less stash).");

@@ -4,8 +4,18 @@
 #include <CLI/CLI.hpp>
 
 #include "pipelab/error.h"
+#include "pipelab/schedule/registry.h"
 
 namespace pipelab::viz {
+
+namespace {
+// The --schedule choices: every registry row's CLI name.
+std::vector<std::string> registry_names() {
+  std::vector<std::string> names;
+  for (const ScheduleInfo& row : schedule_registry()) names.push_back(row.name);
+  return names;
+}
+}  // namespace
 
 namespace {
 
@@ -58,9 +68,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_option("-M,--microbatches", o.live.microbatches, "live: micro-batches M (1-64)")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxLiveMicrobatches));
-  app.add_option("--schedule", schedule, "live: naive|gpipe|1f1b (the bottom panel)")
+  app.add_option("--schedule", schedule, "live: " + schedule_names("|") + " (the bottom panel)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"naive", "gpipe", "1f1b"}));
+      ->check(CLI::IsMember(registry_names()));
   app.add_flag("--single", single, "live: show only --schedule, without naive above it");
   app.add_flag("--remat", o.live.remat, "live: re-materialization (recompute before backward)");
   app.add_option("--backend", backend, "live: sim (instant) or cpu (real kernels, runs in the background)")

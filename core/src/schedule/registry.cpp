@@ -61,10 +61,10 @@ ScheduleKind schedule_from_string(const std::string& name) {
   PIPELAB_USAGE_ERROR("--schedule", "unknown schedule '" + name + "'", "use one of " + schedule_names());
 }
 
-std::string schedule_names() {
+std::string schedule_names(const char* separator) {
   std::string out;
   for (const ScheduleInfo& row : schedule_registry()) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty()) out += separator;
     out += row.name;
   }
   return out;

@@ -51,8 +51,9 @@ const ScheduleInfo& schedule_info(ScheduleKind kind);
 /// The kind named `name` ("naive", "gpipe", "1f1b"); UsageError naming --schedule otherwise.
 ScheduleKind schedule_from_string(const std::string& name);
 
-/// "naive, gpipe, 1f1b": the CLI names, for hints.
-std::string schedule_names();
+/// "naive, gpipe, 1f1b": the CLI names in registry order, joined by `separator`
+/// (", " for hints, "|" for help texts).
+std::string schedule_names(const char* separator = ", ");
 
 /// The schedule of `kind` for K devices and M micro-batches (M forced to 1 for a
 /// single-micro-batch schedule), with re-materialization (with_recompute) if `remat`.
