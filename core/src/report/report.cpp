@@ -2,6 +2,7 @@
 #include "pipelab/report/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -17,9 +18,100 @@ std::uint64_t max_peak(const StepMetrics& m) {
   return m.peak_memory_bytes.empty() ? 0 : *std::max_element(m.peak_memory_bytes.begin(), m.peak_memory_bytes.end());
 }
 
-// Speedup of `run` over the naive run (step time ratio).
-double speedup_over(const RunResult& naive, const RunResult& run) {
-  return run.metrics.makespan_ms > 0 ? naive.metrics.makespan_ms / run.metrics.makespan_ms : 0;
+// Speedup of `run` over the naive run: the median of the paired step-time ratios
+// (with one step each, the ratio of the two step times).
+double speedup_over(const RunResult& naive, const RunResult& run) { return paired_speedup(naive, run).median; }
+
+// "98.120 ms [95.200 - 103.410]": the median step and the spread of all timed steps.
+std::string step_spread(const RunResult& r) {
+  const auto [lo, hi] = std::minmax_element(r.step_ms.begin(), r.step_ms.end());
+  return format_number("%.3f ms", r.metrics.makespan_ms) + " [" + format_number("%.3f", *lo) + " - " +
+         format_number("%.3f", *hi) + "]";
+}
+
+// Mean over devices, skipping NaN (a device without measured spans); 1 when none.
+double mean_fraction(const std::vector<double>& v) {
+  double sum = 0;
+  int n = 0;
+  for (double x : v)
+    if (!std::isnan(x)) sum += x, ++n;
+  return n > 0 ? sum / n : 1.0;
+}
+
+double replayed_speedup(const RunResult& naive, const RunResult& run) {
+  return run.replay->metrics.makespan_ms > 0 ? naive.replay->metrics.makespan_ms / run.replay->metrics.makespan_ms : 0;
+}
+
+// The lines under a measured (not virtual-time) table: how many steps and their
+// spread, the paired speedup, the replay, contention, and any speedup above the
+// ideal explained. `runs[0]` is naive when `ideal` > 0 (the theory speedup of runs[1]).
+std::string timing_lines(const std::vector<const RunResult*>& runs, const PairedSpeedup* paired, double ideal) {
+  const RunResult& first = *runs.front();
+  if (first.step_ms.size() <= 1 && !first.replay) return "";
+  std::ostringstream out;
+  out << "# steps: " << first.plan.warmup << " warm-up + " << first.plan.timed << " timed"
+      << (runs.size() > 1 ? " per schedule, alternating" : "")
+      << "; the rows and per-device table are the median step\n";
+  for (const RunResult* r : runs) {
+    out << "#   " << r->schedule.name() << " step time " << step_spread(*r);
+    if (!r->metrics.on_core_fraction.empty())
+      out << ", on a core " << format_number("%.0f%%", 100 * mean_fraction(r->metrics.on_core_fraction))
+          << " of its compute time";
+    out << "\n";
+  }
+  if (paired && !paired->ratios.empty())
+    out << "#   speedup: median of " << paired->ratios.size() << " paired step ratios "
+        << format_number("%.2fx", paired->median) << " [" << format_number("%.2f", paired->min) << " - "
+        << format_number("%.2f", paired->max) << "]\n";
+  // The replay: every number on this line is "replayed from measured costs".
+  bool replayed = true;
+  for (const RunResult* r : runs) replayed = replayed && r->replay.has_value();
+  if (replayed) {
+    out << "# replayed from measured costs (" << (first.replay->cpu_time ? "thread CPU time" : "measured spans")
+        << ", one dedicated device per stage):";
+    for (const RunResult* r : runs)
+      out << " " << r->schedule.name() << " " << format_number("%.3f ms", r->replay->metrics.makespan_ms)
+          << " (util " << format_number("%.1f%%", 100 * r->replay->metrics.mean_utilization) << ")";
+    if (runs.size() == 2) {
+      out << ", speedup " << format_number("%.2fx", replayed_speedup(*runs[0], *runs[1]));
+      if (ideal > 0) out << " (ideal " << format_number("%.2fx", ideal) << ", theory)";
+    }
+    out << "\n";
+  }
+  // Contention: the first device whose worker was off its core for a tenth of its work.
+  bool contended = false;
+  for (const RunResult* r : runs) {
+    const auto& f = r->metrics.on_core_fraction;
+    for (std::size_t d = 0; d < f.size() && !contended; ++d) {
+      if (!(f[d] < 0.9)) continue;
+      contended = true;
+      const unsigned threads = r->host.hardware_threads;
+      out << "# contention: " << r->schedule.name() << " device " << d << " was on a core "
+          << format_number("%.0f%%", 100 * f[d]) << " of its compute time: " << r->config.devices
+          << " worker threads on " << threads << " hardware threads";
+      if (r->host.load_average >= 0) out << ", load average " << format_number("%.1f", r->host.load_average);
+      if (ideal > 0 && threads > 0)
+        out << "; the wall-clock speedup is bounded by min(ideal " << format_number("%.2f", ideal) << ", "
+            << threads << " cores) = " << format_number("%.2fx", std::min(ideal, static_cast<double>(threads)));
+      out << "; the replay is not\n";
+    }
+  }
+  // A speedup above the ideal means one of the two measurements was disturbed.
+  if (paired && ideal > 0 && runs.size() == 2 && paired->median > ideal) {
+    const double naive_on = mean_fraction(runs[0]->metrics.on_core_fraction);
+    const double run_on = mean_fraction(runs[1]->metrics.on_core_fraction);
+    out << "# note: the measured speedup " << format_number("%.2fx", paired->median) << " is above the ideal "
+        << format_number("%.2fx", ideal) << " (theory): ";
+    if (!runs[0]->metrics.on_core_fraction.empty() && naive_on < run_on)
+      out << "the naive steps were disturbed (on a core " << format_number("%.0f%%", 100 * naive_on) << " vs "
+          << format_number("%.0f%%", 100 * run_on) << ")";
+    else
+      out << "the naive steps ran slow or the pipelined ones fast for reasons outside the schedule (spread naive ["
+          << format_number("%.3f", *std::min_element(runs[0]->step_ms.begin(), runs[0]->step_ms.end())) << " - "
+          << format_number("%.3f", *std::max_element(runs[0]->step_ms.begin(), runs[0]->step_ms.end())) << "] ms)";
+    out << "; read the replayed speedup\n";
+  }
+  return out.str();
 }
 
 std::string run_row(const RunResult& r, std::optional<double> speedup) {
@@ -120,6 +212,22 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
     by_cat.push_back({{"params", m[0]}, {"grads", m[1]}, {"stash", m[2]}, {"buffers", m[3]}});
   j["peak_memory_by_category"] = by_cat;
   if (r.numerics) j["loss"] = r.numerics->loss;
+  // Repeats: every timed step, and which one the figures above are from.
+  j["warmup_steps"] = r.plan.warmup;
+  j["step_times_ms"] = r.step_ms;
+  j["median_step"] = r.median_step;
+  j["on_core_fraction"] = r.metrics.on_core_fraction.empty() ? nlohmann::json(nullptr)
+                                                             : nlohmann::json(r.metrics.on_core_fraction);
+  if (r.replay) {
+    j["replay"] = {{"label", "replayed from measured costs"},
+                   {"costs", r.replay->cpu_time ? "thread_cpu_time" : "measured_spans"},
+                   {"step_time_ms", r.replay->metrics.makespan_ms},
+                   {"utilization", r.replay->metrics.utilization},
+                   {"mean_utilization", r.replay->metrics.mean_utilization},
+                   {"bubble_fraction", r.replay->metrics.bubble_fraction}};
+  } else {
+    j["replay"] = nullptr;
+  }
   return j;
 }
 
@@ -137,6 +245,11 @@ nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunCo
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json j;
   j["runs"] = {run_json(c.naive, 1.0), run_json(c.gpipe, c.speedup)};
+  j["speedup"] = {{"median", c.paired.median},
+                  {"min", c.paired.min},
+                  {"max", c.paired.max},
+                  {"paired", c.paired.ratios},
+                  {"replayed", c.replayed_speedup ? nlohmann::json(*c.replayed_speedup) : nlohmann::json(nullptr)}};
   j["transparency"] = transparency_json(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
   return j;
 }
@@ -152,6 +265,7 @@ std::string format_comparison(const Comparison& c) {
   std::ostringstream out;
   out << "# pipelab compare: naive model parallelism vs GPipe\n# " << describe_config(c.gpipe.config) << "\n"
       << kRunHeader << run_row(c.naive, 1.0) << run_row(c.gpipe, c.speedup) << per_device_table({&c.naive, &c.gpipe})
+      << timing_lines({&c.naive, &c.gpipe}, &c.paired, c.gpipe.theory.utilization / c.naive.theory.utilization)
       << "# theory (balanced stages, free links): utilization M/(M+K-1) = " << format_number("%.1f%%", 100 * c.gpipe.theory.utilization)
       << " for GPipe, 1/K = " << format_number("%.1f%%", 100 * c.naive.theory.utilization) << " for naive; ideal speedup "
       << format_number("%.2f", c.gpipe.theory.utilization / c.naive.theory.utilization) << "x (theory)\n"
@@ -167,7 +281,7 @@ std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
   out << "# pipelab run: " << r.schedule.name() << "\n# " << describe_config(r.config) << "\n"
       << kRunHeader
       << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
-      << per_device_table({&r});
+      << per_device_table({&r}) << timing_lines({&r}, nullptr, 0);
   if (r.numerics) out << "# loss " << format_number("%.6f", r.numerics->loss) << "\n";
   out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
   return out.str();
@@ -179,6 +293,9 @@ std::string format_sweep(const std::vector<RunResult>& runs) {
   out << "# pipelab sweep: GPipe over M (first row: naive baseline)\n# " << describe_config(runs.front().config)
       << "\n" << kRunHeader;
   for (const RunResult& r : runs) out << run_row(r, speedup_over(runs.front(), r));
+  std::vector<const RunResult*> all;
+  for (const RunResult& r : runs) all.push_back(&r);
+  out << timing_lines(all, nullptr, 0);
   out << "# theory: bubble (K-1)/(M+K-1); ideal speedup K*M/(M+K-1)\n";
   return out.str();
 }
