@@ -61,7 +61,9 @@ TEST_P(RegistrySchedule, GeneratesValidSchedulesWithTheirIdentity) {
 TEST_P(RegistrySchedule, RefusesImpossibleInputs) {
   EXPECT_THROW(row().generate(0, 4), Error);
   EXPECT_THROW(row().generate(-3, 4), Error);
-  if (!row().single_microbatch) EXPECT_THROW(row().generate(4, 0), Error);
+  if (!row().single_microbatch) {
+    EXPECT_THROW(row().generate(4, 0), Error);
+  }
 }
 
 // Balanced: L divisible by K, B divisible by M, no loss, no optimizer cost, free links.

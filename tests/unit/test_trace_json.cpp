@@ -252,7 +252,7 @@ TEST(TraceJson, RoundTripIsExact) {
 
 TEST(TraceJson, ThreadCpuTimeRoundTripsAndIsOptional) {
   Trace original = sample_trace();
-  original.events[0].cpu_us = 1.0 / 7.0;  // measured (cpu backend)
+  original.events[0].cpu_us = 1.0f / 7.0f;  // measured (cpu backend)
   original.events[1].cpu_us = 0.0;        // measured, zero
   const std::string text = to_json_text(original);
   expect_same_trace(original, from_json_text(text));

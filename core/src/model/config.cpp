@@ -85,10 +85,15 @@ void validate_config(const RunConfig& c) {
   if (c.devices < 1)
     PIPELAB_USAGE_ERROR("--devices", "K must be at least 1, got " + std::to_string(c.devices),
                         "pass --devices K with 1 <= K <= --layers");
-  if (c.devices > kMaxDevices)
+  // The sim's limits are higher (event engine); auto may pick cpu, so it gets cpu's.
+  const bool sim = c.backend == BackendKind::Sim;
+  const int max_devices = sim ? kMaxSimDevices : kMaxDevices;
+  const int max_microbatches = sim ? kMaxSimMicrobatches : kMaxMicrobatches;
+  if (c.devices > max_devices)
     PIPELAB_USAGE_ERROR("--devices", "K = " + std::to_string(c.devices) + " is above the limit of " +
-                                         std::to_string(kMaxDevices),
-                        "use at most 64 devices");
+                                         std::to_string(max_devices) + (sim ? " on sim" : ""),
+                        sim ? "use at most 1024 devices on sim"
+                            : "use at most 64 devices (--backend sim takes up to 1024)");
   if (c.devices > c.model.layers)
     PIPELAB_USAGE_ERROR("--devices",
                         "K = " + std::to_string(c.devices) + " devices but only " +
@@ -97,10 +102,11 @@ void validate_config(const RunConfig& c) {
   if (c.microbatches < 1)
     PIPELAB_USAGE_ERROR("--microbatches", "M must be at least 1, got " + std::to_string(c.microbatches),
                         "pass --microbatches M with 1 <= M <= --batch");
-  if (c.microbatches > kMaxMicrobatches)
-    PIPELAB_USAGE_ERROR("--microbatches", "M = " + std::to_string(c.microbatches) +
-                                              " is above the limit of " + std::to_string(kMaxMicrobatches),
-                        "use at most 4096 micro-batches");
+  if (c.microbatches > max_microbatches)
+    PIPELAB_USAGE_ERROR("--microbatches", "M = " + std::to_string(c.microbatches) + " is above the limit of " +
+                                              std::to_string(max_microbatches) + (sim ? " on sim" : ""),
+                        sim ? "use at most 16384 micro-batches on sim"
+                            : "use at most 4096 micro-batches (--backend sim takes up to 16384)");
   if (c.microbatches > c.model.batch)
     PIPELAB_USAGE_ERROR("--microbatches",
                         "M = " + std::to_string(c.microbatches) + " micro-batches but the batch has only " +

@@ -25,8 +25,9 @@ std::uint64_t message_key(const Action& recv) {
 Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
   validate(schedule);
   const int devices = static_cast<int>(schedule.per_stage.size());
-  std::vector<std::vector<TraceEvent>> events(devices);
-  for (int d = 0; d < devices; ++d) events[d].reserve(schedule.per_stage[d].size());
+  // One list for every device's spans (one thread: no per-worker lists to merge).
+  std::vector<TraceEvent> events;
+  events.reserve(schedule.size());
   std::vector<std::size_t> next(devices, 0);       // program counter of each stage
   std::unordered_map<std::uint64_t, Transfer> in_flight;  // posted, not yet received
   std::unordered_map<std::uint64_t, int> waiting;  // receive key → the stage blocked on it
@@ -43,7 +44,7 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
       const Action& a = program[next[d]];
       if (a.kind == ActionKind::SendActivation || a.kind == ActionKind::SendGrad) {
         Transfer t = backend.send(a);
-        events[d].push_back(detail::make_event(d, Lane::Send, a, t.span, t.bytes));
+        events.push_back(detail::make_event(d, Lane::Send, a, t.span, t.bytes));
         const std::uint64_t key = message_key(matching_recv(a));
         in_flight.emplace(key, std::move(t));
         if (auto w = waiting.find(key); w != waiting.end()) {
@@ -58,11 +59,11 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
           break;  // blocked; the matching send puts this stage back on the queue
         }
         const Span span = backend.receive(a, it->second);
-        events[d].push_back(detail::make_event(d, Lane::Recv, a, span, it->second.bytes));
+        events.push_back(detail::make_event(d, Lane::Recv, a, span, it->second.bytes));
         in_flight.erase(it);
       } else {
         const Span span = backend.compute(a);
-        events[d].push_back(detail::make_event(d, Lane::Compute, a, span, 0));
+        events.push_back(detail::make_event(d, Lane::Compute, a, span, 0));
       }
       ++next[d];
     }
@@ -75,7 +76,7 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
       stuck << " stage " << d << " at " << to_string(schedule.per_stage[d][next[d]]) << ";";
   if (!stuck.str().empty())
     PIPELAB_THROW("event engine: stages never finished:" + stuck.str(), "engine bug: please report");
-  return detail::assemble_trace(schedule, backend, events);
+  return detail::assemble_trace(schedule, backend, std::move(events));
 }
 
 }  // namespace pipelab

@@ -99,6 +99,13 @@ void DeviceMemory::restart() {
   record_locked();  // peak_total_ = the current total, and the step's first sample
 }
 
+std::vector<MemorySample> DeviceMemory::take_samples() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<MemorySample> out = std::move(samples_);
+  samples_.clear();
+  return out;
+}
+
 std::vector<MemorySample> DeviceMemory::samples() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return samples_;

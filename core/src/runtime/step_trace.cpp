@@ -14,13 +14,15 @@ TraceEvent make_event(int device, Lane lane, const Action& a, Span span, std::ui
   e.start_us = span.start_us;
   e.dur_us = span.end_us - span.start_us;
   e.bytes = bytes;
-  e.cpu_us = span.cpu_us;
+  e.cpu_us = static_cast<float>(span.cpu_us);
   return e;
 }
 
-Trace assemble_trace(const Schedule& schedule, Backend& backend, std::vector<std::vector<TraceEvent>>& events) {
+namespace {
+
+// Metadata, memory samples and peaks, the canonical order: the end of every step.
+void finish_trace(const Schedule& schedule, Backend& backend, Trace& trace) {
   const int devices = static_cast<int>(schedule.per_stage.size());
-  Trace trace;
   trace.meta.schedule_kind = schedule.kind;
   trace.meta.remat = schedule.remat;
   trace.meta.backend = backend.name();
@@ -30,18 +32,36 @@ Trace assemble_trace(const Schedule& schedule, Backend& backend, std::vector<std
   const Theory theory = schedule_theory(schedule);
   trace.meta.theory_utilization = theory.utilization;
   trace.meta.theory_bubble_fraction = theory.bubble_fraction;
-  std::size_t total = 0;
-  for (const auto& per_device : events) total += per_device.size();
-  trace.events.reserve(total);
-  for (auto& per_device : events) trace.events.insert(trace.events.end(), per_device.begin(), per_device.end());
   for (int d = 0; d < devices; ++d) {
     DeviceMemory& mem = backend.memory(d);
     mem.check_consistent();
-    const auto samples = mem.samples();
+    std::vector<MemorySample> samples = mem.take_samples();
     trace.memory.insert(trace.memory.end(), samples.begin(), samples.end());
     trace.peak_memory.push_back(mem.peak());
   }
   trace.sort();
+}
+
+}  // namespace
+
+Trace assemble_trace(const Schedule& schedule, Backend& backend, std::vector<std::vector<TraceEvent>>& events) {
+  Trace trace;
+  std::size_t total = 0;
+  for (const auto& per_device : events) total += per_device.size();
+  trace.events.reserve(total);
+  // Each device's list is freed as soon as it is copied.
+  for (auto& per_device : events) {
+    trace.events.insert(trace.events.end(), per_device.begin(), per_device.end());
+    std::vector<TraceEvent>().swap(per_device);
+  }
+  finish_trace(schedule, backend, trace);
+  return trace;
+}
+
+Trace assemble_trace(const Schedule& schedule, Backend& backend, std::vector<TraceEvent>&& events) {
+  Trace trace;
+  trace.events = std::move(events);
+  finish_trace(schedule, backend, trace);
   return trace;
 }
 

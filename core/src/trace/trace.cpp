@@ -64,14 +64,17 @@ void Trace::sort() {
   // Events: by (start, device, lane) as documented, then by every other field, so
   // the order is a function of the events alone and not of the order the backend's
   // threads happened to append them (two traces with the same events sort the same).
-  std::stable_sort(events.begin(), events.end(), [](const TraceEvent& a, const TraceEvent& b) {
+  // Events the comparator calls equal are equal in every field, so an unstable,
+  // in-place sort gives the one order too, without stable_sort's n/2-element buffer.
+  std::sort(events.begin(), events.end(), [](const TraceEvent& a, const TraceEvent& b) {
     if (int c = time_compare(a.start_us, b.start_us)) return c < 0;
     const auto key = [](const TraceEvent& e) {
       return std::make_tuple(e.device, static_cast<int>(e.lane), static_cast<int>(e.action.kind),
                              e.action.stage, e.action.microbatch, e.bytes);
     };
     if (key(a) != key(b)) return key(a) < key(b);
-    return time_less(a.dur_us, b.dur_us);
+    if (int c = time_compare(a.dur_us, b.dur_us)) return c < 0;
+    return time_less(a.cpu_us, b.cpu_us);
   });
   // Memory samples: by (time, device). Stable, because two samples of one device at
   // the same timestamp are successive allocator states and must keep their order.

@@ -211,7 +211,9 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
                                    std::numeric_limits<int>::max()));
     span.bytes = f.byte_count(f.require(args, "bytes", "args.bytes"), "args.bytes");
     if (args.contains("cpu_us")) {  // optional: only the cpu backend measures it
-      span.cpu_us = f.finite(args["cpu_us"], "args.cpu_us");
+      const double cpu_us = f.finite(args["cpu_us"], "args.cpu_us");
+      span.cpu_us = static_cast<float>(cpu_us);
+      if (!std::isfinite(span.cpu_us)) f.fail("'args.cpu_us' is " + shortest(cpu_us) + ": too large for a CPU time");
       if (span.cpu_us < 0) f.fail("'args.cpu_us' is " + shortest(span.cpu_us) + ": a CPU time cannot be negative");
     }
     state.trace.events.push_back(span);

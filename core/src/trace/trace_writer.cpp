@@ -168,7 +168,7 @@ json span_json(const TraceEvent& e) {
             {"kind", to_string(e.action.kind)},
             {"bytes", e.bytes}}}};
   // Written only where measured, so traces of the other backends keep their shape.
-  if (e.cpu_us >= 0) span["args"]["cpu_us"] = e.cpu_us;
+  if (e.cpu_us >= 0) span["args"]["cpu_us"] = static_cast<double>(e.cpu_us);
   return span;
 }
 

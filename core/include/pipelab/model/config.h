@@ -98,8 +98,12 @@ constexpr int kMaxTimedSteps = 1000;
 constexpr int kMaxWarmupSteps = 100;
 
 /// Upper bounds enforced by validate_config (documented in docs/limits).
-constexpr int kMaxDevices = 64;
-constexpr int kMaxMicrobatches = 4096;  ///< M
+constexpr int kMaxDevices = 64;  ///< K on cpu and cuda (one thread or GPU stream per device)
+constexpr int kMaxMicrobatches = 4096;  ///< M on cpu and cuda
+/// The sim runs on the single-threaded event engine (no thread per device), so it
+/// takes what-if pipelines far past real hardware: K ≤ 1024, M ≤ 16384.
+constexpr int kMaxSimDevices = 1024;
+constexpr int kMaxSimMicrobatches = 16384;  ///< M on sim
 constexpr int kMaxLayers = 4096;        ///< L
 constexpr int kMaxWidth = 65536;     ///< d (and classes)
 constexpr int kMaxHidden = 262144;   ///< h

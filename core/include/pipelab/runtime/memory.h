@@ -62,6 +62,8 @@ class DeviceMemory {
   void check_consistent() const;
   /// Samples recorded so far (one per change).
   std::vector<MemorySample> samples() const;
+  /// The samples, moved out (the books keep no samples until the next change).
+  std::vector<MemorySample> take_samples();
   /// Start the books of a new step on the same device (after a warm-up step): what is
   /// held stays, peaks restart from it, and the samples restart with one sample of it.
   void restart();

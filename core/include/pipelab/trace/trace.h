@@ -17,23 +17,25 @@
 namespace pipelab {
 
 /// Which row of a device an event is drawn on (Chrome trace `tid`).
-enum class Lane { Compute = 0, Send = 1, Recv = 2 };
+enum class Lane : std::uint8_t { Compute = 0, Send = 1, Recv = 2 };
 constexpr int kLaneCount = 3;  ///< number of Lane values
 /// "compute", "send" or "recv" (one name table, in trace.cpp).
 const char* to_string(Lane lane);
 
 /// One executed action: a span [start_us, start_us + dur_us) on a device's lane.
 struct TraceEvent {
+  // Field order packs the event into 48 bytes: a million-action step keeps millions.
+  Action action;              ///< what ran
   int device = 0;             ///< Chrome trace `pid`
   Lane lane = Lane::Compute;  ///< Chrome trace `tid`
-  Action action;              ///< what ran
+  /// Thread CPU time of the action in µs (CLOCK_THREAD_CPUTIME_ID of the worker that
+  /// ran it), or -1 where the backend does not measure it (sim, cuda, transfers).
+  /// Below dur_us when the worker was off a core for part of the span. A float: a
+  /// CPU time needs no more than 24 bits of precision (0.06 µs at one second).
+  float cpu_us = -1;
   double start_us = 0;  ///< µs since the step's time origin
   double dur_us = 0;    ///< duration, >= 0
   std::uint64_t bytes = 0;  ///< bytes moved (communication) or 0
-  /// Thread CPU time of the action in µs (CLOCK_THREAD_CPUTIME_ID of the worker that
-  /// ran it), or -1 where the backend does not measure it (sim, cuda, transfers).
-  /// Below dur_us when the worker was off a core for part of the span.
-  double cpu_us = -1;
 
   /// start_us + dur_us.
   double end_us() const { return start_us + dur_us; }

@@ -64,18 +64,21 @@ class SimBackend final : public Backend {
     switch (a.kind) {
       case ActionKind::Forward:
         // The forward allocates its stash (all block activations, or the input only).
-        stash_[d][a.microbatch].push_back(
-            memory_[d]->charge(MemoryCategory::Stash, plans_[d].forward_stash_bytes(rows_[a.microbatch])));
+        stash_[d][a.microbatch].forward =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[d].forward_stash_bytes(rows_[a.microbatch]));
         break;
       case ActionKind::Recompute:
-        stash_[d][a.microbatch].push_back(
-            memory_[d]->charge(MemoryCategory::Stash, plans_[d].recompute_stash_bytes(rows_[a.microbatch])));
+        stash_[d][a.microbatch].recompute =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[d].recompute_stash_bytes(rows_[a.microbatch]));
         break;
       default:
         break;
     }
     clock_[d] = span.end_us;
-    if (a.kind == ActionKind::Backward) stash_[d][a.microbatch].clear();  // freed after B
+    if (a.kind == ActionKind::Backward) {  // freed after B: F's stash, then R's
+      stash_[d][a.microbatch].forward.reset();
+      stash_[d][a.microbatch].recompute.reset();
+    }
     return span;
   }
 
@@ -155,7 +158,13 @@ class SimBackend final : public Backend {
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
   std::vector<StageMemoryPlan> plans_;           // per device: what its stage holds
   std::vector<MemoryCharge> resident_;
-  std::vector<std::vector<std::vector<MemoryCharge>>> stash_;  // [device][mb] charges
+  // What one micro-batch holds on one device between F and B: at most two charges,
+  // kept inline (a K=1024, M=1024 step has a million of them).
+  struct MicrobatchStash {
+    MemoryCharge forward;    // charged by F: the full stash, or the input under remat
+    MemoryCharge recompute;  // charged by R: the rest of the stash
+  };
+  std::vector<std::vector<MicrobatchStash>> stash_;  // [device][mb]
 };
 
 }  // namespace
