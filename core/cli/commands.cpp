@@ -66,6 +66,11 @@ int cmd_run(CommonFlags& f) {
   if (!c.trace_path.empty()) {
     write_chrome_trace_file(r.trace, c.trace_path);
     progress(f, "trace written to " + c.trace_path + " (open in https://ui.perfetto.dev or pipelab-viz)");
+    if (r.replay) {
+      const std::string replayed = suffixed(c.trace_path, "replayed");
+      write_chrome_trace_file(r.replay->trace, replayed);
+      progress(f, "replayed from measured costs: " + replayed);
+    }
   }
   if (f.json) {
     std::cout << single_run_json(r, diff).dump(2) << std::endl;
@@ -91,6 +96,14 @@ int cmd_compare(CommonFlags& f) {
     write_chrome_trace_file(cmp.naive.trace, naive_path);
     write_chrome_trace_file(cmp.gpipe.trace, gpipe_path);
     progress(f, "traces written to " + naive_path + " and " + gpipe_path);
+    // The replays beside them, for pipelab-viz: the same schedules on dedicated devices.
+    if (cmp.naive.replay && cmp.gpipe.replay) {
+      const std::string naive_replay = suffixed(c.trace_path, "naive-replayed");
+      const std::string gpipe_replay = suffixed(c.trace_path, "gpipe-replayed");
+      write_chrome_trace_file(cmp.naive.replay->trace, naive_replay);
+      write_chrome_trace_file(cmp.gpipe.replay->trace, gpipe_replay);
+      progress(f, "replayed from measured costs: " + naive_replay + " and " + gpipe_replay);
+    }
   }
   if (f.json) {
     std::cout << comparison_json(cmp).dump(2) << std::endl;
