@@ -42,6 +42,14 @@ TEST(Options, TraceFilesAndHeadlessOutputs) {
   EXPECT_TRUE(r.options.presentation);
   EXPECT_TRUE(r.options.gpu0_on_top);
   EXPECT_DOUBLE_EQ(r.options.playhead, 0.5);
+  EXPECT_FALSE(r.options.bench);
+}
+
+TEST(Options, BenchNeedsNoOutputFile) {
+  const ParsedArgs r = parse({"big.json", "--headless", "--bench", "--frames", "100"});
+  ASSERT_FALSE(r.exit) << r.message;
+  EXPECT_TRUE(r.options.bench);
+  EXPECT_TRUE(r.options.screenshot_path.empty());
 }
 
 TEST(Options, LiveSettings) {

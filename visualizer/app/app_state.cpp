@@ -61,6 +61,7 @@ void init_app_state(AppState& app, const VizOptions& options) {
 void set_panels(AppState& app, std::vector<Panel> panels) {
   const std::size_t before = app.panels.size();
   app.panels = std::move(panels);
+  ++app.panels_generation;
   double longest = 0;
   for (const Panel& p : app.panels) longest = std::max(longest, p.step_us);
   app.playback.set_end(longest);

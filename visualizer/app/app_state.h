@@ -7,15 +7,18 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "pipelab_viz/frame_stats.h"
 #include "pipelab_viz/geometry.h"
 #include "pipelab_viz/live_run.h"
 #include "pipelab_viz/memory_series.h"
 #include "pipelab_viz/options.h"
 #include "pipelab_viz/panel.h"
 #include "pipelab_viz/playback.h"
+#include "pipelab_viz/timeline_layout.h"
 
 namespace pipelab::viz {
 
@@ -32,11 +35,38 @@ struct ErrorEntry {
   std::string hint;
 };
 
+/// The timeline's layout, kept while the panels, the canvas, the font and the row order
+/// stay the same: it does not depend on the playhead, and a 1.8 M-span trace costs tens
+/// of milliseconds to lay out (level of detail included), too much for every frame.
+struct TimelineCache {
+  bool valid = false;
+  std::uint64_t generation = 0;  ///< AppState::panels_generation it was computed for
+  Rect canvas;
+  float font_px = 0;
+  bool gpu0_at_bottom = true;
+  bool presentation = false;
+  TimelineLayout layout;
+  std::vector<HatchLine> hatch;  ///< scratch for the bubble hatch of one bubble
+};
+
+/// The memory plot's lines in pixels, kept while the panel, the view and the plot stay.
+struct MemoryPlotCache {
+  bool valid = false;
+  std::uint64_t generation = 0;  ///< AppState::panels_generation it was computed for
+  int panel = -1;
+  MemoryView view = MemoryView::Stash;
+  Rect plot;
+  std::uint64_t y_max = 1;               ///< memory_max of the panel and view
+  std::vector<std::vector<Vec2>> lines;  ///< per device: the whole step, thinned to pixel columns
+  std::vector<Vec2> before, after;       ///< scratch: one line cut at the playhead
+};
+
 struct AppState {
   VizOptions options;
 
   // What is shown: one or two panels, from files or from live runs.
   std::vector<Panel> panels;
+  std::uint64_t panels_generation = 0;  ///< +1 whenever `panels` is replaced (invalidates the caches)
   bool live = true;             ///< panels come from `settings` (false: from trace files)
   LiveSettings settings;        ///< the controls
   LiveSettings shown_settings;  ///< what the live panels were run with
@@ -55,6 +85,8 @@ struct AppState {
   bool show_controls = true;
   MemoryView memory_view = MemoryView::Stash;
   int memory_panel = 0;  ///< which panel the memory plot shows
+  TimelineCache timeline_cache;
+  MemoryPlotCache memory_cache;
 
   // Trace file inputs in the controls column.
   std::array<char, 512> path_top{};
@@ -71,6 +103,7 @@ struct AppState {
   bool svg_written = false;
   bool quit = false;
   int exit_code = 0;
+  BenchRecord bench;  ///< --bench: what main() measured
 };
 
 /// Initial state from the command line (settings, view flags).

@@ -3,6 +3,7 @@
 //   pipelab-viz                                   classroom demo (live on sim)
 //   pipelab-viz x-naive.json x-gpipe.json         traces from `pipelab compare --trace x.json`
 //   xvfb-run -a pipelab-viz --headless --frames 3 --screenshot out.png
+//   xvfb-run -a pipelab-viz big.json --headless --bench --frames 100   (bench/viz_bench.sh)
 //
 // main() reads: setup → loop → cleanup (in reverse, by the destructors).
 #include <imgui.h>
@@ -11,6 +12,7 @@
 #include <exception>
 #include <iostream>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "app_state.h"
@@ -20,7 +22,13 @@
 
 using namespace pipelab::viz;
 
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
+
 int main(int argc, char** argv) {
+  const Clock::time_point started = Clock::now();
   // 1. Command line.
   const ParsedArgs args = parse_args(argc, argv);
   if (args.exit) {
@@ -41,11 +49,17 @@ int main(int argc, char** argv) {
   const Fonts fonts = load_fonts();
 
   // 3. First data: the trace files given, else the live demo (runs in update_live).
-  if (!args.options.trace_files.empty()) load_trace_files(app, args.options.trace_files);
+  if (!args.options.trace_files.empty()) {
+    const Clock::time_point load_start = Clock::now();
+    load_trace_files(app, args.options.trace_files);
+    app.bench.load_s = seconds_since(load_start);
+  }
 
   // 4. Main loop.
   while (!window->should_close() && !app.quit) {
     // 4.1 Events, new frame (sleeps while nothing moves).
+    const Clock::time_point frame_start = Clock::now();
+    const int frames_before = app.frames_with_data;
     window->begin_frame(is_idle(app));
     // 4.2 Input, live re-runs, finished background runs.
     handle_keys(app);
@@ -58,6 +72,18 @@ int main(int argc, char** argv) {
     window->render(palette_for(app.presentation).canvas.packed());
     after_render(app, *window);
     window->present();
+    // 4.6 --bench: frames with data, from begin_frame to present (headless: GL finished).
+    if (args.options.bench && app.frames_with_data > frames_before) {
+      app.bench.frame_ms.push_back(seconds_since(frame_start) * 1e3);
+      app.bench.rss_last_frame_mb = resident_set_mb();
+      const ImDrawData* drawn = ImGui::GetDrawData();
+      app.bench.vertices = drawn ? drawn->TotalVtxCount : 0;
+      app.bench.triangles = drawn ? drawn->TotalIdxCount / 3 : 0;
+      if (app.bench.frame_ms.size() == 1) {
+        app.bench.first_frame_s = seconds_since(started);
+        app.bench.rss_first_frame_mb = app.bench.rss_last_frame_mb;
+      }
+    }
     if (args.options.headless && app.background.running())
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waiting for a cpu run
   }
@@ -65,6 +91,11 @@ int main(int argc, char** argv) {
   // 5. Cleanup, in reverse: ImGui and GLFW shut down (Window), then a cpu run still in
   //    flight is joined when `app` goes out of scope (BackgroundRun).
   const int exit_code = app.exit_code;
+  const std::string renderer = window->renderer();
   window.reset();
+  if (args.options.bench) {
+    std::cout << bench_summary(app.bench) << '\n';
+    std::cout << "pipelab-viz bench renderer: " << renderer << std::endl;
+  }
   return exit_code;
 }

@@ -64,7 +64,23 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
   ImDrawList* draw = ImGui::GetWindowDrawList();
   draw->AddRectFilled(ImVec2(plot.x0, plot.y0), ImVec2(plot.x1, plot.y1), palette.canvas.packed());
 
-  const std::uint64_t y_max = memory_max(panel, app.memory_view);
+  // Series and their pixel lines are recomputed only when the panel, view or plot change.
+  MemoryPlotCache& cache = app.memory_cache;
+  const TimeAxis axis{0.0, std::max(panel.step_us, 1e-9), plot.x0, plot.x1};  // this run's own step
+  if (!cache.valid || cache.generation != app.panels_generation || cache.panel != app.memory_panel ||
+      cache.view != app.memory_view || cache.plot != plot) {
+    cache.y_max = memory_max(panel, app.memory_view);
+    cache.lines.assign(static_cast<std::size_t>(std::max(panel.devices(), 0)), {});
+    for (int d = 0; d < panel.devices(); ++d)
+      cache.lines[static_cast<std::size_t>(d)] =
+          memory_polyline(memory_series(panel, d, app.memory_view), axis, plot, cache.y_max, panel.step_us);
+    cache.valid = true;
+    cache.generation = app.panels_generation;
+    cache.panel = app.memory_panel;
+    cache.view = app.memory_view;
+    cache.plot = plot;
+  }
+  const std::uint64_t y_max = cache.y_max;
   for (int i = 0; i <= 2; ++i) {
     const float y = plot.y1 - plot.height() * static_cast<float>(i) / 2.0f;
     char buf[32];
@@ -73,8 +89,7 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
     draw->AddLine(ImVec2(plot.x0, y), ImVec2(plot.x1, y), palette.grid.packed());
     draw->AddText(ImVec2(plot.x0 - size.x - font_px * 0.3f, y - size.y * 0.5f), palette.text_dim.packed(), buf);
   }
-  // This run's own step (a short GPipe step would be a sliver on the naive step's axis).
-  const TimeAxis axis{0.0, std::max(panel.step_us, 1e-9), plot.x0, plot.x1};
+  // The axis is this run's own step (a short GPipe step would be a sliver on the naive step's axis).
   for (const Tick& t :
        nice_ticks(axis.t0_us, axis.t1_us, std::max(3, static_cast<int>(plot.width() / (font_px * 6))))) {
     const float x = axis.x(t.t_us);
@@ -84,17 +99,22 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
   }
 
   // 3. One step line per device, solid up to the playhead, faint after.
+  const float playhead_x = axis.x(std::min(app.playback.time_us, axis.t1_us));
+  auto polyline = [&](const std::vector<Vec2>& pts, Rgba c, float thickness) {
+    // Vec2 and ImVec2 are both two floats: ImGui reads the points in place.
+    static_assert(sizeof(Vec2) == sizeof(ImVec2), "Vec2 is laid out as ImVec2");
+    if (pts.size() >= 2)
+      draw->AddPolyline(reinterpret_cast<const ImVec2*>(pts.data()), static_cast<int>(pts.size()), c.packed(), 0,
+                        thickness);
+  };
+  // More than 8 lines overlap anyway: whole-pixel widths let ImGui draw them from its
+  // line texture (2 vertices a point instead of 4; a K=64 plot has ~70 k points).
+  const bool many = panel.devices() > 8;
   for (int d = 0; d < panel.devices(); ++d) {
-    const std::vector<MemoryPoint> series = memory_series(panel, d, app.memory_view);
     const Rgba colour = device_colour(palette, d);
-    auto polyline = [&](double until, Rgba c, float thickness) {
-      const std::vector<Vec2> pts = memory_polyline(series, axis, plot, y_max, until);
-      std::vector<ImVec2> im(pts.size());
-      std::transform(pts.begin(), pts.end(), im.begin(), [](Vec2 p) { return ImVec2(p.x, p.y); });
-      if (im.size() >= 2) draw->AddPolyline(im.data(), static_cast<int>(im.size()), c.packed(), 0, thickness);
-    };
-    polyline(panel.step_us, colour.with_alpha(70), 1.5f);
-    polyline(app.playback.time_us, colour, 2.5f);
+    split_polyline(cache.lines[static_cast<std::size_t>(d)], playhead_x, cache.before, cache.after);
+    polyline(cache.after, colour.with_alpha(70), many ? 1.0f : 1.5f);
+    polyline(cache.before, colour, many ? 2.0f : 2.5f);
     const std::string name = "GPU " + std::to_string(d);
     const float ly = plot.y0 + static_cast<float>(d) * font_px * 1.1f;
     draw->AddRectFilled(ImVec2(plot.x1 + font_px * 0.4f, ly + font_px * 0.3f),

@@ -8,11 +8,14 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
+#include "pipelab_viz/level_of_detail.h"
 #include "pipelab_viz/timeline_layout.h"
 #include "ui.h"
 
@@ -28,15 +31,13 @@ ImVec2 v(Vec2 p) { return ImVec2(p.x, p.y); }
 ImVec2 tl(const Rect& r) { return ImVec2(r.x0, r.y0); }
 ImVec2 br(const Rect& r) { return ImVec2(r.x1, r.y1); }
 
-void hatched(ImDrawList* draw, const Rect& r, Vec2 origin, const Palette& palette) {
+// The bubble fill and its hatch lines, clipped to `r`.
+void hatched(ImDrawList* draw, const Rect& r, Vec2 origin, const Palette& palette, std::vector<HatchLine>& lines) {
   if (r.empty()) return;
   draw->AddRectFilled(tl(r), br(r), palette.bubble.packed());
-  // Lines x + y = c with c = origin.x + origin.y + k · spacing (phase 0 in hatch_phase).
   draw->PushClipRect(tl(r), br(r), true);
-  const float base = origin.x + origin.y;
-  const float first = base + std::ceil((r.x0 + r.y0 - base) / kHatchSpacingPx) * kHatchSpacingPx;
-  for (float c = first; c <= r.x1 + r.y1; c += kHatchSpacingPx)
-    draw->AddLine(ImVec2(c - r.y0, r.y0), ImVec2(c - r.y1, r.y1), palette.bubble_hatch.packed(), 1.5f);
+  hatch_lines(r, origin, kHatchSpacingPx, lines);
+  for (const HatchLine& l : lines) draw->AddLine(v(l.a), v(l.b), palette.bubble_hatch.packed(), 1.5f);
   draw->PopClipRect();
 }
 
@@ -50,7 +51,8 @@ void text_centred(ImDrawList* draw, const Rect& r, Rgba colour, const std::strin
 //-----------------------------------------------------------------------------
 
 void draw_panel(ImDrawList* draw, const Panel& panel, const Panel* baseline, const PanelLayout& pl,
-                const TimelineLayout& layout, double playhead_us, const Palette& palette) {
+                const TimelineLayout& layout, double playhead_us, const Palette& palette,
+                std::vector<HatchLine>& hatch) {
   const TimeAxis& axis = layout.axis;
   const float playhead_x = axis.x(playhead_us);
 
@@ -84,41 +86,41 @@ void draw_panel(ImDrawList* draw, const Panel& panel, const Panel* baseline, con
     if (row.show_label) text_centred(draw, row.util, palette.text, format_percent(u));
   }
 
-  // Bubbles up to the playhead: idle time that has happened.
+  // Bubbles up to the playhead: idle time that has happened (at least a pixel wide: the
+  // layout leaves narrower gaps out, level_of_detail.h).
   for (const BubbleLayout& b : pl.bubbles) {
     Rect r = b.rect;
     r.x1 = std::min(r.x1, playhead_x);
-    hatched(draw, r, layout.hatch_origin, palette);
+    hatched(draw, r, layout.hatch_origin, palette, hatch);
   }
 
   // Boxes: executed part filled, the rest as a faint ghost of what is scheduled.
   for (const BoxLayout& box : pl.boxes) {
-    const double done = box.instant ? (playhead_us >= box.start_us ? 1.0 : 0.0)
-                                    : executed_fraction(box.start_us, box.end_us, playhead_us);
-    const bool compute_lane = !box.label.empty();
-    if (done < 1.0 && compute_lane)
-      draw->AddRect(tl(box.rect), br(box.rect), box.fill.with_alpha(110).packed(), 0, 0, palette.outline_px);
+    const double done = executed_fraction(box.start_us, box.end_us, playhead_us);
+    const bool compute_lane = box.lane == Lane::Compute;
+    if (done < 1.0 && compute_lane) {
+      if (box.snapped)
+        draw->AddRectFilled(tl(box.rect), br(box.rect), box.fill.with_alpha(70).packed());
+      else
+        draw->AddRect(tl(box.rect), br(box.rect), box.fill.with_alpha(110).packed(), 0, 0, palette.outline_px);
+    }
     if (done <= 0.0) continue;
     Rect filled = box.rect;
-    if (!box.instant) filled.x1 = box.rect.x0 + static_cast<float>(done) * box.rect.width();
+    filled.x1 = box.rect.x0 + static_cast<float>(done) * box.rect.width();
     draw->AddRectFilled(tl(filled), br(filled), box.fill.packed());
-    if (done >= 1.0 && compute_lane && box.rect.width() >= 4)
+    if (done >= 1.0 && compute_lane && !box.snapped && box.rect.width() >= 4)
       draw->AddRect(tl(box.rect), br(box.rect), action_outline(box.fill).packed(), 0, 0, palette.outline_px);
   }
-  // Labels last, on top of fills (and dim on ghosts); a narrow box gets a smaller label.
+  // Labels last, on top of fills (and dim on ghosts), only on boxes they fit
+  // (BoxLayout::label_px: the layout's conservative estimate; ImGui centres the real text).
   ImFont* font = ImGui::GetFont();
   for (const BoxLayout& box : pl.boxes) {
-    if (box.label.empty()) continue;
+    if (box.label_px <= 0) continue;
     const bool started = playhead_us > box.start_us;
     const Rgba colour = started ? label_colour_on(box.fill) : palette.text_dim.with_alpha(140);
-    for (const float scale : {1.0f, 0.75f}) {
-      const float px = ImGui::GetFontSize() * scale;
-      const ImVec2 size = font->CalcTextSizeA(px, FLT_MAX, 0.0f, box.label.c_str());
-      if (size.x + 4 > box.rect.width() || size.y > box.rect.height() + 2) continue;
-      draw->AddText(font, px, ImVec2(box.rect.centre().x - size.x * 0.5f, box.rect.centre().y - size.y * 0.5f),
-                    colour.packed(), box.label.c_str());
-      break;
-    }
+    const ImVec2 size = font->CalcTextSizeA(box.label_px, FLT_MAX, 0.0f, box.label.c_str());
+    draw->AddText(font, box.label_px, ImVec2(box.rect.centre().x - size.x * 0.5f, box.rect.centre().y - size.y * 0.5f),
+                  colour.packed(), box.label.c_str());
   }
 }
 
@@ -126,7 +128,7 @@ void draw_panel(ImDrawList* draw, const Panel& panel, const Panel* baseline, con
 // [SECTION] Axis, playhead, legend
 //-----------------------------------------------------------------------------
 
-void draw_axis(ImDrawList* draw, const TimelineLayout& layout, const Palette& palette) {
+void draw_axis(ImDrawList* draw, const TimelineLayout& layout, const Palette& palette, std::vector<HatchLine>& hatch) {
   const Rect& band = layout.axis_band;
   draw->AddLine(ImVec2(band.x0, band.y0), ImVec2(band.x1, band.y0), palette.text_dim.packed());
   const float f = ImGui::GetFontSize();
@@ -139,10 +141,13 @@ void draw_axis(ImDrawList* draw, const TimelineLayout& layout, const Palette& pa
   }
   for (const LegendItem& item : layout.legend) {
     if (item.hatched)
-      hatched(draw, item.swatch, layout.hatch_origin, palette);
+      hatched(draw, item.swatch, layout.hatch_origin, palette, hatch);
     else
       draw->AddRectFilled(tl(item.swatch), br(item.swatch), item.colour.packed());
     draw->AddText(v(item.text_pos), palette.text.packed(), item.label.c_str());
+    if (item.help)  // a help marker, as the "(?)" of the controls: hovering the entry explains it
+      draw->AddText(ImVec2(item.text_pos.x + ImGui::CalcTextSize(item.label.c_str()).x + f * 0.3f, item.text_pos.y),
+                    palette.text_dim.packed(), "(?)");
   }
 }
 
@@ -170,10 +175,45 @@ void tooltip_row(const char* name, const std::string& value) {
   ImGui::TextUnformatted(value.c_str());
 }
 
+// A merged box: how many spans of which kind, over which micro-batches and time.
+void merged_tooltip(const Panel& panel, const BoxLayout& box) {
+  const std::vector<std::uint32_t>& lane = panel.lane_events(box.device, box.lane);
+  std::array<std::size_t, kActionKindCount> per_kind{};
+  int first_mb = std::numeric_limits<int>::max(), last_mb = -1;
+  for (std::size_t j = box.lane_first; j < box.lane_first + box.count && j < lane.size(); ++j) {
+    const Action& a = panel.trace.events[lane[j]].action;
+    ++per_kind[static_cast<std::size_t>(a.kind)];
+    if (a.microbatch >= 0) {
+      first_mb = std::min(first_mb, a.microbatch);
+      last_mb = std::max(last_mb, a.microbatch);
+    }
+  }
+  ImGui::Text("%zu spans, each narrower than a pixel", box.count);
+  ImGui::Separator();
+  if (ImGui::BeginTable("##tip", 2)) {
+    tooltip_row("device", "GPU " + std::to_string(box.device) + " (" + to_string(box.lane) + " lane)");
+    for (int k = 0; k < kActionKindCount; ++k)
+      if (per_kind[static_cast<std::size_t>(k)] > 0)
+        tooltip_row(to_string(static_cast<ActionKind>(k)), std::to_string(per_kind[static_cast<std::size_t>(k)]));
+    if (last_mb >= 0) tooltip_row("micro-batches", std::to_string(first_mb) + " .. " + std::to_string(last_mb));
+    tooltip_row("from", format_duration(box.start_us));
+    tooltip_row("to", format_duration(box.end_us));
+    ImGui::EndTable();
+  }
+  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+  ImGui::TextDisabled("%s", kLevelOfDetailHelp);
+  ImGui::PopTextWrapPos();
+}
+
 void box_tooltip(const Panel& panel, const BoxLayout& box) {
   const TraceEvent& e = panel.trace.events[box.event];
   ImGui::BeginTooltip();
-  const std::string label = box.label.empty() ? to_string(e.action) : box.label;
+  if (box.merged()) {
+    merged_tooltip(panel, box);
+    ImGui::EndTooltip();
+    return;
+  }
+  const std::string label = e.lane == Lane::Compute ? box_label(e.action) : to_string(e.action);
   ImGui::Text("%s  %s", label.c_str(), to_string(e.action.kind));
   ImGui::Separator();
   if (ImGui::BeginTable("##tip", 2)) {
@@ -190,7 +230,7 @@ void box_tooltip(const Panel& panel, const BoxLayout& box) {
     ImGui::EndTable();
   }
   if (e.action.kind == ActionKind::OptimizerStep) ImGui::TextDisabled("not counted as busy time (only F, B, R are)");
-  if (box.instant) ImGui::TextDisabled("shorter than a pixel at this zoom: drawn as a tick");
+  if (box.snapped) ImGui::TextDisabled("shorter than a pixel at this width: drawn on the pixel column it touches");
   ImGui::TextDisabled("%s: %s", panel.title.c_str(), panel.source.c_str());
   ImGui::EndTooltip();
 }
@@ -210,14 +250,24 @@ void hover(const std::vector<Panel>& panels, const TimelineLayout& layout) {
   const ImVec2 m = ImGui::GetIO().MousePos;
   const Vec2 mouse{m.x, m.y};
   for (std::size_t i = 0; i < layout.panels.size(); ++i) {
-    // Thin lanes first: a 2 px tick is easy to miss, so give it a 2 px margin.
+    // Thin lanes first: a 1 px column is easy to miss, so give snapped boxes a 2 px margin.
     for (auto it = layout.panels[i].boxes.rbegin(); it != layout.panels[i].boxes.rend(); ++it) {
       Rect r = it->rect;
-      if (it->instant) r = {r.x0 - 2, r.y0, r.x1 + 2, r.y1};
+      if (it->snapped) r = {r.x0 - 2, r.y0, r.x1 + 2, r.y1};
       if (r.contains(mouse)) return box_tooltip(panels[i], *it);
     }
     for (const BubbleLayout& b : layout.panels[i].bubbles)
       if (b.rect.contains(mouse)) return bubble_tooltip(panels[i], b);
+  }
+  for (const LegendItem& item : layout.legend) {
+    if (!item.help || !Rect{item.swatch.x0, item.swatch.y0, layout.legend_band.x1, item.swatch.y1}.contains(mouse))
+      continue;
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+    ImGui::TextUnformatted(item.help);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+    return;
   }
 }
 
@@ -241,17 +291,29 @@ void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette
     return ImGui::End();
   }
 
-  TimelineParams params;
-  params.canvas = area;
-  params.font_px = font_px;
-  params.gpu0_at_bottom = app.gpu0_at_bottom;
-  const TimelineLayout layout = layout_timeline(app.panels, params, palette);
+  // The layout is recomputed only when what it depends on changed (TimelineCache).
+  TimelineCache& cache = app.timeline_cache;
+  if (!cache.valid || cache.generation != app.panels_generation || cache.canvas != area || cache.font_px != font_px ||
+      cache.gpu0_at_bottom != app.gpu0_at_bottom || cache.presentation != app.presentation) {
+    TimelineParams params;
+    params.canvas = area;
+    params.font_px = font_px;
+    params.gpu0_at_bottom = app.gpu0_at_bottom;
+    cache.layout = layout_timeline(app.panels, params, palette);
+    cache.valid = true;
+    cache.generation = app.panels_generation;
+    cache.canvas = area;
+    cache.font_px = font_px;
+    cache.gpu0_at_bottom = app.gpu0_at_bottom;
+    cache.presentation = app.presentation;
+  }
+  const TimelineLayout& layout = cache.layout;
   app.timeline_area.y1 = std::min(area.y1, layout.legend_band.y1 + font_px * 0.4f);  // --crop timeline: the drawing
 
   for (std::size_t i = 0; i < app.panels.size(); ++i)
     draw_panel(draw, app.panels[i], i > 0 ? &app.panels[0] : nullptr, layout.panels[i], layout, app.playback.time_us,
-               palette);
-  draw_axis(draw, layout, palette);
+               palette, cache.hatch);
+  draw_axis(draw, layout, palette, cache.hatch);
   draw_playhead(draw, layout, app.playback, palette);
 
   // Click or drag anywhere on the axis band to scrub.

@@ -110,7 +110,15 @@ void Window::render(std::uint32_t clear) {
 }
 
 void Window::present() {
-  if (!headless_) glfwSwapBuffers(window_);
+  if (!headless_)
+    glfwSwapBuffers(window_);
+  else
+    glFinish();  // nothing swaps an offscreen frame: without this Mesa keeps every frame's buffers (~3 MB each)
+}
+
+std::string Window::renderer() const {
+  const GLubyte* name = glGetString(GL_RENDERER);
+  return name ? reinterpret_cast<const char*>(name) : "unknown";
 }
 
 std::vector<std::uint8_t> Window::read_pixels(int& width, int& height) const {

@@ -29,6 +29,8 @@ class Window {
   void render(std::uint32_t clear);
   /// Present the frame (no-op when headless).
   void present();
+  /// GL_RENDERER: "llvmpipe (LLVM 15.0.6, 256 bits)" under xvfb-run, the GPU's name on a desktop.
+  std::string renderer() const;
   /// The rendered frame as RGBA rows, top row first. Call between render() and present().
   std::vector<std::uint8_t> read_pixels(int& width, int& height) const;
 

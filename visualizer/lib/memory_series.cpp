@@ -2,6 +2,8 @@
 #include "pipelab_viz/memory_series.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
 
 namespace pipelab::viz {
 
@@ -16,14 +18,15 @@ std::uint64_t value_of(const MemorySample& s, MemoryView view) {
 
 std::vector<MemoryPoint> memory_series(const Panel& panel, int device, MemoryView view) {
   std::vector<MemoryPoint> points;
-  std::vector<const MemorySample*> samples;
-  for (const MemorySample& s : panel.trace.memory)
-    if (s.device == device) samples.push_back(&s);
-  std::stable_sort(samples.begin(), samples.end(),
-                   [](const MemorySample* a, const MemorySample* b) { return a->time_us < b->time_us; });
-  for (const MemorySample* s : samples) {
-    const double t = std::clamp(s->time_us - panel.origin_us, 0.0, panel.step_us);
-    const std::uint64_t v = value_of(*s, view);
+  // Panel::memory_by_device holds this device's samples in time order (stable for ties).
+  static const std::vector<std::uint32_t> kNone;
+  const auto& samples = static_cast<std::size_t>(device) < panel.memory_by_device.size() && device >= 0
+                            ? panel.memory_by_device[static_cast<std::size_t>(device)]
+                            : kNone;
+  for (std::uint32_t i : samples) {
+    const MemorySample& s = panel.trace.memory[i];
+    const double t = std::clamp(s.time_us - panel.origin_us, 0.0, panel.step_us);
+    const std::uint64_t v = value_of(s, view);
     if (!points.empty() && points.back().t_us == t)
       points.back().bytes = v;
     else
@@ -54,13 +57,52 @@ std::vector<Vec2> memory_polyline(const std::vector<MemoryPoint>& series, const 
     if (p.t_us > until_us) {
       // Hold the previous value up to the playhead.
       if (!line.empty()) line.push_back({axis.x(until_us), line.back().y});
-      return line;
+      break;
     }
     const float y = y_of(p.bytes);
     if (!line.empty()) line.push_back({axis.x(p.t_us), line.back().y});  // horizontal, then the jump
     line.push_back({axis.x(p.t_us), y});
   }
-  return line;
+  return decimate_to_columns(line);
+}
+
+std::vector<Vec2> decimate_to_columns(const std::vector<Vec2>& line) {
+  std::vector<Vec2> out;
+  std::size_t begin = 0;
+  while (begin < line.size()) {
+    // [begin, end): consecutive points in one pixel column.
+    const float column = std::floor(line[begin].x);
+    std::size_t end = begin + 1, low = begin, high = begin;
+    for (; end < line.size() && std::floor(line[end].x) == column; ++end) {
+      if (line[end].y < line[low].y) low = end;
+      if (line[end].y > line[high].y) high = end;
+    }
+    // The column's lowest and highest point, in their order: the vertical extent the
+    // column shows (where the line enters and leaves it is less than a pixel away). The
+    // line's own first and last point are kept, so it starts and ends where it did.
+    std::size_t keep[4] = {low, high, begin == 0 ? begin : low, end == line.size() ? end - 1 : high};
+    std::sort(keep, keep + 4);
+    for (int k = 0; k < 4; ++k)
+      if (k == 0 || keep[k] != keep[k - 1]) out.push_back(line[keep[k]]);
+    begin = end;
+  }
+  return out;
+}
+
+void split_polyline(const std::vector<Vec2>& line, float x, std::vector<Vec2>& before, std::vector<Vec2>& after) {
+  before.clear();
+  after.clear();
+  std::size_t i = 0;
+  for (; i < line.size() && line[i].x <= x; ++i) before.push_back(line[i]);
+  if (before.empty()) {
+    after = line;
+    return;
+  }
+  // The value holds from the last point before x on: both parts meet at (x, that value).
+  if (before.back().x < x && i < line.size()) before.push_back({x, before.back().y});
+  after.push_back(before.back());
+  after.insert(after.end(), line.begin() + static_cast<std::ptrdiff_t>(i), line.end());
+  if (after.size() < 2) after.clear();
 }
 
 }  // namespace pipelab::viz

@@ -62,6 +62,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   app.add_flag("--hide-controls", o.hide_controls, "start with the controls column hidden");
   app.add_option("--playhead", o.playhead, "playhead at this fraction (0..1) of the longest step, paused")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--bench", o.bench,
+               "print load time, frame times (median, p90) and memory at exit; with --headless needs no output file");
   app.add_option("-K,--devices", o.live.devices, "live: devices K (1-8)")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxLiveDevices));
@@ -117,8 +119,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   o.live.backend = backend_from_string(backend);
   o.live.compare_with_naive = !single;
   o.crop_timeline = crop == "timeline";
-  if (o.headless && o.screenshot_path.empty() && o.svg_path.empty())
-    return usage_error("--headless needs --screenshot PATH or --svg PATH (there is nothing to look at)");
+  if (o.headless && o.screenshot_path.empty() && o.svg_path.empty() && !o.bench)
+    return usage_error("--headless needs --screenshot PATH, --svg PATH or --bench (there is nothing to look at)");
   return parsed;
 }
 

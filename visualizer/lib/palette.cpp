@@ -21,6 +21,7 @@ Palette dark_palette() {
   p.lane = {36, 39, 46, 255};
   p.bubble = {84, 34, 38, 255};
   p.bubble_hatch = {150, 62, 64, 255};
+  p.many_spans = {225, 225, 225, 255};  // neutral: lighter than every shade of F, B, R and the optimizer grey
   p.playhead = {255, 255, 255, 255};
   p.util_bar = {52, 120, 230, 255};
   p.util_track = {50, 54, 62, 255};
@@ -44,6 +45,7 @@ Palette presentation_palette() {
   p.lane = {238, 238, 238, 255};
   p.bubble = {255, 200, 200, 255};
   p.bubble_hatch = {200, 0, 0, 255};
+  p.many_spans = {150, 150, 150, 255};  // neutral: between the optimizer grey and the lane
   p.playhead = {0, 0, 0, 255};
   p.util_bar = {120, 165, 240, 255};  // light enough for black text on it
   p.util_track = {220, 220, 220, 255};

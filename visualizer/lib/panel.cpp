@@ -23,7 +23,41 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::Custom, "custom"},
 };
 
+// lanes and memory_by_device (see panel.h). Events out of [0, K) are left out, as the
+// layout draws none of them. A trace written by pipelab is sorted already (Trace::sort),
+// so the sorts only run for hand-made traces.
+void index_panel(Panel& p) {
+  const int k = std::max(p.devices(), 0);
+  p.lanes.assign(static_cast<std::size_t>(k) * kLaneCount, {});
+  const std::vector<TraceEvent>& events = p.trace.events;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const TraceEvent& e = events[i];
+    if (e.device < 0 || e.device >= k || static_cast<int>(e.lane) >= kLaneCount) continue;
+    p.lanes[static_cast<std::size_t>(e.device) * kLaneCount + static_cast<std::size_t>(e.lane)].push_back(
+        static_cast<std::uint32_t>(i));
+  }
+  const auto by_start = [&](std::uint32_t a, std::uint32_t b) { return events[a].start_us < events[b].start_us; };
+  for (auto& lane : p.lanes)
+    if (!std::is_sorted(lane.begin(), lane.end(), by_start)) std::stable_sort(lane.begin(), lane.end(), by_start);
+
+  p.memory_by_device.assign(static_cast<std::size_t>(k), {});
+  const std::vector<MemorySample>& memory = p.trace.memory;
+  for (std::size_t i = 0; i < memory.size(); ++i)
+    if (memory[i].device >= 0 && memory[i].device < k)
+      p.memory_by_device[static_cast<std::size_t>(memory[i].device)].push_back(static_cast<std::uint32_t>(i));
+  const auto by_time = [&](std::uint32_t a, std::uint32_t b) { return memory[a].time_us < memory[b].time_us; };
+  for (auto& samples : p.memory_by_device)
+    if (!std::is_sorted(samples.begin(), samples.end(), by_time))
+      std::stable_sort(samples.begin(), samples.end(), by_time);
+}
+
 }  // namespace
+
+const std::vector<std::uint32_t>& Panel::lane_events(int device, Lane lane) const {
+  static const std::vector<std::uint32_t> kNone;
+  const std::size_t i = static_cast<std::size_t>(device) * kLaneCount + static_cast<std::size_t>(lane);
+  return device >= 0 && i < lanes.size() ? lanes[i] : kNone;
+}
 
 std::string schedule_title(ScheduleKind kind, bool remat) {
   return std::string(name_of(kTitles, kind)) + (remat ? " + remat" : "");
@@ -48,6 +82,7 @@ Panel make_panel(Trace trace, std::string source) {
     p.origin_us = first;
     p.step_us = last - first;
   }
+  index_panel(p);
   return p;
 }
 
@@ -71,11 +106,13 @@ void order_naive_first(std::vector<Panel>& panels) {
 }
 
 std::vector<Interval> bubble_intervals(const Panel& panel, int device) {
+  // The compute lane is sorted by start already (Panel::lanes).
   std::vector<Interval> busy;
-  for (const TraceEvent& e : panel.trace.events)
-    if (e.device == device && e.lane == Lane::Compute && is_compute(e.action.kind) && e.dur_us > 0)
+  for (std::uint32_t i : panel.lane_events(device, Lane::Compute)) {
+    const TraceEvent& e = panel.trace.events[i];
+    if (is_compute(e.action.kind) && e.dur_us > 0)
       busy.push_back({e.start_us - panel.origin_us, e.end_us() - panel.origin_us});
-  std::sort(busy.begin(), busy.end(), [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  }
   std::vector<Interval> idle;
   double cursor = 0;
   for (const Interval& span : busy) {

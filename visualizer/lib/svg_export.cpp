@@ -97,13 +97,15 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
     }
     for (const BubbleLayout& b : pl.bubbles) rect(o, b.rect, "url(#bubble)");
     for (const BoxLayout& box : pl.boxes) {
+      // Outlines only on compute boxes wide enough to show one (as the window draws them).
+      const bool outline = box.lane == Lane::Compute && !box.snapped && box.rect.width() >= 4;
       rect(o, box.rect, hex(box.fill),
-           box.instant ? ""
-                       : " stroke=\"" + hex(action_outline(box.fill)) + "\" stroke-width=\"" +
-                             std::to_string(palette.outline_px) + "\"");
-      if (!box.label.empty() && estimated_text_width(box.label, f) + 4 <= box.rect.width() &&
-          box.rect.height() >= f * 0.9f)
-        text(o, box.rect.centre().x, box.rect.centre().y, f, label_colour_on(box.fill), box.label, "middle");
+           outline ? " stroke=\"" + hex(action_outline(box.fill)) + "\" stroke-width=\"" +
+                         std::to_string(palette.outline_px) + "\""
+                   : "");
+      if (box.label_px > 0)
+        text(o, box.rect.centre().x, box.rect.centre().y, box.label_px, label_colour_on(box.fill), box.label,
+             "middle");
     }
   }
   // Time axis.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace pipelab::viz {
 
@@ -48,8 +49,11 @@ double executed_fraction(double start_us, double end_us, double playhead_us) {
 
 const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device, int microbatch) {
   for (const BoxLayout& box : layout.boxes) {
-    const TraceEvent& e = panel.trace.events[box.event];
-    if (e.action.kind == kind && e.device == device && e.action.microbatch == microbatch) return &box;
+    const std::vector<std::uint32_t>& lane = panel.lane_events(box.device, box.lane);
+    for (std::size_t j = box.lane_first; j < box.lane_first + box.count && j < lane.size(); ++j) {
+      const TraceEvent& e = panel.trace.events[lane[j]];
+      if (e.action.kind == kind && e.device == device && e.action.microbatch == microbatch) return &box;
+    }
   }
   return nullptr;
 }
@@ -64,6 +68,20 @@ namespace {
 struct Metrics {
   float gutter_left, gutter_right, axis_h, panel_gap, title_h, max_row_h;
 };
+
+// Spans of one group share a hue (action_fill): the two sends are one colour, so are the receives.
+int fill_group(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::SendActivation:
+    case ActionKind::SendGrad:
+      return static_cast<int>(ActionKind::SendActivation);
+    case ActionKind::RecvActivation:
+    case ActionKind::RecvGrad:
+      return static_cast<int>(ActionKind::RecvActivation);
+    default:
+      return static_cast<int>(kind);
+  }
+}
 
 Metrics metrics_for(float f) { return {f * 4.2f, f * 5.5f, f * 1.7f, f * 0.6f, f * 1.6f, f * 6.0f}; }
 
@@ -99,32 +117,65 @@ PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& 
   }
   pl.step_end_x = axis.x(panel.step_us);
 
+  // Bubbles narrower than a pixel are left out: the spans either side fill their columns.
   for (int d = 0; d < k; ++d) {
     const Rect& lane_rect = pl.rows[static_cast<std::size_t>(d)].compute;
-    for (const Interval& idle : bubble_intervals(panel, d))
-      pl.bubbles.push_back(
-          {d, idle.start, idle.end, {axis.x(idle.start), lane_rect.y0, axis.x(idle.end), lane_rect.y1}});
+    for (const Interval& idle : bubble_intervals(panel, d)) {
+      const Rect r{axis.x(idle.start), lane_rect.y0, axis.x(idle.end), lane_rect.y1};
+      if (r.width() >= kLodMinBoxPx) pl.bubbles.push_back({d, idle.start, idle.end, r});
+    }
   }
 
-  // Compute lane first so the thin lanes never hide under a box.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (std::size_t i = 0; i < panel.trace.events.size(); ++i) {
-      const TraceEvent& e = panel.trace.events[i];
-      if ((e.lane == Lane::Compute) != (pass == 0) || e.device < 0 || e.device >= k) continue;
-      const RowLayout& row = pl.rows[static_cast<std::size_t>(e.device)];
-      const Rect& lane_rect = e.lane == Lane::Compute ? row.compute : e.lane == Lane::Send ? row.send : row.recv;
-      BoxLayout box;
-      box.event = i;
-      box.start_us = e.start_us - panel.origin_us;
-      box.end_us = e.end_us() - panel.origin_us;
-      box.rect = {axis.x(box.start_us), lane_rect.y0, axis.x(box.end_us), lane_rect.y1};
-      if (box.rect.width() < 1.0f) {
-        box.instant = true;
-        box.rect.x1 = box.rect.x0 + 2.0f;
+  // Compute lanes first so the thin lanes never hide under a box.
+  std::vector<PixelSpan> spans;  // one lane in pixels, reused
+  const int microbatches = std::max(panel.microbatches(), 1);
+  for (const Lane lane : {Lane::Compute, Lane::Send, Lane::Recv}) {
+    for (int d = 0; d < k; ++d) {
+      const RowLayout& row = pl.rows[static_cast<std::size_t>(d)];
+      const Rect& lane_rect = lane == Lane::Compute ? row.compute : lane == Lane::Send ? row.send : row.recv;
+      const std::vector<std::uint32_t>& order = panel.lane_events(d, lane);
+      spans.clear();
+      for (std::uint32_t i : order) {
+        const TraceEvent& e = panel.trace.events[i];
+        spans.push_back({axis.x(e.start_us - panel.origin_us), axis.x(e.end_us() - panel.origin_us),
+                         fill_group(e.action.kind), is_compute(e.action.kind)});
       }
-      box.fill = action_fill(palette, e.action.kind, e.action.microbatch, std::max(panel.microbatches(), 1));
-      box.label = e.lane == Lane::Compute ? box_label(e.action) : "";
-      pl.boxes.push_back(std::move(box));
+      for (const LodBox& lod : level_of_detail(spans)) {
+        const TraceEvent& first = panel.trace.events[order[lod.first]];
+        BoxLayout box;
+        box.event = order[lod.first];
+        box.count = lod.count;
+        box.lane_first = lod.first;
+        box.device = d;
+        box.lane = lane;
+        box.rect = {lod.x0, lane_rect.y0, lod.x1, lane_rect.y1};
+        box.snapped = lod.snapped;
+        box.mixed = lod.group == kMixedGroup;
+        // Time extent: the earliest start and the latest end of the spans drawn.
+        box.start_us = first.start_us - panel.origin_us;
+        box.end_us = first.end_us() - panel.origin_us;
+        double microbatch_sum = 0;
+        for (std::size_t j = lod.first; j < lod.first + lod.count; ++j) {
+          const TraceEvent& e = panel.trace.events[order[j]];
+          box.end_us = std::max(box.end_us, e.end_us() - panel.origin_us);
+          microbatch_sum += e.action.microbatch;
+        }
+        if (box.mixed) {
+          box.fill = palette.many_spans;
+        } else {
+          // One kind: its hue at the mean micro-batch's shade, so a run F0..F511 still
+          // fades from dark to light across its merged boxes.
+          const int mean_microbatch =
+              static_cast<int>(std::lround(microbatch_sum / static_cast<double>(lod.count)));
+          box.fill = action_fill(palette, first.action.kind, mean_microbatch, microbatches);
+        }
+        if (lane == Lane::Compute && !box.merged()) {
+          const std::string label = box_label(first.action);
+          box.label_px = label_font_px(label, box.rect, params.font_px);
+          if (box.label_px > 0) box.label = label;
+        }
+        pl.boxes.push_back(std::move(box));
+      }
     }
   }
   return pl;
@@ -136,27 +187,33 @@ PanelLayout layout_panel(const Panel& panel, const Rect& frame, const TimeAxis& 
 
 // Legend items left to right, wrapping onto another line when the band is too narrow.
 // Returns the height used.
-float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0, float f, const Palette& palette) {
+// `many_spans`: add the entry for merged boxes of mixed kinds (only when a box merges).
+float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0, float f, const Palette& palette,
+                    bool many_spans) {
   struct Entry {
     const char* label;
     Rgba colour;
     bool hatched;
+    bool only_when_merged;  // the entry of merged boxes, shown only when some box merges
   };
   const Entry entries[] = {
-      {"F forward", palette.forward, false},
-      {"B backward", palette.backward, false},
-      {"R recompute", palette.recompute, false},
-      {"Opt optimizer", palette.optimizer, false},
-      {"send", palette.send, false},
-      {"recv", palette.recv, false},
-      {"bubble (idle)", palette.bubble, true},
-      {"lighter = later micro-batch", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false},
+      {"F forward", palette.forward, false, false},
+      {"B backward", palette.backward, false, false},
+      {"R recompute", palette.recompute, false, false},
+      {"Opt optimizer", palette.optimizer, false, false},
+      {"send", palette.send, false, false},
+      {"recv", palette.recv, false, false},
+      {"bubble (idle)", palette.bubble, true, false},
+      {"lighter = later micro-batch", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false, false},
+      {"many spans < 1 px (mixed kinds)", palette.many_spans, false, true},
   };
   const float line_h = f * 1.5f;
   const float sw = f * 1.2f;
   float x = x0, y = y0;
   for (const Entry& e : entries) {
-    const float w = sw + f * 0.35f + estimated_text_width(e.label, f);
+    if (e.only_when_merged && !many_spans) continue;
+    // Swatch, gap, label (and the "(?)" the window draws after an entry with help).
+    const float w = sw + f * 0.35f + estimated_text_width(e.label, f) + (e.only_when_merged ? f * 2.1f : 0.0f);
     if (x > x0 && x + w > x1) {
       x = x0;
       y += line_h;
@@ -168,6 +225,7 @@ float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0
     item.label = e.label;
     item.colour = e.colour;
     item.hatched = e.hatched;
+    if (e.only_when_merged) item.help = kLevelOfDetailHelp;
     items.push_back(std::move(item));
     x += w + f * 1.1f;
   }
@@ -180,7 +238,12 @@ float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0
 // [SECTION] layout_timeline: panels stacked on one shared time axis
 //-----------------------------------------------------------------------------
 
-TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette) {
+namespace {
+
+// One pass of layout_timeline, with the legend's height reserved for the "many spans"
+// entry or not.
+TimelineLayout layout_pass(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette,
+                           bool many_spans_entry) {
   const Metrics m = metrics_for(params.font_px);
   const Rect& c = params.canvas;
   TimelineLayout tl;
@@ -196,7 +259,8 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
   std::vector<LegendItem> probe;
   const float legend_x0 = c.x0 + m.gutter_left * 0.25f;
   const float legend_x1 = c.x1 - params.font_px * 0.5f;
-  const float legend_h = layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette) + params.font_px * 0.2f;
+  const float legend_h =
+      layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette, many_spans_entry) + params.font_px * 0.2f;
   const float top = c.y0 + m.panel_gap * 0.5f;
   const float available = c.y1 - top - legend_h - m.axis_h - m.panel_gap * static_cast<float>(n > 0 ? n - 1 : 0);
   int rows = 0;
@@ -216,7 +280,25 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
   tl.ticks = nice_ticks(tl.axis.t0_us, tl.axis.t1_us,
                         std::max(2, static_cast<int>(tl.axis_band.width() / (params.font_px * 7))));
   tl.legend_band = {legend_x0, tl.axis_band.y1, c.x1, tl.axis_band.y1 + legend_h};
-  layout_legend(tl.legend, legend_x0, legend_x1, tl.legend_band.y0, params.font_px, palette);
+  for (const PanelLayout& pl : tl.panels)
+    for (const BoxLayout& box : pl.boxes) tl.has_merged = tl.has_merged || box.merged();
+  layout_legend(tl.legend, legend_x0, legend_x1, tl.legend_band.y0, params.font_px, palette,
+                many_spans_entry || tl.has_merged);
+  return tl;
+}
+
+}  // namespace
+
+TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette) {
+  TimelineLayout tl = layout_pass(panels, params, palette, false);
+  if (!tl.has_merged) return tl;
+  // Merged boxes: the legend gained an entry. If it wrapped onto another line, lay out
+  // again with that line reserved (boxes do not move in x; rows may get shorter).
+  std::vector<LegendItem> without, with;
+  const float x0 = tl.legend_band.x0, x1 = params.canvas.x1 - params.font_px * 0.5f;
+  if (layout_legend(without, x0, x1, 0, params.font_px, palette, false) !=
+      layout_legend(with, x0, x1, 0, params.font_px, palette, true))
+    tl = layout_pass(panels, params, palette, true);
   return tl;
 }
 

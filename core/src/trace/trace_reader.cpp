@@ -4,11 +4,14 @@
 //
 // [SECTION] the schedule's identity: typed fields, or an old trace's name
 // [SECTION] the pipelab object, X and C events
+// [SECTION] the fast path: well-formed X and C events from their tokens
 // [SECTION] JSON syntax errors as line:column
 // [SECTION] entry points
 #include "pipelab/trace/trace_reader.h"
 
+#include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -17,6 +20,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,13 +31,18 @@
 
 namespace pipelab {
 
+using trace_detail::byte_count;
 using trace_detail::dump;
 using trace_detail::errno_text;
+using trace_detail::EventToken;
+using trace_detail::finite_number;
+using trace_detail::integer_in;
 using trace_detail::Fields;
 using trace_detail::json;
 using trace_detail::read_error;
 using trace_detail::shortest;
 using trace_detail::stream_trace;
+using trace_detail::take_member;
 using trace_detail::trace_schedule_kinds;
 using trace_detail::TraceStreamHandlers;
 using trace_detail::TraceStreamResult;
@@ -229,6 +238,105 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
   }
 }
 
+// ================================ [SECTION] the fast path: well-formed X and C events from their tokens
+
+// read_event's rules for an element that meets every one of them, read from its SAX
+// tokens without a json value (trace_sax.h). Anything else (a missing or ill-typed field,
+// a value out of range, a duplicate key, a nested container other than args) returns
+// false, and the element goes through read_event, which reads it or names what is wrong:
+// valid files read to the same Trace, broken ones fail with the same message.
+using Token = EventToken::Kind;
+enum Top { kPh, kPid, kTid, kTs, kDur, kName, kTopCount };
+enum Arg { kKind, kStage, kMicrobatch, kBytes, kCpuUs, kCategory0, kArgCount = kCategory0 + kMemoryCategoryCount };
+constexpr std::array<std::string_view, kTopCount> kTopKeys = {"ph", "pid", "tid", "ts", "dur", "name"};
+
+// The args keys: kind .. cpu_us, then the memory categories as the one name table spells them.
+std::array<std::string_view, kArgCount> arg_keys() {
+  std::array<std::string_view, kArgCount> keys = {"kind", "stage", "microbatch", "bytes", "cpu_us"};
+  for (int c = 0; c < kMemoryCategoryCount; ++c) keys[kCategory0 + c] = to_string(static_cast<MemoryCategory>(c));
+  return keys;
+}
+
+struct FlatEvent {
+  std::array<const EventToken*, kTopCount> top{};  // nullptr: absent
+  std::array<const EventToken*, kArgCount> arg{};
+  bool has_args = false;
+};
+
+bool flatten(const EventToken* t, std::size_t n, const std::array<std::string_view, kArgCount>& arg_names,
+             FlatEvent& out) {
+  // t[0] is the element's BeginObject; then Key, value pairs up to its End; args may
+  // hold Key, scalar pairs of its own.
+  std::size_t i = 1;
+  bool in_args = false;
+  while (i + 1 < n && t[i].kind == Token::Key) {
+    const std::string& key = t[i].text;
+    const EventToken* value = &t[i + 1];
+    i += 2;
+    if (!in_args && key == "args") {
+      if (value->kind != Token::BeginObject || out.has_args) return false;
+      out.has_args = in_args = true;
+    } else if (!value->scalar() ||
+               !(in_args ? take_member(key, value, arg_names, out.arg) : take_member(key, value, kTopKeys, out.top))) {
+      return false;
+    }
+    if (in_args && i < n && t[i].kind == Token::End) {
+      in_args = false;
+      ++i;
+    }
+  }
+  return !in_args && i + 1 == n && t[i].kind == Token::End;
+}
+
+bool read_event_fast(std::size_t index, const EventToken* tokens, std::size_t count,
+                     const std::array<std::string_view, kArgCount>& arg_names, ReadState& state) {
+  FlatEvent e;
+  if (!flatten(tokens, count, arg_names, e) || !e.top[kPh] || e.top[kPh]->kind != Token::String) return false;
+  const std::string& ph = e.top[kPh]->text;
+  std::int64_t pid = 0, tid = 0, stage = 0, microbatch = 0;
+  if (ph == "X") {
+    TraceEvent span;
+    const EventToken* kind = e.arg[kKind];
+    if (!integer_in(e.top[kPid], 0, kMaxTraceDevices - 1, pid) || !integer_in(e.top[kTid], 0, kLaneCount - 1, tid) ||
+        !finite_number(e.top[kTs], span.start_us) || !finite_number(e.top[kDur], span.dur_us) || span.dur_us < 0 ||
+        !e.has_args || !kind || kind->kind != Token::String ||
+        !integer_in(e.arg[kStage], 0, std::numeric_limits<int>::max(), stage) ||
+        !integer_in(e.arg[kMicrobatch], -1, std::numeric_limits<int>::max(), microbatch) ||
+        !byte_count(e.arg[kBytes], span.bytes))
+      return false;
+    try {
+      span.action.kind = action_kind_from_string(kind->text);
+    } catch (const Error&) {
+      return false;
+    }
+    span.device = static_cast<int>(pid);
+    span.lane = static_cast<Lane>(tid);
+    span.action.stage = static_cast<int>(stage);
+    span.action.microbatch = static_cast<int>(microbatch);
+    if (e.arg[kCpuUs]) {  // as read_event: finite, finite in cpu_us' type, not negative
+      double cpu_us = 0;
+      if (!finite_number(e.arg[kCpuUs], cpu_us)) return false;
+      span.cpu_us = static_cast<decltype(span.cpu_us)>(cpu_us);
+      if (!std::isfinite(span.cpu_us) || span.cpu_us < 0) return false;
+    }
+    state.trace.events.push_back(span);
+    state.span_index.push_back(index);
+  } else if (ph == "C") {
+    const EventToken* name = e.top[kName];  // another tool's counter is skipped, as in read_event
+    if (!name || name->kind != Token::String || name->text != "memory") return true;
+    MemorySample sample;
+    if (!integer_in(e.top[kPid], 0, kMaxTraceDevices - 1, pid) || !finite_number(e.top[kTs], sample.time_us) ||
+        !e.has_args)
+      return false;
+    for (int c = 0; c < kMemoryCategoryCount; ++c)
+      if (!byte_count(e.arg[kCategory0 + c], sample.current[c])) return false;
+    sample.device = static_cast<int>(pid);
+    state.trace.memory.push_back(sample);
+    state.sample_index.push_back(index);
+  }
+  return true;  // M and other phases are skipped, as in read_event
+}
+
 // ================================ [SECTION] JSON syntax errors as line:column
 
 // nlohmann reports a syntax error at `byte` = characters read, the offending one
@@ -277,6 +385,10 @@ Trace read_chrome_trace(std::istream& in, const std::string& source_name) {
   TraceStreamHandlers handlers;
   handlers.on_pipelab = [&](const json& pipelab) { read_meta(source, pipelab, state); };
   handlers.on_event = [&](std::size_t index, const json& event) { read_event(source, index, event, state); };
+  const std::array<std::string_view, kArgCount> arg_names = arg_keys();
+  handlers.on_event_tokens = [&](std::size_t index, const EventToken* tokens, std::size_t count) {
+    return read_event_fast(index, tokens, count, arg_names, state);
+  };
   const std::streampos start = in.tellg();
   const TraceStreamResult sax = stream_trace(in, source, handlers);
 

@@ -60,12 +60,37 @@ class TraceSax {
   TraceSax(const std::string& source, const TraceStreamHandlers& handlers)
       : source_(source), handlers_(handlers) {}
 
-  bool null() { return scalar(json(nullptr)); }
-  bool boolean(bool v) { return scalar(json(v)); }
-  bool number_integer(json::number_integer_t v) { return scalar(json(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return scalar(json(v)); }
-  bool number_float(json::number_float_t v, const json::string_t&) { return scalar(json(v)); }
-  bool string(json::string_t& v) { return scalar(json(std::move(v))); }
+  // While an element is recorded (Capture::Tokens) no json value is made.
+  bool null() {
+    if (!recording()) return scalar(json(nullptr));
+    record(Kind::Null);
+    return true;
+  }
+  bool boolean(bool v) {
+    if (!recording()) return scalar(json(v));
+    record(Kind::Boolean).boolean = v;
+    return true;
+  }
+  bool number_integer(json::number_integer_t v) {
+    if (!recording()) return scalar(json(v));
+    record(Kind::Integer).integer = v;
+    return true;
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    if (!recording()) return scalar(json(v));
+    record(Kind::Unsigned).unsigned_integer = v;
+    return true;
+  }
+  bool number_float(json::number_float_t v, const json::string_t&) {
+    if (!recording()) return scalar(json(v));
+    record(Kind::Float).number = v;
+    return true;
+  }
+  bool string(json::string_t& v) {
+    if (!recording()) return scalar(json(std::move(v)));
+    record(Kind::String).text.assign(v);  // a copy: the lexer keeps its buffer, the token its capacity
+    return true;
+  }
   bool binary(json::binary_t&) { return scalar(json(nullptr)); }  // not produced by JSON text
   bool start_object(std::size_t) { return open(json::value_t::object); }
   bool start_array(std::size_t) { return open(json::value_t::array); }
@@ -73,7 +98,9 @@ class TraceSax {
   bool end_array() { return close(); }
 
   bool key(json::string_t& k) {
-    if (capture_ == Capture::Value) {
+    if (recording()) {
+      record(Kind::Key).text.assign(k);
+    } else if (capture_ == Capture::Value) {
       builder_.key(std::move(k));
     } else if (capture_ == Capture::None && depth_ == 1) {
       if ((k == "traceEvents" && seen_events_) || (k == "pipelab" && seen_pipelab_))
@@ -98,8 +125,19 @@ class TraceSax {
   std::string syntax_error_text;
 
  private:
-  enum class Capture { None, Value, Skip };
+  enum class Capture { None, Value, Skip, Tokens };
   enum class Target { Pipelab, Event };
+  using Kind = EventToken::Kind;
+
+  bool recording() const { return capture_ == Capture::Tokens; }
+
+  // The next token of the element being recorded (entries are reused: strings keep their capacity).
+  EventToken& record(Kind kind) {
+    if (tokens_used_ == tokens_.size()) tokens_.emplace_back();
+    EventToken& t = tokens_[tokens_used_++];
+    t.kind = kind;
+    return t;
+  }
 
   bool scalar(json value) {
     if (capture_ == Capture::Value) {
@@ -125,6 +163,10 @@ class TraceSax {
     if (depth_ >= kMaxNesting)
       read_error(source_, "structure", "JSON nested deeper than " + std::to_string(kMaxNesting) + " levels");
     ++depth_;
+    if (recording()) {
+      record(container == json::value_t::object ? Kind::BeginObject : Kind::BeginArray);
+      return true;
+    }
     if (capture_ == Capture::Value) {
       builder_.open(container);
       return true;
@@ -147,7 +189,13 @@ class TraceSax {
       const std::size_t index = next_event_index();
       if (is_object) {
         event_index_ = index;
-        begin_capture(Target::Event, container);
+        if (handlers_.on_event_tokens) {
+          capture_ = Capture::Tokens;
+          tokens_used_ = 0;
+          record(Kind::BeginObject);
+        } else {
+          begin_capture(Target::Event, container);
+        }
       } else {
         event_failed([&] {
           read_error(source_, "traceEvents[" + std::to_string(index) + "]",
@@ -162,6 +210,11 @@ class TraceSax {
 
   bool close() {
     --depth_;
+    if (recording()) {
+      record(Kind::End);
+      if (depth_ == 2) finish_tokens();  // the element (opened at depth 3) is complete
+      return true;
+    }
     if (capture_ == Capture::Value) {
       if (builder_.close()) finish_capture();
     } else if (capture_ == Capture::Skip) {
@@ -187,6 +240,53 @@ class TraceSax {
       const json event = std::move(builder_.value());
       event_failed([&] { handlers_.on_event(event_index_, event); });
     }
+  }
+
+  // A recorded element: the fast path first, else built as json from its tokens (the
+  // same value the direct build makes: the same calls, in the same order).
+  void finish_tokens() {
+    capture_ = Capture::None;
+    event_failed([&] {
+      if (handlers_.on_event_tokens(event_index_, tokens_.data(), tokens_used_)) return;
+      builder_.start(json::value_t::object);
+      for (std::size_t i = 1; i < tokens_used_; ++i) {
+        const EventToken& t = tokens_[i];
+        switch (t.kind) {
+          case Kind::Null:
+            builder_.add(json(nullptr));
+            break;
+          case Kind::Boolean:
+            builder_.add(json(t.boolean));
+            break;
+          case Kind::Integer:
+            builder_.add(json(t.integer));
+            break;
+          case Kind::Unsigned:
+            builder_.add(json(t.unsigned_integer));
+            break;
+          case Kind::Float:
+            builder_.add(json(t.number));
+            break;
+          case Kind::String:
+            builder_.add(json(t.text));
+            break;
+          case Kind::Key:
+            builder_.key(t.text);
+            break;
+          case Kind::BeginObject:
+            builder_.open(json::value_t::object);
+            break;
+          case Kind::BeginArray:
+            builder_.open(json::value_t::array);
+            break;
+          case Kind::End:
+            builder_.close();
+            break;
+        }
+      }
+      const json event = std::move(builder_.value());
+      handlers_.on_event(event_index_, event);
+    });
   }
 
   std::size_t next_event_index() {
@@ -235,6 +335,8 @@ class TraceSax {
   std::size_t events_seen_ = 0;
   std::size_t event_index_ = 0;
   ValueBuilder builder_;
+  std::vector<EventToken> tokens_;  // the element being recorded: tokens_[0, tokens_used_)
+  std::size_t tokens_used_ = 0;
 };
 
 

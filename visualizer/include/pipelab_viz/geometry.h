@@ -31,6 +31,8 @@ struct Rect {
     return p.x >= x0 && p.x < x1 && p.y >= y0 && p.y < y1;
   }                                                    ///< whether p lies inside (right and bottom edges excluded)
   bool empty() const { return x1 <= x0 || y1 <= y0; }  ///< no area
+  bool operator==(const Rect& o) const { return x0 == o.x0 && y0 == o.y0 && x1 == o.x1 && y1 == o.y1; }  ///< same edges
+  bool operator!=(const Rect& o) const { return !(*this == o); }  ///< any edge differs
 };
 
 /// 8-bit sRGB colour with alpha.

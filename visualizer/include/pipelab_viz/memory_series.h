@@ -33,8 +33,20 @@ std::vector<MemoryPoint> memory_series(const Panel& panel, int device, MemoryVie
 std::uint64_t memory_max(const Panel& panel, MemoryView view);
 
 /// The step function as a polyline in `plot`: x from `axis`, y from 0 (bottom) to
-/// `y_max` bytes (top). Only the part up to `until_us` (the playhead).
+/// `y_max` bytes (top). Only the part up to `until_us` (the playhead). Thinned to at
+/// most two points per pixel column (decimate_to_columns): 8 k samples a device draw
+/// as a few hundred points, covering the same pixels.
 std::vector<Vec2> memory_polyline(const std::vector<MemoryPoint>& series, const TimeAxis& axis, const Rect& plot,
                                   std::uint64_t y_max, double until_us);
+
+/// Runs of consecutive points in one pixel column (same floor(x)) reduced to the run's
+/// lowest and highest point, in their order (one point if they coincide), plus the
+/// line's first and last point: each column keeps its vertical extent.
+std::vector<Vec2> decimate_to_columns(const std::vector<Vec2>& line);
+
+/// `line` (x increasing) cut at x: `before` holds the points up to x and then the value
+/// held to x, `after` starts there and holds the rest (either may come back empty).
+/// The memory plot draws `before` solid (happened) and `after` faint (to come).
+void split_polyline(const std::vector<Vec2>& line, float x, std::vector<Vec2>& before, std::vector<Vec2>& after);
 
 }  // namespace pipelab::viz

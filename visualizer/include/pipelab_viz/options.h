@@ -3,6 +3,7 @@
 //   pipelab-viz                       classroom demo: naive vs GPipe, K=4, M=4, live on sim
 //   pipelab-viz a.json [b.json]       traces written by `pipelab run|compare --trace`
 //   pipelab-viz --headless --frames 3 --screenshot out.png   render without a visible window
+//   pipelab-viz big.json --headless --bench --frames 100      load time, frame times, memory (frame_stats.h)
 //
 // Parsing is separate from the app so it is tested without a display.
 #pragma once
@@ -30,6 +31,7 @@ struct VizOptions {
   bool gpu0_on_top = false;              ///< GPU 0 as the top row
   bool hide_controls = false;            ///< start with the controls hidden
   double playhead = -1;                  ///< fraction 0..1 of the longest step; < 0: headless = end, else animate
+  bool bench = false;                    ///< print load time, frame times and memory at exit (bench_summary)
 };
 
 /// The result of parse_args.

@@ -27,6 +27,7 @@ struct Palette {
   Rgba lane;                ///< empty send/recv lane background inside the step
   Rgba bubble;              ///< idle time inside the step
   Rgba bubble_hatch;        ///< the diagonal lines drawn over the bubble
+  Rgba many_spans;          ///< a box merging sub-pixel spans of different kinds (level_of_detail.h)
   Rgba playhead;            ///< the playhead line
   Rgba util_bar;            ///< utilization bars
   Rgba util_track;          ///< their empty part

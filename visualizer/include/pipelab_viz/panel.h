@@ -5,6 +5,7 @@
 // Times inside a panel are relative to its first event (the step's origin).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct Panel {
   Theory theory;         ///< the trace's theory (meta.theory_*, from the schedule registry)
   double origin_us = 0;  ///< min start over all events (time 0 of the panel)
   double step_us = 0;    ///< makespan: max end - min start, µs
+  /// Indices into trace.events of each lane, sorted by start: lanes[device · kLaneCount + lane].
+  /// Built once by make_panel, so a layout or a bubble search reads only its own lane.
+  std::vector<std::vector<std::uint32_t>> lanes;
+  /// Indices into trace.memory of each device's samples, in time order (ties: file order).
+  std::vector<std::vector<std::uint32_t>> memory_by_device;
+
+  /// The events of one device's lane, sorted by start (empty for a device out of range).
+  const std::vector<std::uint32_t>& lane_events(int device, Lane lane) const;
 
   int devices() const { return trace.meta.devices; }            ///< K
   int microbatches() const { return trace.meta.microbatches; }  ///< M

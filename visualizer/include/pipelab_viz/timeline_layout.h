@@ -11,6 +11,12 @@
 //   ...
 //   GPU 0 | ...                                     |
 //   (after the last panel) time axis ticks, then the legend.
+//
+// Spans narrower than a pixel are merged per lane, bubbles narrower than a pixel are not
+// drawn, and labels are kept only where they fit (level_of_detail.h), so the number of
+// boxes grows with the canvas width, not with the trace: a 1.8 M-span step lays out in
+// a few thousand boxes. The layout does not depend on the playhead: the app computes it
+// once per trace, canvas and font, not per frame.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "pipelab_viz/geometry.h"
+#include "pipelab_viz/level_of_detail.h"
 #include "pipelab_viz/palette.h"
 #include "pipelab_viz/panel.h"
 #include "pipelab_viz/time_axis.h"
@@ -42,15 +49,24 @@ struct RowLayout {
   bool show_label = true;  ///< false when rows are thinner than text: only every n-th row is named
 };
 
-/// One drawn span: an event of the panel's trace.
+/// One drawn box: a span of the panel's trace, or several narrower than a pixel merged
+/// (the level-of-detail rule in level_of_detail.h).
 struct BoxLayout {
-  std::size_t event = 0;  ///< index into panel.trace.events
-  Rect rect;              ///< where it is drawn
-  Rgba fill;              ///< action_fill() of its kind and micro-batch
-  std::string label;      ///< "F0", "B3", "R2", "Opt"; "" on send/recv lanes
-  double start_us = 0;    ///< relative to the panel origin
-  double end_us = 0;      ///< relative to the panel origin
-  bool instant = false;   ///< shorter than a pixel: drawn as a 2 px tick at its start
+  std::size_t event = 0;       ///< index into panel.trace.events (the first one of a merged box)
+  std::size_t count = 1;       ///< spans this box draws (> 1: merged)
+  std::size_t lane_first = 0;  ///< where `event` is in panel.lane_events(device, lane)
+  int device = 0;              ///< which GPU
+  Lane lane = Lane::Compute;   ///< which of its lanes
+  Rect rect;                   ///< where it is drawn
+  Rgba fill;                   ///< action_fill() of its kind and micro-batch; Palette::many_spans if mixed
+  std::string label;           ///< "F0", "B3", "R2", "Opt" when it fits (label_px > 0), else ""
+  float label_px = 0;          ///< the font size the label fits at (label_font_px); 0: no label
+  double start_us = 0;         ///< relative to the panel origin (the earliest start of a merged box)
+  double end_us = 0;           ///< relative to the panel origin (the latest end of a merged box)
+  bool snapped = false;        ///< narrower than a pixel: drawn on the whole pixel columns it touches
+  bool mixed = false;          ///< merged spans of different kinds (drawn in Palette::many_spans)
+
+  bool merged() const { return count > 1; }  ///< draws more than one span
 };
 
 /// An idle interval of one device inside the step.
@@ -67,7 +83,7 @@ struct PanelLayout {
   Rect title;                         ///< the heading band
   std::vector<RowLayout> rows;        ///< rows[d] is device d (whatever its screen position)
   std::vector<BubbleLayout> bubbles;  ///< idle intervals, per device
-  std::vector<BoxLayout> boxes;       ///< compute lane first, then send/recv lanes
+  std::vector<BoxLayout> boxes;       ///< compute lanes first, then send/recv lanes; each lane in time order
   float step_end_x = 0;               ///< axis.x(step_us): where this panel's step ends
 };
 
@@ -78,6 +94,7 @@ struct LegendItem {
   std::string label;     ///< what the colour means
   Rgba colour;           ///< swatch colour
   bool hatched = false;  ///< drawn with the bubble hatch
+  const char* help = nullptr;  ///< shown on hover (the "many spans" entry explains the level of detail)
 };
 
 /// The whole timeline: panels on one shared axis, ticks, legend.
@@ -89,6 +106,7 @@ struct TimelineLayout {
   Rect legend_band;                 ///< under the axis
   std::vector<LegendItem> legend;   ///< legend entries, wrapped to the band
   Vec2 hatch_origin;                ///< where the bubble hatch lines are anchored (see hatch_phase)
+  bool has_merged = false;          ///< some box merges spans (the legend then explains the "many spans" colour)
 };
 
 /// Lay out `panels` (top to bottom, in order) on `params.canvas`.
@@ -97,7 +115,7 @@ TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineP
 /// Screen row (0 = top) of `device` in a panel of `devices` rows.
 int row_index(int device, int devices, bool gpu0_at_bottom);
 
-/// The box of (kind, device, micro-batch) in `layout`, or nullptr.
+/// The box that draws (kind, device, micro-batch) in `layout` (maybe a merged one), or nullptr.
 const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device, int microbatch);
 
 /// Box label text: "F0", "B3", "R2", "Opt"; "" for communication.
