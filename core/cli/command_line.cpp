@@ -14,7 +14,7 @@
 
 #include "pipelab/backends/backends.h"  // backend_availability
 #include "pipelab/error.h"
-#include "pipelab/model/model.h"         // default_cuda_model
+#include "pipelab/model/model.h"         // default_cuda_model, default_cpu_model
 #include "pipelab/schedule/registry.h"   // schedule_from_string
 
 namespace pipelab::cli {
@@ -30,18 +30,21 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
   if (with_schedule) cmd.add_option("--schedule", f.schedule, schedule_names("|"))->capture_default_str();
-  const ModelSpec gpu = default_cuda_model();
-  auto shape = [&](const char* what, int gpu_default) {
-    return std::string(what) + " (cuda default " + std::to_string(gpu_default) + ")";
+  const ModelSpec cpu = default_cpu_model(), gpu = default_cuda_model();
+  auto shape = [&](const char* what, int cpu_default, int gpu_default) {
+    return std::string(what) + " (cpu default " + std::to_string(cpu_default) + ", cuda default " +
+           std::to_string(gpu_default) + ")";
   };
   f.model_options = {
-      cmd.add_option("--layers", f.config.model.layers, shape("L residual MLP blocks", gpu.layers))
+      cmd.add_option("--layers", f.config.model.layers, shape("L residual MLP blocks", cpu.layers, gpu.layers))
           ->capture_default_str(),
-      cmd.add_option("--width", f.config.model.width, shape("d, the width (and number of classes)", gpu.width))
+      cmd.add_option("--width", f.config.model.width,
+                     shape("d, the width (and number of classes)", cpu.width, gpu.width))
           ->capture_default_str(),
-      cmd.add_option("--hidden", f.config.model.hidden, shape("h, the hidden size of each block", gpu.hidden))
+      cmd.add_option("--hidden", f.config.model.hidden,
+                     shape("h, the hidden size of each block", cpu.hidden, gpu.hidden))
           ->capture_default_str(),
-      cmd.add_option("--batch", f.config.model.batch, shape("B, samples per step", gpu.batch))
+      cmd.add_option("--batch", f.config.model.batch, shape("B, samples per step", cpu.batch, gpu.batch))
           ->capture_default_str()};
   cmd.add_option("--seed", f.config.model.seed, "seed of parameters and data")->capture_default_str();
   cmd.add_option("--lr", f.config.model.learning_rate, "SGD learning rate")->capture_default_str();
@@ -59,7 +62,12 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "partitions of one GPU, else K streams)")
       ->capture_default_str();
   cmd.add_option("--transport", f.transport, "cuda, placement gpus: peer|nccl")->capture_default_str();
-  cmd.add_option("--gemm", f.gemm, "cuda: cublas|tiled|naive")->capture_default_str();
+  // Empty by default = the backend's default GEMM (set_gemm_from_string): blas where
+  // built, else reference, on cpu; cublas on cuda. The flag names a GEMM of the backend
+  // that runs.
+  cmd.add_option("--gemm", f.gemm,
+                 "cpu: reference|blas (default blas where built, else reference); "
+                 "cuda: cublas|tiled|naive (default cublas)");
   cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
   cmd.add_flag("--no-trace", f.no_trace,
                "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");
@@ -205,22 +213,37 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
   c.cuda.placement = placement_from_string(f.placement);
   c.cuda.transport = transport_from_string(f.transport);
-  c.cuda.gemm = gemm_from_string(f.gemm);
   c.cuda.instrument = !f.no_trace;
-  // On the cuda backend, with no model flag given, the GPU-sized default model (config.h
-  // says why); any one model flag keeps the cpu defaults for the others.
+  // The backend that will run: auto is cuda when a GPU is usable, else cpu.
+  const bool gpu_usable = (c.backend == BackendKind::Cuda || c.backend == BackendKind::Auto) &&
+                          backend_availability().cuda;
+  const BackendKind runs_on = c.backend != BackendKind::Auto ? c.backend
+                              : gpu_usable                   ? BackendKind::Cuda
+                                                             : BackendKind::Cpu;
+  try {
+    set_gemm_from_string(c, runs_on, f.gemm);
+  } catch (const UsageError& e) {
+    if (c.backend != BackendKind::Auto) throw;
+    PIPELAB_USAGE_ERROR(e.flag(), e.message().substr(e.flag().size() + 2) + " (--backend auto chose " +
+                                      to_string(runs_on) + ")",
+                        e.hint());
+  }
+  // With no model flag given, the backend's own default model (model.h says why): on cuda
+  // the GPU-sized one, on cpu one whose micro-batches keep the GEMMs efficient. Any one
+  // model flag keeps the ModelSpec defaults (which the sim uses) for the others.
   bool model_given = false;
   for (const CLI::Option* option : f.model_options) model_given = model_given || option->count() > 0;
-  if (!model_given && (c.backend == BackendKind::Cuda || c.backend == BackendKind::Auto) &&
-      backend_availability().cuda) {
-    const ModelSpec gpu = default_cuda_model();
-    c.model.layers = gpu.layers;
-    c.model.width = gpu.width;
-    c.model.hidden = gpu.hidden;
-    c.model.batch = gpu.batch;
-    progress(f, "cuda: the GPU-sized default model L=" + std::to_string(gpu.layers) + " d=" +
-                    std::to_string(gpu.width) + " h=" + std::to_string(gpu.hidden) + " B=" +
-                    std::to_string(gpu.batch) + " (give --layers/--width/--hidden/--batch to choose)");
+  const bool on_cuda = runs_on == BackendKind::Cuda && gpu_usable;
+  if (!model_given && (on_cuda || runs_on == BackendKind::Cpu)) {
+    const ModelSpec chosen = on_cuda ? default_cuda_model() : default_cpu_model();
+    c.model.layers = chosen.layers;
+    c.model.width = chosen.width;
+    c.model.hidden = chosen.hidden;
+    c.model.batch = chosen.batch;
+    progress(f, std::string(on_cuda ? "cuda: the GPU-sized" : "cpu: the cpu") + " default model L=" +
+                    std::to_string(chosen.layers) + " d=" + std::to_string(chosen.width) + " h=" +
+                    std::to_string(chosen.hidden) + " B=" + std::to_string(chosen.batch) +
+                    " (give --layers/--width/--hidden/--batch to choose)");
   }
   return c;
 }

@@ -30,7 +30,7 @@ struct CommonFlags {
   std::string stage_skew;
   std::string placement = "auto";
   std::string transport = "peer";
-  std::string gemm = "cublas";
+  std::string gemm;  ///< "" = the backend's default GEMM (set_gemm_from_string)
   bool no_trace = false;
   bool json = false;
   bool quiet = false;

@@ -1,4 +1,5 @@
-// cpu_gemm.cpp — gemm(): C = alpha·op(A)·op(B) + beta·C on the CPU, single-threaded.
+// cpu_gemm.cpp — gemm(): C = alpha·op(A)·op(B) + beta·C on the CPU, single-threaded: the
+// hand-written reference (GemmImpl::Reference). The BLAS one is cpu_gemm_blas.cpp.
 //
 // The GotoBLAS / BLIS scheme, reduced to what the kit needs:
 //   1. C = beta·C once (C = 0 when beta == 0, so a NaN in C is never read).
@@ -36,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_gemm_detail.h"
 #include "pipelab/error.h"
 #include "pipelab/kernels/cpu.h"
 
@@ -312,7 +314,13 @@ void run_tile(MicroKernel kernel, int kc, const float* a_panel, const float* b_p
   for (int r = 0; r < rows; ++r) std::copy(tile + r * kNR, tile + r * kNR + cols, c + r * ldc);
 }
 
-// ---- argument checks --------------------------------------------------------
+}  // namespace
+
+// ---- argument checks and C = beta·C (shared with cpu_gemm_blas.cpp) -------------
+
+namespace detail {
+
+namespace {
 
 const char* trans_name(Trans trans) { return trans == Trans::No ? "No" : "Yes"; }
 
@@ -336,6 +344,8 @@ ByteRange stored_range(const float* base, Index rows, Index cols, Index ld) {
   return {first, first + static_cast<std::uintptr_t>(((rows - 1) * ld + cols) * sizeof(float))};
 }
 bool overlap(ByteRange x, ByteRange y) { return x.first < y.last && y.first < x.last; }
+
+}  // namespace
 
 void check_gemm_args(Trans trans_a, Trans trans_b, int m, int n, int k, const float* A, int lda,
                      const float* B, int ldb, const float* C, int ldc) {
@@ -369,7 +379,18 @@ void check_gemm_args(Trans trans_a, Trans trans_b, int m, int n, int k, const fl
                   "write the product into a separate buffer, then copy it if needed");
 }
 
-}  // namespace
+void scale_c(int m, int n, float beta, float* C, int ldc) {
+  if (beta == 1.0f) return;
+  for (Index i = 0; i < m; ++i) {
+    float* row = C + i * ldc;  // row i of C is (n)
+    if (beta == 0.0f)
+      std::fill(row, row + n, 0.0f);
+    else
+      for (int j = 0; j < n; ++j) row[j] *= beta;
+  }
+}
+
+}  // namespace detail
 
 // ---- public API -----------------------------------------------------------------
 
@@ -404,19 +425,11 @@ const char* gemm_kernel_name(GemmKernel kernel) {
 
 void gemm(Trans trans_a, Trans trans_b, int m, int n, int k, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
-  check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
+  detail::check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
   if (m == 0 || n == 0) return;
 
   // 1. C = beta·C; with beta == 0 the old C is never read (it may hold NaN).
-  if (beta != 1.0f) {
-    for (Index i = 0; i < m; ++i) {
-      float* row = C + i * ldc;  // row i of C is (n)
-      if (beta == 0.0f)
-        std::fill(row, row + n, 0.0f);
-      else
-        for (int j = 0; j < n; ++j) row[j] *= beta;
-    }
-  }
+  detail::scale_c(m, n, beta, C, ldc);
   if (k == 0 || alpha == 0.0f) return;  // nothing to add: C = beta·C (BLAS convention)
 
   // 2. C += alpha·op(A)·op(B), block by block (see the file comment).

@@ -8,8 +8,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "pipelab/kernels/cpu.h"  // gemm_impl_available: is blas in this build?
 
 namespace {
 
@@ -78,7 +83,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"run --backend sim --stage-skew 1,2", "--stage-skew"},
                       BadInput{"run --backend sim --devices abc", "--devices"},
                       BadInput{"sweep --backend sim --microbatches 1,x", "--microbatches"},
-                      BadInput{"run --backend sim --microbatches 1,2", "--microbatches"}),
+                      BadInput{"run --backend sim --microbatches 1,2", "--microbatches"},
+                      BadInput{"run --backend cpu --gemm cublas", "--gemm"},
+                      BadInput{"compare --backend cpu --gemm tiled --layers 4", "--gemm"},
+                      BadInput{"run --backend cpu --gemm fast", "--gemm"},
+                      BadInput{"run --backend sim --gemm blas", "--gemm"},
+                      BadInput{"run --backend cuda --gemm reference", "--gemm"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
 // Whether `pipelab devices` says the cuda backend can run here.
@@ -139,6 +149,76 @@ TEST(Cli, CompareOnCpuPassesTransparencyAndWritesTraces) {
   ASSERT_FALSE(gpipe_trace.empty());
   const auto t = nlohmann::json::parse(gpipe_trace);
   EXPECT_TRUE(t.contains("traceEvents"));
+}
+
+// The trace of `run ARGS --trace FILE` (a small cpu model unless ARGS name one), parsed.
+nlohmann::json run_and_read_trace(const std::string& args, CliResult* result = nullptr) {
+  const std::string path = ::testing::TempDir() + "/cli_gemm_" + std::to_string(getpid()) + ".json";
+  const CliResult r = run_pipelab("run " + args + " --warmup 0 --repeat 1 -q --trace " + path);
+  if (result) *result = r;
+  EXPECT_EQ(r.exit_code, 0) << args << "\nstderr: " << r.err;
+  const std::string text = slurp(path);
+  return text.empty() ? nlohmann::json() : nlohmann::json::parse(text);
+}
+
+TEST(Cli, GemmFlagNamesAGemmOfTheChosenBackend) {
+  // The message says which backend lacks the GEMM, and what it has.
+  const CliResult cpu = run_pipelab("run --backend cpu --gemm cublas");
+  EXPECT_EQ(cpu.exit_code, 2);
+  EXPECT_NE(cpu.err.find("the cpu backend has no GEMM 'cublas' (cublas is a cuda GEMM)"), std::string::npos)
+      << cpu.err;
+  EXPECT_NE(cpu.err.find("reference, blas"), std::string::npos) << cpu.err;
+  const CliResult sim = run_pipelab("run --backend sim --gemm reference");
+  EXPECT_EQ(sim.exit_code, 2);
+  EXPECT_NE(sim.err.find("the sim backend runs no GEMMs"), std::string::npos) << sim.err;
+  const CliResult cuda = run_pipelab("run --backend cuda --gemm blas");
+  EXPECT_EQ(cuda.exit_code, 2);
+  EXPECT_NE(cuda.err.find("the cuda backend has no GEMM 'blas' (blas is a cpu GEMM)"), std::string::npos)
+      << cuda.err;
+}
+
+TEST(Cli, CpuDeviceNamesSayWhichGemmRan) {
+  namespace kc = pipelab::kernels::cpu;
+  const std::string model = "--backend cpu --layers 4 --width 16 --hidden 32 --batch 24 -K 2 -M 3";
+  // (flag, what every device name must contain); no flag = the default: blas where built.
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"--gemm reference", "gemm reference"}, {"", std::string("gemm ") + kc::to_string(kc::default_gemm_impl())}};
+  if (kc::gemm_impl_available(kc::GemmImpl::Blas)) cases.push_back({"--gemm blas", "gemm blas"});
+  for (const auto& [flag, name] : cases) {
+    const nlohmann::json t = run_and_read_trace(model + " " + flag);
+    ASSERT_TRUE(t.contains("pipelab")) << flag;
+    const auto& names = t["pipelab"]["device_names"];
+    ASSERT_EQ(names.size(), 2u) << flag;
+    for (const auto& n : names) EXPECT_NE(n.get<std::string>().find(name), std::string::npos) << flag << ": " << n;
+    const std::string gemm = name.substr(5);  // "gemm blas" -> "blas"
+    EXPECT_EQ(t["pipelab"]["config"]["cpu"]["gemm"], gemm) << flag;
+  }
+  if (!kc::gemm_impl_available(kc::GemmImpl::Blas)) {
+    const CliResult r = run_pipelab("run " + model + " --gemm blas");
+    EXPECT_EQ(r.exit_code, 2) << "blas is not in this build, so --gemm blas is a usage error";
+    EXPECT_NE(r.err.find("not in this build"), std::string::npos) << r.err;
+  }
+}
+
+TEST(Cli, CpuBackendWithoutModelFlagsUsesTheCpuDefaultModel) {
+  CliResult r;
+  const nlohmann::json cpu = run_and_read_trace("--backend cpu -K 2 -M 8 --schedule naive", &r);
+  ASSERT_TRUE(cpu.contains("pipelab"));
+  const auto& config = cpu["pipelab"]["config"];
+  EXPECT_EQ(config["layers"], 16);
+  EXPECT_EQ(config["width"], 192);
+  EXPECT_EQ(config["hidden"], 768);
+  EXPECT_EQ(config["batch"], 512);
+  // One model flag keeps the ModelSpec defaults for the others (as on cuda).
+  const nlohmann::json one_flag = run_and_read_trace("--backend cpu -K 2 --layers 4 --schedule naive");
+  EXPECT_EQ(one_flag["pipelab"]["config"]["width"], 256);
+  EXPECT_EQ(one_flag["pipelab"]["config"]["batch"], 128);
+  // The sim keeps the ModelSpec defaults: its outputs in the lab handouts depend on them.
+  const nlohmann::json sim = run_and_read_trace("--backend sim");
+  EXPECT_EQ(sim["pipelab"]["config"]["layers"], 16);
+  EXPECT_EQ(sim["pipelab"]["config"]["width"], 256);
+  EXPECT_EQ(sim["pipelab"]["config"]["hidden"], 1024);
+  EXPECT_EQ(sim["pipelab"]["config"]["batch"], 128);
 }
 
 TEST(Cli, SweepPrintsOneRowPerMicrobatchCountAndCsv) {

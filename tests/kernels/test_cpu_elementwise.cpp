@@ -1,5 +1,6 @@
-// tests/kernels/test_cpu_elementwise.cpp — GELU, bias + GELU, bias + residual, bias
-// gradient, add_inplace and SGD against double-precision references; every backward
+// tests/kernels/test_cpu_elementwise.cpp — GELU (also over its whole range), bias + GELU,
+// bias + residual, bias gradient, add_inplace and SGD against double-precision references;
+// the vectorized row kernels give the scalar gelu's bits; every backward
 // against central finite differences of a scalar objective L = Σ w ⊙ out (w random)
 // computed in double; micro-batch bit-identity of the bias gradients; bad arguments.
 //
@@ -52,6 +53,46 @@ TEST(GeluCpu, MatchesReference) {
   }
   EXPECT_TRUE(ref::all_close("gelu", got, want, 1e-6, 1e-5));
   EXPECT_TRUE(ref::all_close("gelu_grad", got_grad, want_grad, 1e-6, 1e-5));
+}
+
+// gelu() has no libm call (cpu_elementwise.cpp: exp and Φ written out): check it over
+// the whole range where Φ is neither 0 nor 1 in fp32, densely, and past it.
+TEST(GeluCpu, MatchesReferenceOverTheWholeRange) {
+  std::vector<float> x;
+  for (int i = 0; i <= 280000; ++i) x.push_back(-14.0f + 1e-4f * float(i));
+  for (float edge : {-87.0f, -20.0f, 20.0f, 87.0f, 1e-38f, -1e-38f}) x.push_back(edge);
+  std::vector<float> got(x.size()), got_grad(x.size());
+  std::vector<double> want(x.size()), want_grad(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    got[i] = cpu::gelu(x[i]);
+    got_grad[i] = cpu::gelu_grad(x[i]);
+    want[i] = ref::gelu(x[i]);
+    want_grad[i] = ref::gelu_grad(x[i]);
+  }
+  EXPECT_TRUE(ref::all_close("gelu on [-14, 14]", got, want, 1e-6, 1e-5));
+  EXPECT_TRUE(ref::all_close("gelu_grad on [-14, 14]", got_grad, want_grad, 1e-6, 1e-5));
+  EXPECT_TRUE(std::isnan(cpu::gelu(std::numeric_limits<float>::quiet_NaN())));
+}
+
+// The row kernels are vectorized (and dispatched by CPU); each element must still be
+// exactly the scalar gelu / gelu_grad, whatever the row length (vector tails).
+TEST(BiasGeluCpu, RowKernelsGiveTheScalarFunctionsBits) {
+  for (int cols : {1, 3, 7, 8, 9, 15, 16, 17, 33, 130}) {
+    const int rows = 3;
+    const std::size_t n = std::size_t(rows) * cols;
+    std::vector<float> a = preactivations(n, 90 + cols), g(n), da(n), dbias(cols, 0.0f);
+    const std::vector<float> bias = ref::random_floats(cols, 91), dg = ref::random_floats(n, 92);
+    const std::vector<float> a_in = a;
+    cpu::bias_gelu_forward(a.data(), bias.data(), g.data(), rows, cols);
+    cpu::bias_gelu_backward(dg.data(), a.data(), da.data(), dbias.data(), rows, cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float pre = a_in[i] + bias[i % cols];
+      const float want_g = cpu::gelu(pre), want_da = dg[i] * cpu::gelu_grad(pre);
+      ASSERT_EQ(std::memcmp(&a[i], &pre, sizeof(float)), 0) << "cols " << cols << " [" << i << "]";
+      ASSERT_EQ(std::memcmp(&g[i], &want_g, sizeof(float)), 0) << "cols " << cols << " [" << i << "]";
+      ASSERT_EQ(std::memcmp(&da[i], &want_da, sizeof(float)), 0) << "cols " << cols << " [" << i << "]";
+    }
+  }
 }
 
 TEST(GeluCpu, GradMatchesFiniteDifferences) {

@@ -2,6 +2,7 @@
 #include "pipelab/model/config.h"
 
 #include <cmath>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,55 @@ const char* to_string(CudaGemm g) { return name_of(kGemmNames, g); }
 CudaGemm gemm_from_string(const std::string& name) {
   if (const auto g = value_named(kGemmNames, name)) return *g;
   PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use cublas, tiled or naive");
+}
+
+void set_gemm_from_string(RunConfig& c, BackendKind backend, const std::string& name) {
+  namespace kc = kernels::cpu;
+  if (name.empty()) return;  // the backend's default
+  const std::string cpu_names = kc::gemm_impl_names(), cuda_names = list_names(kGemmNames);
+  const std::string every = "--gemm on cpu: " + cpu_names + "; on cuda: " + cuda_names;
+  const std::optional<kc::GemmImpl> cpu_gemm = kc::gemm_impl_named(name);
+  const std::optional<CudaGemm> cuda_gemm = value_named(kGemmNames, name);
+  const auto set_cpu = [&] {
+    if (!kc::gemm_impl_available(*cpu_gemm))
+      PIPELAB_USAGE_ERROR("--gemm", "the cpu GEMM '" + name + "' is not in this build: " +
+                                        kc::gemm_impl_unavailable_reason(*cpu_gemm),
+                          "install libopenblas-pthread-dev (scripts/install-deps), reconfigure and "
+                          "rebuild; or use --gemm reference");
+    c.cpu.gemm = *cpu_gemm;
+  };
+  switch (backend) {
+    case BackendKind::Cpu:
+      if (!cpu_gemm)
+        PIPELAB_USAGE_ERROR("--gemm",
+                            "the cpu backend has no GEMM '" + name + "'" +
+                                (cuda_gemm ? " (" + name + " is a cuda GEMM)" : std::string()),
+                            "use one of " + cpu_names + " with --backend cpu (" + every + ")");
+      set_cpu();
+      return;
+    case BackendKind::Cuda:
+      if (!cuda_gemm)
+        PIPELAB_USAGE_ERROR("--gemm",
+                            "the cuda backend has no GEMM '" + name + "'" +
+                                (cpu_gemm ? " (" + name + " is a cpu GEMM)" : std::string()),
+                            "use one of " + cuda_names + " with --backend cuda (" + every + ")");
+      c.cuda.gemm = *cuda_gemm;
+      return;
+    case BackendKind::Sim:
+      PIPELAB_USAGE_ERROR("--gemm", "the sim backend runs no GEMMs (it models their cost), so --gemm " + name +
+                                        " has nothing to choose",
+                          "drop --gemm, or run on --backend cpu or cuda (" + every + ")");
+    case BackendKind::Auto:
+      // Not resolved by the caller: the name picks the family; the backend that runs uses it.
+      if (cpu_gemm) {
+        set_cpu();
+      } else if (cuda_gemm) {
+        c.cuda.gemm = *cuda_gemm;
+      } else {
+        PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", every);
+      }
+      return;
+  }
 }
 
 namespace {
@@ -142,6 +192,12 @@ void validate_config(const RunConfig& c) {
                         "must be between 1 and " + std::to_string(kMaxTimedSteps) + ", got " +
                             std::to_string(c.repeat_steps),
                         "5 timed steps (the cpu default) give a median and a spread");
+  if ((c.backend == BackendKind::Cpu || c.backend == BackendKind::Auto) &&
+      !kernels::cpu::gemm_impl_available(c.cpu.gemm))
+    PIPELAB_USAGE_ERROR("--gemm",
+                        std::string("the cpu GEMM '") + to_string(c.cpu.gemm) + "' is not in this build: " +
+                            kernels::cpu::gemm_impl_unavailable_reason(c.cpu.gemm),
+                        "install libopenblas-pthread-dev (scripts/install-deps) and rebuild, or use --gemm reference");
   if (c.cuda.transport == CudaTransport::Nccl &&
       (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))
     PIPELAB_USAGE_ERROR("--transport",
@@ -174,6 +230,7 @@ std::string to_json(const RunConfig& c) {
                {"gemm", to_string(c.cuda.gemm)},
                {"tf32", c.cuda.tf32},
                {"instrument", c.cuda.instrument}};
+  j["cpu"] = {{"gemm", to_string(c.cpu.gemm)}};
   j["warmup_steps"] = c.warmup_steps;
   j["repeat_steps"] = c.repeat_steps;
   return j.dump();

@@ -25,6 +25,15 @@ ModelSpec default_cuda_model() {
   return m;
 }
 
+ModelSpec default_cpu_model() {
+  ModelSpec m;
+  m.layers = 16;
+  m.width = 192;
+  m.hidden = 768;
+  m.batch = 512;
+  return m;
+}
+
 std::uint64_t block_param_count(const ModelSpec& s) {
   const std::uint64_t d = static_cast<std::uint64_t>(s.width), h = static_cast<std::uint64_t>(s.hidden);
   return 2 * d * h + h + d;  // W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d)
@@ -129,35 +138,35 @@ Batch make_batch(const ModelSpec& s) {
 }
 
 void block_forward(const ModelSpec& s, const BlockParams& p, const float* x, int rows,
-                   BlockActivations& act, float* y) {
+                   BlockActivations& act, float* y, k::GemmImpl gemm) {
   const int d = s.width, h = s.hidden;
   act.a.resize(static_cast<std::size_t>(rows) * h);
   act.g.resize(static_cast<std::size_t>(rows) * h);
   // a (b, h) = x (b, d) · W1ᵀ (d, h);  then a += b1, g = GELU(a)
-  k::gemm(Trans::No, Trans::Yes, rows, h, d, 1.f, x, d, p.w1.data(), d, 0.f, act.a.data(), h);
+  k::gemm(gemm, Trans::No, Trans::Yes, rows, h, d, 1.f, x, d, p.w1.data(), d, 0.f, act.a.data(), h);
   k::bias_gelu_forward(act.a.data(), p.b1.data(), act.g.data(), rows, h);
   // y (b, d) = g (b, h) · W2ᵀ (h, d);  then y += b2 + x (the residual)
-  k::gemm(Trans::No, Trans::Yes, rows, d, h, 1.f, act.g.data(), h, p.w2.data(), h, 0.f, y, d);
+  k::gemm(gemm, Trans::No, Trans::Yes, rows, d, h, 1.f, act.g.data(), h, p.w2.data(), h, 0.f, y, d);
   k::bias_residual_forward(y, p.b2.data(), x, rows, d);
 }
 
 void block_backward(const ModelSpec& s, const BlockParams& p, const float* x,
                     const BlockActivations& act, const float* dy, int rows, BlockParams& grad,
-                    float* dx, std::vector<float>& scratch) {
+                    float* dx, std::vector<float>& scratch, k::GemmImpl gemm) {
   const int d = s.width, h = s.hidden;
   scratch.resize(static_cast<std::size_t>(rows) * h);
   float* dg = scratch.data();  // (b, h), reused in place as da below
   // dW2 (d, h) += dyᵀ (d, b) · g (b, h);   db2 += Σ_rows dy
-  k::gemm(Trans::Yes, Trans::No, d, h, rows, 1.f, dy, d, act.g.data(), h, 1.f, grad.w2.data(), h);
+  k::gemm(gemm, Trans::Yes, Trans::No, d, h, rows, 1.f, dy, d, act.g.data(), h, 1.f, grad.w2.data(), h);
   k::bias_backward(dy, grad.b2.data(), rows, d);
   // dg (b, h) = dy (b, d) · W2 (d, h)
-  k::gemm(Trans::No, Trans::No, rows, h, d, 1.f, dy, d, p.w2.data(), h, 0.f, dg, h);
+  k::gemm(gemm, Trans::No, Trans::No, rows, h, d, 1.f, dy, d, p.w2.data(), h, 0.f, dg, h);
   // da = dg ⊙ GELU'(a) (in place);  db1 += Σ_rows da
   k::bias_gelu_backward(dg, act.a.data(), dg, grad.b1.data(), rows, h);
   // dW1 (h, d) += daᵀ (h, b) · x (b, d)
-  k::gemm(Trans::Yes, Trans::No, h, d, rows, 1.f, dg, h, x, d, 1.f, grad.w1.data(), d);
+  k::gemm(gemm, Trans::Yes, Trans::No, h, d, rows, 1.f, dg, h, x, d, 1.f, grad.w1.data(), d);
   // dx (b, d) = da (b, h) · W1 (h, d) + dy   (the residual passes dy straight through)
-  k::gemm(Trans::No, Trans::No, rows, d, h, 1.f, dg, h, p.w1.data(), d, 0.f, dx, d);
+  k::gemm(gemm, Trans::No, Trans::No, rows, d, h, 1.f, dg, h, p.w1.data(), d, 0.f, dx, d);
   k::add_inplace(dx, dy, static_cast<std::size_t>(rows) * d);
 }
 
@@ -184,7 +193,7 @@ double loss_flops(const ModelSpec& s, int rows) {
   return 6.0 * static_cast<double>(rows) * s.width;
 }
 
-StepNumerics reference_step(const ModelSpec& s) {
+StepNumerics reference_step(const ModelSpec& s, k::GemmImpl gemm) {
   const Batch batch = make_batch(s);
   const int B = s.batch, d = s.width, L = s.layers;
   StepNumerics out;
@@ -200,7 +209,7 @@ StepNumerics reference_step(const ModelSpec& s) {
   inputs[0] = batch.inputs;
   for (int l = 0; l < L; ++l) {
     inputs[l + 1].resize(static_cast<std::size_t>(B) * d);
-    block_forward(s, out.params[l], inputs[l].data(), B, acts[l], inputs[l + 1].data());
+    block_forward(s, out.params[l], inputs[l].data(), B, acts[l], inputs[l + 1].data(), gemm);
   }
   // Loss = mean over B of cross-entropy: scale 1/B per row.
   const float scale = 1.0f / static_cast<float>(B);
@@ -209,7 +218,7 @@ StepNumerics reference_step(const ModelSpec& s) {
   k::softmax_xent_backward(inputs[L].data(), batch.labels.data(), dy.data(), B, d, scale);
   for (int l = L - 1; l >= 0; --l) {
     block_backward(s, out.params[l], inputs[l].data(), acts[l], dy.data(), B, out.grads[l],
-                   dx.data(), scratch);
+                   dx.data(), scratch, gemm);
     std::swap(dy, dx);
   }
   for (int l = 0; l < L; ++l) sgd_update(out.params[l], out.grads[l], s.learning_rate);

@@ -50,6 +50,12 @@ const char* to_string(CudaGemm gemm);
 /// "cublas" | "tiled" | "naive" (throws UsageError("--gemm")).
 CudaGemm gemm_from_string(const std::string& name);
 
+/// Settings of the cpu backend (ignored by sim and cuda).
+struct CpuOptions {
+  /// --gemm reference|blas: who computes the GEMMs (kernels/include/pipelab/kernels/cpu.h).
+  kernels::cpu::GemmImpl gemm = kernels::cpu::default_gemm_impl();
+};
+
 /// Settings of the cuda backend (ignored by sim and cpu).
 struct CudaOptions {
   CudaPlacement placement = CudaPlacement::Auto;  ///< --placement
@@ -84,6 +90,7 @@ struct RunConfig {
   PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
   SimCostModel sim;                                   ///< the sim backend's cost model
   CudaOptions cuda;                                   ///< the cuda backend's settings
+  CpuOptions cpu;                                     ///< the cpu backend's settings
   /// --warmup: untimed steps before the timed ones; -1 = the backend's default (step_plan()).
   int warmup_steps = -1;
   /// --repeat: timed steps, the median one reported; -1 = the backend's default (step_plan()).
@@ -111,6 +118,13 @@ constexpr int kMaxBatch = 1 << 20;   ///< B
 /// Largest model (parameter bytes, fp32) a run may describe: 1 TiB. Keeps every
 /// byte count of the sim and the allocators far from 64-bit overflow.
 constexpr double kMaxModelBytes = 1099511627776.0;  ///< largest M (kMaxDevices: largest K)
+
+/// `--gemm NAME` on `backend` (auto: cuda if a GPU is usable, else cpu, as decided by the
+/// caller): reference|blas go to config.cpu.gemm, cublas|tiled|naive to config.cuda.gemm;
+/// "" leaves the backend's default (cpu: blas where built, else reference; cuda: cublas).
+/// Throws UsageError("--gemm") naming the backend for a GEMM it does not have (the sim
+/// has none), and for blas in a build without it (with what to install).
+void set_gemm_from_string(RunConfig& config, BackendKind backend, const std::string& name);
 
 /// Throws UsageError (flag + message + hint) for the first invalid setting.
 /// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "pipelab/kernels/cpu.h"  // kernels::cpu::GemmImpl
+
 namespace pipelab {
 
 /// Model shape: L residual MLP blocks of width d and hidden size h, then a
@@ -33,6 +35,16 @@ struct ModelSpec {
 /// busy for about a millisecond per action, so the ~0.1 ms of synchronisation between
 /// actions is small and the measured bubble approaches the theory.
 ModelSpec default_cuda_model();
+
+/// The model run/compare/sweep use on the cpu backend (and auto → cpu) when no model flag
+/// is given. The ModelSpec defaults (L=16 d=256 h=1024 B=128, which the sim and the lab
+/// handouts use) cut into M=8 micro-batches give 16-row GEMMs at ~60 GFLOP/s, against
+/// ~95 at 64 rows on the kit's 2-core VM, and a K=1 step then takes 1.9x its M=1 time.
+/// Here (L=16 d=192 h=768 B=512, 14.5 GFLOP of GEMMs per step) M=8 gives 64-row
+/// micro-batches whose six GEMM shapes run within ~7% of the full-batch rate (K=1: ~1.2x),
+/// and a K=4 step takes ~0.12 s (GPipe) to ~0.17 s (naive) there
+/// (bench/results/2026-12-01-cpu-blas.md; bench/cpu_gemm_bench.cpp --parts models).
+ModelSpec default_cpu_model();
 
 // ---------------------------------------------------------------- sizes
 /// Parameters of one block: W1 (h, d) + b1 (h) + W2 (d, h) + b2 (d) = 2·d·h + h + d.
@@ -98,15 +110,16 @@ struct BlockActivations {
   std::vector<float> g;  ///< (b, h) GELU(a)
 };
 
-/// y (b, d) = x + W2 · GELU(W1 · x + b1) + b2; fills `act` (resized as needed).
+/// y (b, d) = x + W2 · GELU(W1 · x + b1) + b2; fills `act` (resized as needed). Its two
+/// GEMMs run on `gemm` (kernels::cpu::gemm(GemmImpl, ...)).
 void block_forward(const ModelSpec& spec, const BlockParams& p, const float* x, int rows,
-                   BlockActivations& act, float* y);
+                   BlockActivations& act, float* y, kernels::cpu::GemmImpl gemm);
 
 /// Backward of block_forward: given dy (b, d), accumulate parameter gradients into
-/// `grad` and write dx (b, d). `scratch` (b·h floats) is overwritten.
+/// `grad` and write dx (b, d). `scratch` (b·h floats) is overwritten. Four GEMMs on `gemm`.
 void block_backward(const ModelSpec& spec, const BlockParams& p, const float* x,
                     const BlockActivations& act, const float* dy, int rows, BlockParams& grad,
-                    float* dx, std::vector<float>& scratch);
+                    float* dx, std::vector<float>& scratch, kernels::cpu::GemmImpl gemm);
 
 /// FLOPs of one block for `rows` rows (two GEMMs dominate: 2·b·d·h each);
 /// backward is twice the forward (gradients w.r.t. inputs and weights).
@@ -130,8 +143,11 @@ struct StepNumerics {
 void sgd_update(BlockParams& params, const BlockParams& grads, float learning_rate);
 
 /// The single-device reference step: no partition, no micro-batches, the whole
-/// batch B through all L layers, backward, SGD. The transparency oracle.
-StepNumerics reference_step(const ModelSpec& spec);
+/// batch B through all L layers, backward, SGD. The transparency oracle. Its GEMMs run
+/// on the hand-written reference by default, so a cpu run on BLAS is checked against an
+/// independent implementation (and the oracle's bits do not depend on the BLAS found).
+StepNumerics reference_step(const ModelSpec& spec,
+                            kernels::cpu::GemmImpl gemm = kernels::cpu::GemmImpl::Reference);
 
 /// Largest |got − ref| / max|ref| over every tensor (gradients and updated
 /// parameters) and the loss: the normwise relative difference, per tensor.

@@ -6,9 +6,12 @@
 // input, rebuilt by Recompute just before B. A send copies the tensor into a
 // buffer charged to the receiver (the cpu stand-in for a device-to-device copy).
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
-// micro-batch gradients accumulate to exactly the full batch's. Params, grads and the
-// stash are charged by the stage's StageMemoryPlan (model/memory_plan.h), like the sim's
-// and the cuda backend's; a held tensor is charged what it holds, which is the plan's.
+// micro-batch gradients add up to the full batch's: to the bit with --gemm reference,
+// to rounding with --gemm blas (config.cpu.gemm; kernels/include/pipelab/kernels/cpu.h).
+// Each worker calls its GEMMs single-threaded: the K workers are the parallelism.
+// Params, grads and the stash are charged by the stage's StageMemoryPlan
+// (model/memory_plan.h), like the sim's and the cuda backend's; a held tensor is charged
+// what it holds, which is the plan's.
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,6 +71,11 @@ struct Stage {
   std::vector<MemoryCharge> resident;  // params + grads
   std::vector<MicrobatchState> mb;
   std::vector<float> scratch;
+  // The a, g buffers of dropped activations, reused by the next F/R of this stage (one
+  // worker thread): a fresh (b, h) vector would be fresh pages from the OS each time
+  // (glibc maps large blocks): ~10% of a step in page faults. Memory charges are unchanged:
+  // they follow what a micro-batch holds, not these spares.
+  std::vector<BlockActivations> spare_activations;
   double loss = 0;  // Σ over micro-batches of (scaled) loss, last stage only
 };
 
@@ -81,6 +89,7 @@ class CpuBackend final : public Backend {
   CpuBackend(const RunConfig& config, const Partition& partition, int microbatches)
       : spec_(config.model),
         remat_(config.remat),
+        gemm_(config.cpu.gemm),
         partition_(partition),
         batch_(make_batch(config.model)),
         microbatches_(microbatch_rows(config.model.batch, microbatches)),
@@ -106,8 +115,9 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   std::vector<std::string> device_names() const override {
     std::vector<std::string> names;
-    // The GEMM micro-kernel in use (avx2-fma or generic) changes the last bits of results.
-    const std::string gemm = k::gemm_kernel_name(k::gemm_kernel());
+    // Which GEMM ran ("reference avx2-fma", "blas OpenBLAS 0.3.21 ..."): it changes the
+    // last bits of the results, and the speed.
+    const std::string gemm = k::gemm_impl_description(gemm_);
     for (int d = 0; d < partition_.stages(); ++d)
       names.push_back("cpu thread " + std::to_string(d) + ", gemm " + gemm);
     return names;
@@ -224,12 +234,20 @@ class CpuBackend final : public Backend {
     const int blocks = static_cast<int>(st.params.size());
     // Workspace: the running x and y (b, d) of the block loop.
     const MemoryCharge workspace = mem.charge(MemoryCategory::Buffers, 2 * float_bytes(n));
-    mb.activations.assign(blocks, {});
+    mb.activations.clear();
+    for (int i = 0; i < blocks; ++i) {
+      if (st.spare_activations.empty()) {
+        mb.activations.emplace_back();
+      } else {
+        mb.activations.push_back(std::move(st.spare_activations.back()));
+        st.spare_activations.pop_back();
+      }
+    }
     mb.block_inputs.clear();
     mb.block_inputs.resize(blocks > 0 ? blocks - 1 : 0);
     std::vector<float> x = mb.input.data, y(n);
     for (int i = 0; i < blocks; ++i) {
-      block_forward(spec_, st.params[i], x.data(), rows, mb.activations[i], y.data());
+      block_forward(spec_, st.params[i], x.data(), rows, mb.activations[i], y.data(), gemm_);
       if (i + 1 < blocks) {
         mb.block_inputs[i].hold(mem, MemoryCategory::Stash, y);
         x.swap(y);
@@ -249,12 +267,13 @@ class CpuBackend final : public Backend {
     } else if (!recompute) {
       mb.output.hold(mem, MemoryCategory::Buffers, out);  // until SendActivation
     }
-    if (remat_ && !recompute) drop_activations(mb, is_last(stage));
+    if (remat_ && !recompute) drop_activations(st, mb, is_last(stage));
   }
 
   // Free what F kept, except the stage input (remat keeps only that).
-  static void drop_activations(MicrobatchState& mb, bool last) {
+  static void drop_activations(Stage& st, MicrobatchState& mb, bool last) {
     mb.block_inputs.clear();
+    for (BlockActivations& act : mb.activations) st.spare_activations.push_back(std::move(act));
     mb.activations.clear();
     mb.activation_charge.reset();
     if (last) mb.output.release();
@@ -288,14 +307,14 @@ class CpuBackend final : public Backend {
     for (int i = blocks - 1; i >= 0; --i) {
       const float* x = i == 0 ? mb.input.data.data() : mb.block_inputs[i - 1].data.data();
       block_backward(spec_, st.params[i], x, mb.activations[i], dy.data(), rows, st.grads[i], dx.data(),
-                     st.scratch);
+                     st.scratch, gemm_);
       dy.swap(dx);
     }
     // Everything this micro-batch kept is freed; the input gradient waits for SendGrad.
     mb.input.release();
     mb.output.release();
     mb.grad_output.release();
-    drop_activations(mb, false);
+    drop_activations(st, mb, false);
     if (stage > 0) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
   }
 
@@ -307,6 +326,7 @@ class CpuBackend final : public Backend {
 
   ModelSpec spec_;
   bool remat_;
+  k::GemmImpl gemm_;  // who computes the GEMMs (--gemm)
   Partition partition_;
   Batch batch_;
   MicrobatchRows microbatches_;
@@ -333,6 +353,10 @@ std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partiti
                       " MiB for this model but the machine has " +
                       std::to_string(static_cast<long long>(have / 1048576)) + " MiB",
                   "use a smaller --width/--hidden/--layers/--batch, --remat, or --backend sim");
+  if (!k::gemm_impl_available(config.cpu.gemm))
+    PIPELAB_THROW(std::string("the cpu GEMM '") + k::to_string(config.cpu.gemm) + "' is not in this build: " +
+                      k::gemm_impl_unavailable_reason(config.cpu.gemm),
+                  "use --gemm reference, or install libopenblas-pthread-dev (scripts/install-deps) and rebuild");
   return std::make_unique<CpuBackend>(config, partition, microbatches);
 }
 

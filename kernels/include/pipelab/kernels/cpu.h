@@ -8,13 +8,16 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
 
 namespace pipelab::kernels::cpu {
 
 /// Whether a GEMM operand is used as stored or transposed.
 enum class Trans { No, Yes };
 
-/// C = alpha · op(A) · op(B) + beta · C, all row-major.
+/// C = alpha · op(A) · op(B) + beta · C, all row-major: the hand-written reference
+/// (GemmImpl::Reference; gemm(GemmImpl, ...) below chooses between implementations).
 ///   op(A) is (m, k): A is stored (m, k) with lda >= k (Trans::No) or (k, m) with lda >= m (Yes).
 ///   op(B) is (k, n): B is stored (k, n) with ldb >= n (Trans::No) or (n, k) with ldb >= k (Yes).
 ///   C is (m, n) with ldc >= n. beta == 0 means C is not read (may hold NaN);
@@ -46,9 +49,41 @@ GemmKernel gemm_kernel();
 /// "generic" or "avx2-fma": for reports and trace metadata.
 const char* gemm_kernel_name(GemmKernel kernel);
 
-/// GELU, exact form: gelu(x) = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+/// The GEMM implementations the cpu backend can run (`--gemm reference|blas`).
+enum class GemmImpl {
+  Reference,  ///< gemm() above: the hand-written kernel, for teaching; bit-exact splits
+  Blas,       ///< cblas_sgemm of the BLAS found at configure time (Debian's OpenBLAS)
+};
+/// "reference" or "blas": the one spelling in flags, reports and traces.
+const char* to_string(GemmImpl impl);
+/// The implementation named `name`, if there is one by that name (built or not).
+std::optional<GemmImpl> gemm_impl_named(const std::string& name);
+/// "reference, blas": every name, for hints.
+std::string gemm_impl_names();
+/// Whether this build can run `impl` (Reference: always; Blas: when built with a BLAS
+/// that is safe to call from several threads at once).
+bool gemm_impl_available(GemmImpl impl);
+/// Why `impl` is not available ("" when it is): what to install or rebuild.
+std::string gemm_impl_unavailable_reason(GemmImpl impl);
+/// Blas where built, else Reference.
+GemmImpl default_gemm_impl();
+/// What runs, for reports and trace metadata: "reference avx2-fma" (the calling
+/// thread's micro-kernel), "blas OpenBLAS 0.3.21 Cooperlake, 1 thread per call".
+std::string gemm_impl_description(GemmImpl impl);
+
+/// gemm() by `impl`, with the same arguments, checks and BLAS conventions (beta == 0
+/// never reads C; k == 0 or alpha == 0 only scales C). Blas keeps every determinism
+/// promise of the reference except the bit-exact splits: its summation order may change
+/// with m, n and k (kernels for small and large problems), so a split agrees with one
+/// call to rounding (~1e-6 relative), not to the bit. Both are deterministic for a given
+/// call and safe to call from several threads at once. Throws if `impl` is not available.
+void gemm(GemmImpl impl, Trans trans_a, Trans trans_b, int m, int n, int k, float alpha,
+          const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
+
+/// GELU, exact form: gelu(x) = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). Computed without
+/// libm (cpu_elementwise.cpp): within 4e-7 of the exact value over x in [−14, 14].
 float gelu(float x);
-/// d gelu / dx = Φ(x) + x · φ(x), φ the standard normal density.
+/// d gelu / dx = Φ(x) + x · φ(x), φ the standard normal density (within 2e-7, same way).
 float gelu_grad(float x);
 
 /// a (rows, cols) += bias (cols) broadcast over rows, in place; then g = gelu(a).
