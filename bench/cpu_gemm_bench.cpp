@@ -39,6 +39,7 @@
 #include "pipelab/error.h"
 #include "pipelab/kernels/cpu.h"
 #include "pipelab/runtime/run.h"
+#include "pipelab/statistics.h"
 
 namespace {
 
@@ -58,12 +59,6 @@ struct Options {
   bool json = false;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // Seconds per call of `f`: `reps` samples of enough calls to take ~2 ms, the median;
 // `fs` are timed in turn within each sample round (alternating: same noise for each).
 std::vector<double> seconds_per_call(const std::vector<std::function<void()>>& fs, int reps) {
@@ -82,7 +77,7 @@ std::vector<double> seconds_per_call(const std::vector<std::function<void()>>& f
       samples[i].push_back(std::chrono::duration<double>(Clock::now() - start).count() / calls[i]);
     }
   std::vector<double> out;
-  for (auto& s : samples) out.push_back(median(s));
+  for (auto& s : samples) out.push_back(pipelab::median_of(s));
   return out;
 }
 
@@ -312,7 +307,7 @@ StepRow bench_step(const ModelSpec& model, int microbatches, k::GemmImpl gemm, i
   row.gemm = k::to_string(gemm);
   row.microbatches = microbatches;
   row.rows = model.batch / microbatches;
-  row.median_ms = median(run.step_ms);
+  row.median_ms = pipelab::median_of(run.step_ms);
   if (run.median.numerics) row.loss = run.median.numerics->loss;
   const double flop = pipelab::step_gemm_flops(model);
   row.gemm_gflops_achieved = flop / (row.median_ms * 1e-3) * 1e-9;

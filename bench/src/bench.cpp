@@ -43,13 +43,6 @@ ModelSpec default_bench_model() {
   return m;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 namespace {
 
 PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
@@ -59,7 +52,7 @@ PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   row.schedule = to_string(config.schedule);
   row.microbatches = run.median.schedule.microbatches;
   row.step_ms = run.step_ms;
-  row.median_ms = median(run.step_ms);
+  row.median_ms = median_of(run.step_ms);
   row.bubble = m.bubble_fraction;
   row.mean_utilization = m.mean_utilization;
   row.comm_ms = m.comm_time_ms;
@@ -112,7 +105,7 @@ TorchBench torch_part(const BenchOptions& o, const std::function<void(const std:
   one.cuda.transport = CudaTransport::Peer;
   say("torch: pipelab K=1 M=1");
   const RepeatedRun run = run_repeated(one, o.steps);
-  t.pipelab_ms = median(run.step_ms);
+  t.pipelab_ms = median_of(run.step_ms);
   const ModelSpec& m = o.base.model;
   std::ostringstream cmd;
   cmd << quoted(o.python) << " " << quoted(o.torch_script) << " --json --layers " << m.layers << " --width "
@@ -211,9 +204,9 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     OverheadBench o;
     o.microbatches = M;
     say("overhead: gpipe M=" + std::to_string(M) + " with tracing");
-    o.traced_ms = median(run_repeated(traced, options.steps).step_ms);
+    o.traced_ms = median_of(run_repeated(traced, options.steps).step_ms);
     say("overhead: gpipe M=" + std::to_string(M) + " with --no-trace");
-    o.untraced_ms = median(run_repeated(untraced, options.steps).step_ms);
+    o.untraced_ms = median_of(run_repeated(untraced, options.steps).step_ms);
     o.overhead_percent = o.untraced_ms > 0 ? 100.0 * (o.traced_ms - o.untraced_ms) / o.untraced_ms : 0;
     r.overhead = o;
   }

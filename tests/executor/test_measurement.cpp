@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipelab/backends/replay.h"
 #include "pipelab/report/metrics.h"
 #include "pipelab/report/report.h"
 #include "pipelab/runtime/run.h"
@@ -215,6 +216,37 @@ TEST(Report, ContentionAndASpeedupAboveTheIdealAreExplained) {
   EXPECT_NE(text.find("is above the ideal 2.91x (theory): the naive steps were disturbed"), std::string::npos)
       << text;
   EXPECT_NE(text.find("median of 3 paired step ratios 5.00x"), std::string::npos) << text;
+}
+
+
+TEST(Replay, CostsAreEachActionsMedianOverTheSteps) {
+  // Three hand-made steps of one action F(0, 0) and one send: the replay must cost each
+  // at the median of its three measurements (the middle value), not at any one step's.
+  const double cpu_us[3] = {30, 10, 20}, send_us[3] = {5, 9, 7};
+  std::vector<Trace> steps(3);
+  for (int i = 0; i < 3; ++i) {
+    steps[i].meta.backend = "cpu";
+    TraceEvent f;
+    f.device = 0;
+    f.lane = Lane::Compute;
+    f.action = Action{ActionKind::Forward, 0, 0};
+    f.start_us = 0;
+    f.dur_us = 100;
+    f.cpu_us = static_cast<float>(cpu_us[i]);
+    TraceEvent s;
+    s.device = 0;
+    s.lane = Lane::Send;
+    s.action = Action{ActionKind::SendActivation, 0, 0};
+    s.start_us = 100;
+    s.dur_us = send_us[i];
+    steps[i].events = {f, s};
+  }
+  const MeasuredCosts costs = measured_costs({&steps[0], &steps[1], &steps[2]});
+  EXPECT_TRUE(costs.cpu_time);
+  EXPECT_EQ(costs.compute_us.at(action_key(Action{ActionKind::Forward, 0, 0})), 20.0);
+  EXPECT_EQ(costs.transfer_us.at(action_key(Action{ActionKind::SendActivation, 0, 0})), 7.0);
+  // One step alone gives that step's costs.
+  EXPECT_EQ(measured_costs(steps[0]).compute_us.at(action_key(Action{ActionKind::Forward, 0, 0})), 30.0);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 
 #include "pipelab/model/config.h"
 #include "pipelab/model/model.h"
+#include "pipelab/statistics.h"
 
 namespace pipelab {
 
@@ -57,9 +58,6 @@ struct BenchOptions {
 /// (L=8 d=4096 h=16384 B=1024: 6.6 TFLOP of GEMMs per step, 8.6 GB of parameters
 /// and gradients).
 ModelSpec default_bench_model();
-
-/// Median of `values` (the mean of the two middle ones for an even count; 0 if empty).
-double median(std::vector<double> values);
 
 /// One row of the pipeline table.
 struct PipelineBenchRow {

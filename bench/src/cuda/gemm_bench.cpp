@@ -107,7 +107,7 @@ std::vector<GemmBenchRow> bench_gemm(const std::vector<std::array<int, 3>>& shap
       row.m = m;
       row.n = n;
       row.k = k;
-      row.median_ms = median(ms);
+      row.median_ms = median_of(ms);
       // 2·m·n·k: one multiply and one add per (i, j, p).
       row.tflops = 2.0 * m * n * double(k) / (row.median_ms * 1e-3) / 1e12;
       if (variant == kc::GemmVariant::Cublas) reference = got;

@@ -11,17 +11,6 @@
 
 namespace pipelab {
 
-namespace {
-
-// A receive is identified by (kind, receiving stage, micro-batch).
-std::uint64_t message_key(const Action& recv) {
-  return (static_cast<std::uint64_t>(recv.kind) << 56) |
-         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(recv.stage)) << 32) |
-         static_cast<std::uint32_t>(recv.microbatch);
-}
-
-}  // namespace
-
 Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
   validate(schedule);
   const int devices = static_cast<int>(schedule.per_stage.size());
@@ -45,14 +34,14 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
       if (a.kind == ActionKind::SendActivation || a.kind == ActionKind::SendGrad) {
         Transfer t = backend.send(a);
         events.push_back(detail::make_event(d, Lane::Send, a, t.span, t.bytes));
-        const std::uint64_t key = message_key(matching_recv(a));
+        const std::uint64_t key = action_key(matching_recv(a));
         in_flight.emplace(key, std::move(t));
         if (auto w = waiting.find(key); w != waiting.end()) {
           runnable.push_back(w->second);  // the receiver can go on
           waiting.erase(w);
         }
       } else if (a.kind == ActionKind::RecvActivation || a.kind == ActionKind::RecvGrad) {
-        const std::uint64_t key = message_key(a);
+        const std::uint64_t key = action_key(a);
         auto it = in_flight.find(key);
         if (it == in_flight.end()) {
           waiting.emplace(key, d);

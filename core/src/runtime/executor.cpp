@@ -20,26 +20,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A receive is identified by (kind, receiving stage, micro-batch).
-std::uint64_t message_key(ActionKind recv_kind, int stage, int microbatch) {
-  return (static_cast<std::uint64_t>(recv_kind) << 56) |
-         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(stage)) << 32) |
-         static_cast<std::uint32_t>(microbatch);
-}
-
-// Transfers posted but not yet received, shared by all workers.
+// Transfers posted but not yet received, shared by all workers; a receive is
+// identified by its action_key (kind, receiving stage, micro-batch).
 class Mailbox {
  public:
   void post(const Action& recv, Transfer transfer) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      slots_[message_key(recv.kind, recv.stage, recv.microbatch)] = std::move(transfer);
+      slots_[action_key(recv)] = std::move(transfer);
     }
     arrived_.notify_all();
   }
   // Blocks until the transfer for `recv` is there; false if the step was aborted.
   bool take(const Action& recv, Transfer& out) {
-    const std::uint64_t key = message_key(recv.kind, recv.stage, recv.microbatch);
+    const std::uint64_t key = action_key(recv);
     std::unique_lock<std::mutex> lock(mutex_);
     arrived_.wait(lock, [&] { return aborted_ || slots_.count(key) > 0; });
     if (aborted_) return false;

@@ -15,6 +15,7 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/validate.h"
+#include "pipelab/statistics.h"
 
 namespace pipelab {
 
@@ -51,12 +52,17 @@ StepPlan step_plan(const RunConfig& c) {
 }
 
 ReplayResult replay_step(const Schedule& schedule, const Trace& measured) {
+  return replay_steps(schedule, {&measured});
+}
+
+ReplayResult replay_steps(const Schedule& schedule, const std::vector<const Trace*>& steps) {
   ReplayResult r;
-  MeasuredCosts costs = measured_costs(measured);
+  MeasuredCosts costs = measured_costs(steps);
   r.cpu_time = costs.cpu_time;
+  r.steps = static_cast<int>(steps.size());
   std::unique_ptr<Backend> replay = make_replay_backend(std::move(costs), schedule.stages);
   r.trace = execute_event_driven(schedule, *replay);
-  r.trace.meta.config_json = measured.meta.config_json;
+  r.trace.meta.config_json = steps.front()->meta.config_json;
   r.metrics = compute_metrics(r.trace);
   return r;
 }
@@ -136,24 +142,22 @@ RunResult finish(PreparedRun& p) {
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return r.step_ms[a] < r.step_ms[b]; });
   r.median_step = order[(order.size() - 1) / 2];
+  // Virtual time replays to itself (tested); a real device's measurement is replayed,
+  // each action at the median of its costs over the timed steps.
+  if (r.config.backend == BackendKind::Cpu || r.config.backend == BackendKind::Cuda) {
+    std::vector<const Trace*> steps;
+    for (const Trace& t : p.traces) steps.push_back(&t);
+    r.replay = replay_steps(r.schedule, steps);
+    r.replay->trace.meta.config_json = to_json(r.config);
+  }
   r.trace = std::move(p.traces[r.median_step]);
   r.trace.meta.config_json = to_json(r.config);
   r.metrics = compute_metrics(r.trace);
   r.numerics = p.backend->numerics();
-  // Virtual time replays to itself (tested); a real device's measurement is replayed.
-  if (r.config.backend == BackendKind::Cpu || r.config.backend == BackendKind::Cuda)
-    r.replay = replay_step(r.schedule, r.trace);
   r.host.hardware_threads = std::thread::hardware_concurrency();
   double load[1];
   if (getloadavg(load, 1) == 1) r.host.load_average = load[0];
   return std::move(r);
-}
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  if (n == 0) return 0;
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 // Runs the prepared runs paired: warm-ups first, then timed step i of every run

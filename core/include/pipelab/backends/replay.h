@@ -2,7 +2,8 @@
 //
 // A wall-clock measurement on a shared machine mixes two things: the schedule's
 // overlap and how often each worker thread was on a core. The replay keeps the first
-// and removes the second. It takes one measured step's per-action costs — the thread
+// and removes the second. It takes the measured per-action costs (of one step, or the
+// per-action median over a run's timed steps) — the thread
 // CPU time of each compute action on cpu (what it costs on a core of its own), the span
 // on sim and cuda — and the measured transfer times, and runs the same schedule again
 // in virtual time with one dedicated device per stage (on the event engine). Every
@@ -36,12 +37,13 @@ struct MeasuredCosts {
   std::string measured_backend;  ///< the trace's backend ("cpu", "sim", "cuda")
 };
 
-/// A unique key of an action: (kind, stage, micro-batch).
-std::uint64_t action_key(const Action& action);
-
 /// The costs of `measured`: thread CPU time where every compute span has one (cpu),
 /// else span durations. Throws pipelab::Error if the trace has no events.
 MeasuredCosts measured_costs(const Trace& measured);
+/// The costs of several measured steps of one schedule: each action's cost is the
+/// median of its measurements over `steps` (thread CPU times only if every step has
+/// them). Throws pipelab::Error if there is no step or the first has no events.
+MeasuredCosts measured_costs(const std::vector<const Trace*>& steps);
 
 /// A backend that replays `costs` (one device per stage, virtual time). An action the
 /// costs lack throws pipelab::Error naming it (replay the schedule that was measured).

@@ -40,9 +40,13 @@ struct ReplayResult {
   Trace trace;          ///< the replayed spans (virtual time, no memory samples)
   StepMetrics metrics;  ///< computed from `trace`
   bool cpu_time = false;  ///< costs were thread CPU times (cpu) rather than spans
+  int steps = 1;          ///< measured steps the costs are the per-action median of
 };
 /// Replay `measured` (a step of `schedule`) through the event engine.
 ReplayResult replay_step(const Schedule& schedule, const Trace& measured);
+/// Replay `schedule` with each action at the median of its costs over `steps` (measured
+/// steps of that schedule; backends/replay.h, measured_costs).
+ReplayResult replay_steps(const Schedule& schedule, const std::vector<const Trace*>& steps);
 
 /// The machine while the run ran: what bounds a cpu run's wall-clock speedup.
 struct HostLoad {
@@ -62,7 +66,7 @@ struct RunResult {
   StepPlan plan;                 ///< warm-up and timed steps, as run
   std::vector<double> step_ms;   ///< makespan of every timed step, in order
   std::size_t median_step = 0;   ///< index in step_ms of the step `trace` is from
-  std::optional<ReplayResult> replay;  ///< cpu/cuda: the median step replayed
+  std::optional<ReplayResult> replay;  ///< cpu/cuda: replayed at each action's median cost
   HostLoad host;                 ///< the machine's load when the run ended
 };
 
@@ -71,7 +75,8 @@ struct RunResult {
 /// an even count). Every step starts from the initial parameters and zero gradients:
 /// all but the last timed step run as warm-up steps (SGD with learning rate 0, the
 /// same work), so the numerics are a first step's whatever the plan. On cpu and cuda
-/// the median step is also replayed from its measured costs.
+/// the step is also replayed from its measured costs (each action's median over the
+/// timed steps).
 RunResult run_step(const RunConfig& config);
 
 /// The runs of a sweep, each validated (UsageError naming the flag at fault) before

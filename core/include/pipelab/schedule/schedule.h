@@ -7,6 +7,7 @@
 // every generator shares.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,15 @@ const char* to_string(ScheduleKind kind);
 /// programs, M micro-batches. Checks the inputs the same way for every generator:
 /// throws pipelab::Error naming `generator` unless devices >= 1 and microbatches >= 1.
 Schedule start_schedule(ScheduleKind kind, const char* generator, int devices, int microbatches);
+
+/// A unique 64-bit key of an action: (kind, stage, micro-batch), packed as
+/// kind << 56 | stage << 32 | micro-batch. The executor's and event engine's mailboxes
+/// key receives by it; the replay keys measured costs by it.
+inline std::uint64_t action_key(const Action& a) {
+  return (static_cast<std::uint64_t>(a.kind) << 56) |
+         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a.stage)) << 32) |
+         static_cast<std::uint32_t>(a.microbatch);
+}
 
 /// The receive a send feeds: SendActivation(s, m) → RecvActivation(s + 1, m),
 /// SendGrad(s, m) → RecvGrad(s - 1, m).

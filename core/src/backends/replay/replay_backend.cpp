@@ -7,33 +7,38 @@
 #include "pipelab/backends/replay.h"
 #include "pipelab/error.h"
 #include "pipelab/runtime/memory.h"
+#include "pipelab/statistics.h"
 
 namespace pipelab {
 
-std::uint64_t action_key(const Action& a) {
-  return (static_cast<std::uint64_t>(a.kind) << 56) |
-         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a.stage)) << 32) |
-         static_cast<std::uint32_t>(a.microbatch);
-}
+MeasuredCosts measured_costs(const Trace& measured) { return measured_costs(std::vector<const Trace*>{&measured}); }
 
-MeasuredCosts measured_costs(const Trace& measured) {
-  if (measured.events.empty())
+MeasuredCosts measured_costs(const std::vector<const Trace*>& steps) {
+  if (steps.empty() || steps.front()->events.empty())
     PIPELAB_THROW("cannot replay a step with no events", "replay the trace of a step that ran");
+  const Trace& first = *steps.front();
   MeasuredCosts costs;
-  costs.measured_backend = measured.meta.backend;
-  costs.sender_busy = measured.meta.backend == "cpu";
+  costs.measured_backend = first.meta.backend;
+  costs.sender_busy = first.meta.backend == "cpu";
   // Thread CPU time is what an action costs on a core of its own; use it when every
-  // compute action has one (the cpu backend records it), never a mix of the two.
+  // compute action of every step has one (the cpu backend records it), never a mix.
   bool all_cpu = true;
-  for (const TraceEvent& e : measured.events)
-    if (e.lane == Lane::Compute && !(e.cpu_us >= 0)) all_cpu = false;
+  for (const Trace* step : steps)
+    for (const TraceEvent& e : step->events)
+      if (e.lane == Lane::Compute && !(e.cpu_us >= 0)) all_cpu = false;
   costs.cpu_time = all_cpu;
-  for (const TraceEvent& e : measured.events) {
-    if (e.lane == Lane::Compute)
-      costs.compute_us[action_key(e.action)] = all_cpu ? e.cpu_us : e.dur_us;
-    else if (e.lane == Lane::Send)
-      costs.transfer_us[action_key(e.action)] = e.dur_us;
-  }
+  // Every measurement of each action, then its median: one disturbed step (a cache
+  // flushed by a preemption, a neighbour on the machine) moves one of N samples.
+  std::unordered_map<std::uint64_t, std::vector<double>> compute, transfer;
+  for (const Trace* step : steps)
+    for (const TraceEvent& e : step->events) {
+      if (e.lane == Lane::Compute)
+        compute[action_key(e.action)].push_back(all_cpu ? e.cpu_us : e.dur_us);
+      else if (e.lane == Lane::Send)
+        transfer[action_key(e.action)].push_back(e.dur_us);
+    }
+  for (auto& [key, samples] : compute) costs.compute_us[key] = median_of(std::move(samples));
+  for (auto& [key, samples] : transfer) costs.transfer_us[key] = median_of(std::move(samples));
   return costs;
 }
 
