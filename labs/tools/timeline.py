@@ -15,7 +15,9 @@ Busy time and utilization are recomputed here from the spans (union of F, B, R p
 device, divided by the step's makespan), so the picture and the numbers agree.
 """
 import argparse
+import glob
 import json
+import os
 import sys
 
 FILL = {"Forward": ("F", "-"), "Backward": ("B", "="), "Recompute": ("R", "~")}
@@ -33,6 +35,28 @@ def union_length(spans):
     return total + (run_end - run_start if run_end is not None else 0.0)
 
 
+def load_trace(path):
+    """The trace document at `path`, or exit with one line saying what is wrong and what to do."""
+    if not os.path.isfile(path):
+        # `compare --trace FILE.json` and `sweep --trace FILE.json` write one file per run,
+        # suffixed (FILE-naive.json, FILE-gpipe.json, ...), never FILE.json itself.
+        stem = path[:-5] if path.endswith(".json") else path
+        written = sorted(glob.glob(glob.escape(stem) + "-*.json"))
+        if written:
+            sys.exit(f"timeline: no file {path}; compare and sweep write one trace per run: "
+                     + ", ".join(written) + " (give one of them)")
+        sys.exit(f"timeline: no file {path} (write one with `pipelab run ... --trace {path}`)")
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        sys.exit(f"timeline: cannot read {path} as JSON: {e}")
+    if not isinstance(doc, dict) or not isinstance(doc.get("traceEvents"), list):
+        sys.exit(f"timeline: {path} is not a Chrome trace (no traceEvents list); "
+                 "give a file written by `pipelab run|compare|sweep --trace`")
+    return doc
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("trace")
@@ -40,10 +64,9 @@ def main():
     parser.add_argument("--memory", action="store_true",
                         help="also print each device's peak bytes per category (the allocator's own peaks)")
     args = parser.parse_args()
-    with open(args.trace) as f:
-        doc = json.load(f)
+    doc = load_trace(args.trace)
     meta = doc.get("pipelab", {})
-    events = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
+    events = [e for e in doc["traceEvents"] if isinstance(e, dict) and e.get("ph") == "X"]
     if not events:
         sys.exit("timeline: no spans in " + args.trace)
     devices = meta.get("devices") or 1 + max(e["pid"] for e in events)
