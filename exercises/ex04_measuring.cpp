@@ -1,6 +1,7 @@
 // ex04_measuring.cpp — ex04: busy time, utilization and bubble of one step's trace (lab 01).
 //
-// Contracts: core/include/pipelab/exercise.h, ex04; the definitions: docs/metrics.md.
+// Contracts: core/include/pipelab/exercise.h, ex04; the definitions: docs/metrics.md,
+// "Definitions for one step".
 // Hints: labs/01_naive_mp/README.md, Part 3. Check your work: scripts/grade ex04
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"

@@ -54,7 +54,7 @@ std::string program_difference(const Schedule& got, const std::vector<std::vecto
       const auto& e = expected[s];
       for (std::size_t i = 0; i < std::max(g.size(), e.size()); ++i) {
         if (i < g.size() && i < e.size() && g[i] == e[i]) continue;
-        first << "stage " << s << ", action #" << i << ": ";
+        first << "stage " << s << ", action #" << i << " (0-based): ";
         if (i >= g.size()) {
           first << "program ends, expected " << action_text(e[i]) << " next";
         } else if (i >= e.size()) {

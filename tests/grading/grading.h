@@ -9,6 +9,10 @@
 //     (the whole schedule, ...) follow on later lines. scripts/grade shows line one.
 //   - A test that needs another exercise says so in points.json ("needs"); when that
 //     exercise is missing the NotImplemented message names it.
+//   - A test never rewards invalid output: one that uses a schedule, partition or
+//     split a student wrote checks it is valid first (prerequisites.h), and names the
+//     function at fault when it is another one ("these tests call your busy_time").
+//   - Action numbers in messages count from 0 and say so: "action #4 (0-based)".
 #pragma once
 
 #include <gtest/gtest.h>
@@ -57,7 +61,7 @@ Action Opt(int stage);
 std::string program_text(const std::vector<Action>& program);
 
 /// "" when `got` has exactly the expected programs, else the first difference as one
-/// line ("stage 1, action #4: got B0, expected B1"), then both schedules.
+/// line ("stage 1, action #4 (0-based): got B0, expected B1"), then both schedules.
 std::string program_difference(const Schedule& got, const std::vector<std::vector<Action>>& expected);
 
 /// Hand-built inputs for tests of *other* exercises (ex07 needs a schedule to

@@ -2,11 +2,13 @@
 // microbatch_loss_scale (lab 03).
 // Oracles: numpy.array_split sizes written by hand, and the single-device step
 // reference_step(): a pipelined step with uneven micro-batches must give the same
-// loss, gradients and updated parameters.
+// loss, gradients and updated parameters. A test that is not a literal needs a valid
+// split first (prerequisites.h).
 #include <cmath>
 #include <numeric>
 
 #include "grading.h"
+#include "prerequisites.h"
 #include "pipelab/backends/backends.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/model/model.h"
@@ -35,6 +37,9 @@ TEST(MicrobatchSplit, Literals) {
 }
 
 TEST(MicrobatchSplit, SizesAddUpLargestFirst) {
+  // The validity sweep the other non-literal tests require (prerequisites.h), then the sizes.
+  const std::string problem = split_microbatches_problem();
+  GRADE_ASSERT(problem.empty(), problem);
   for (int batch = 1; batch <= 40; ++batch) {
     for (int m = 1; m <= batch; ++m) {
       const std::vector<int> got = split_microbatches(batch, m);
@@ -55,6 +60,8 @@ TEST(MicrobatchSplit, SizesAddUpLargestFirst) {
 }
 
 TEST(MicrobatchSplit, RejectsBadArguments) {
+  // Refusing bad arguments earns nothing while the good ones give invalid splits.
+  GRADE_REQUIRE(valid_split_microbatches());
   for (const auto& args : {std::pair{3, 4}, std::pair{3, 0}, std::pair{8, -2}}) {
     const int batch = args.first, m = args.second;  // named copies: lambdas cannot capture bindings in C++17
     const std::string why = throws_error([&] { split_microbatches(batch, m); });
@@ -80,6 +87,9 @@ TEST(LossScale, EveryRowWeighsOneOverBatch) {
 TEST(LossScale, PipelinedStepEqualsSingleDeviceStep) {
   // Uneven micro-batches (B = 37) through a real 2-stage cpu pipeline must give the
   // single-device step's loss, gradients and updated parameters (fp32 tolerance).
+  // The cpu backend splits the batch with split_microbatches: a bad split is named as
+  // such, not blamed on the loss scale.
+  GRADE_REQUIRE(valid_split_microbatches());
   for (int m : {1, 3, 5, 8}) {
     RunConfig c = tiny_cpu_config(2, 2);
     c.microbatches = m;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "grading.h"
+#include "prerequisites.h"
 
 namespace pipelab::grading {
 namespace {
@@ -80,8 +81,28 @@ Trace trace_of(int devices, std::vector<TraceEvent> events) {
   return t;
 }
 
-void expect_utilization(const TraceUtilization& got, double makespan, const std::vector<double>& busy,
-                        const char* what) {
+// Why busy_us[device] is wrong, naming the function at fault: measure_utilization's
+// busy_us is busy_time of the device's compute spans (exercise.h), so when the
+// student's busy_time already gets those spans wrong, the fix is there.
+std::string busy_hint(const Trace& trace, int device) {
+  std::vector<Interval> compute;
+  for (const TraceEvent& e : trace.events)
+    if (e.device == device && is_compute(e.action.kind)) compute.push_back({e.start_us, e.end_us()});
+  const double expected = union_length_brute_force(compute);
+  double got = 0;
+  try {
+    got = busy_time(compute);
+  } catch (const std::exception&) {
+    return " (busy = F, B, Recompute only)";  // busy_time is not written: it is not what measured this
+  }
+  if (got == expected) return " (busy = F, B, Recompute only)";
+  std::ostringstream out;
+  out << ": your busy_time gives " << got << " for device " << device << "'s compute spans, expected " << expected;
+  return calls_yours(out.str(), "busy_time", "BusyTime.*");
+}
+
+void expect_utilization(const Trace& trace, const TraceUtilization& got, double makespan,
+                        const std::vector<double>& busy, const char* what) {
   GRADE_EXPECT(got.makespan_us == makespan, what << ": makespan_us = " << got.makespan_us << ", expected " << makespan);
   GRADE_ASSERT(got.busy_us.size() == busy.size() && got.utilization.size() == busy.size(),
                what << ": busy_us has " << got.busy_us.size() << " and utilization " << got.utilization.size()
@@ -89,7 +110,7 @@ void expect_utilization(const TraceUtilization& got, double makespan, const std:
   double mean = 0;
   for (std::size_t d = 0; d < busy.size(); ++d) {
     GRADE_EXPECT(got.busy_us[d] == busy[d], what << ": busy_us[" << d << "] = " << got.busy_us[d] << ", expected "
-                                                 << busy[d] << " (busy = F, B, Recompute only)");
+                                                 << busy[d] << busy_hint(trace, static_cast<int>(d)));
     const double u = makespan > 0 ? busy[d] / makespan : 0.0;
     GRADE_EXPECT(std::fabs(got.utilization[d] - u) <= 1e-12,
                  what << ": utilization[" << d << "] = " << got.utilization[d] << ", expected " << u);
@@ -106,7 +127,7 @@ TEST(TraceUtilization, NaiveTwoDevices) {
   // Device 0: F [0,1), B [5,7); device 1: F [1,2), B [2,5). Step [0,7): busy 3 and 4.
   const Trace t = trace_of(2, {event(0, Lane::Compute, F(0, 0), 0, 1), event(1, Lane::Compute, F(1, 0), 1, 1),
                                event(1, Lane::Compute, B(1, 0), 2, 3), event(0, Lane::Compute, B(0, 0), 5, 2)});
-  expect_utilization(measure_utilization(t), 7.0, {3.0, 4.0}, "naive K=2 trace");
+  expect_utilization(t, measure_utilization(t), 7.0, {3.0, 4.0}, "naive K=2 trace");
 }
 
 TEST(TraceUtilization, CommunicationAndOptimizerAreNotBusy) {
@@ -116,24 +137,25 @@ TEST(TraceUtilization, CommunicationAndOptimizerAreNotBusy) {
       2, {event(0, Lane::Compute, F(0, 0), 0, 2), event(0, Lane::Send, SA(0, 0), 2, 1),
           event(1, Lane::Recv, RA(1, 0), 2, 1), event(1, Lane::Compute, F(1, 0), 3, 2),
           event(0, Lane::Compute, Opt(0), 5, 1), event(1, Lane::Compute, Opt(1), 5, 3)});
-  expect_utilization(measure_utilization(t), 8.0, {2.0, 2.0}, "trace with send, recv and optimizer steps");
+  expect_utilization(t, measure_utilization(t), 8.0, {2.0, 2.0}, "trace with send, recv and optimizer steps");
 }
 
 TEST(TraceUtilization, OverlappingComputeCountsOnce) {
   // Device 0: F [0,4) and R [2,6) overlap: busy 6, not 8. Step [0,8) (B on device 1).
   const Trace t = trace_of(2, {event(0, Lane::Compute, F(0, 0), 0, 4), event(0, Lane::Compute, R(0, 0), 2, 4),
                                event(1, Lane::Compute, B(1, 0), 6, 2)});
-  expect_utilization(measure_utilization(t), 8.0, {6.0, 2.0}, "overlapping F and R");
+  expect_utilization(t, measure_utilization(t), 8.0, {6.0, 2.0}, "overlapping F and R");
 }
 
 TEST(TraceUtilization, IdleDeviceAndLateOrigin) {
   // The step starts at 100 µs (not 0) and device 2 never runs: it counts, as idle.
   const Trace t = trace_of(3, {event(0, Lane::Compute, F(0, 0), 100, 10), event(1, Lane::Compute, F(1, 0), 110, 10)});
-  expect_utilization(measure_utilization(t), 20.0, {10.0, 10.0, 0.0}, "step from 100 to 120 us, device 2 idle");
+  expect_utilization(t, measure_utilization(t), 20.0, {10.0, 10.0, 0.0}, "step from 100 to 120 us, device 2 idle");
 }
 
 TEST(TraceUtilization, EmptyTrace) {
-  expect_utilization(measure_utilization(trace_of(3, {})), 0.0, {0.0, 0.0, 0.0}, "trace without events");
+  const Trace empty = trace_of(3, {});
+  expect_utilization(empty, measure_utilization(empty), 0.0, {0.0, 0.0, 0.0}, "trace without events");
 }
 
 TEST(TraceUtilization, FillDrainTraceMatchesTheory) {
@@ -151,8 +173,9 @@ TEST(TraceUtilization, FillDrainTraceMatchesTheory) {
         events.push_back(event(d, Lane::Compute, a, i.start, i.end - i.start));
       }
   }
-  const TraceUtilization got = measure_utilization(trace_of(3, events));
-  expect_utilization(got, 18.0, {12.0, 12.0, 12.0}, "fill-drain K=3 M=4");
+  const Trace fill_drain = trace_of(3, events);
+  const TraceUtilization got = measure_utilization(fill_drain);
+  expect_utilization(fill_drain, got, 18.0, {12.0, 12.0, 12.0}, "fill-drain K=3 M=4");
   GRADE_EXPECT(std::fabs(got.mean_utilization - 4.0 / 6.0) <= 1e-12,
                "fill-drain K=3 M=4: mean utilization " << got.mean_utilization << ", theory M/(M+K-1) = 0.6667");
 }

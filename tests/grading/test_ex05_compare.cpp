@@ -1,10 +1,14 @@
 // test_ex05_compare.cpp — graded: ex05 utilization_table (lab 03).
 // Oracles: the fill-drain formula on balanced sim stages (where it is exact), and on
 // cpu each row's own trace, measured here from first principles.
-// Needs ex01-ex04: the table runs the real runtime, which calls them.
+// Needs ex01-ex04: the table runs the real runtime, which calls them. Each test first
+// checks the ex01-ex03 outputs the runtime uses are valid, and a wrong utilization is
+// blamed on measure_utilization when that is where it comes from (prerequisites.h).
 #include <cmath>
+#include <sstream>
 
 #include "grading.h"
+#include "prerequisites.h"
 
 namespace pipelab::grading {
 namespace {
@@ -24,6 +28,33 @@ RunConfig balanced_sim(int devices) {
   return c;
 }
 
+// "" when the student functions the runtime calls under utilization_table give valid
+// output, else the first invalid one, named: "these tests call your gpipe_schedule: ...".
+std::string runtime_functions_problem() {
+  std::string problem = calls_yours(even_partition_problem(), "even_partition",
+                                    "EvenPartition.SizesDifferByAtMostOneLargestFirst");
+  if (problem.empty()) problem = calls_yours(naive_schedule_problem(), "naive_schedule", "NaiveSchedule.ValidForAnyK");
+  if (problem.empty()) problem = calls_yours(gpipe_schedule_problem(), "gpipe_schedule", "GpipeSchedule.PassesValidator");
+  if (problem.empty()) problem = valid_split_microbatches();
+  return problem;
+}
+
+// "" when the student's measure_utilization gets `row`'s trace right, else a note for a
+// wrong utilization that names it: the row's numbers come from it (exercise.h, ex05).
+std::string measuring_hint(const UtilizationRow& row) {
+  double got = 0;
+  try {
+    got = measure_utilization(row.trace).mean_utilization;
+  } catch (const std::exception&) {
+    return "";  // the table did not measure with it, so it is not at fault here
+  }
+  const double expected = oracle_metrics(row.trace).mean_utilization;
+  if (std::fabs(got - expected) <= 1e-9) return "";
+  std::ostringstream out;
+  out << " — your measure_utilization gives " << got << " for this row's trace, expected " << expected;
+  return calls_yours(out.str(), "measure_utilization", "TraceUtilization.*");
+}
+
 int count_kind(const Trace& t, ActionKind kind) {
   int n = 0;
   for (const TraceEvent& e : t.events) n += e.action.kind == kind;
@@ -31,6 +62,7 @@ int count_kind(const Trace& t, ActionKind kind) {
 }
 
 TEST(UtilizationTable, RowsInOrder) {
+  GRADE_REQUIRE(runtime_functions_problem());
   const std::vector<UtilizationRow> rows = utilization_table(balanced_sim(3), {2, 4});
   GRADE_ASSERT(rows.size() == 3u, "utilization_table(K=3, M={2,4}) returned " << rows.size()
                                                                             << " rows, expected 3 (naive, then one per M)");
@@ -52,6 +84,7 @@ TEST(UtilizationTable, RowsInOrder) {
 }
 
 TEST(UtilizationTable, SimMatchesTheory) {
+  GRADE_REQUIRE(runtime_functions_problem());
   const int k = 4;
   const std::vector<int> ms = {1, 2, 4, 8, 16};
   const std::vector<UtilizationRow> rows = utilization_table(balanced_sim(k), ms);
@@ -64,13 +97,15 @@ TEST(UtilizationTable, SimMatchesTheory) {
                         << rows[i].theory_utilization << ", expected M/(M+K-1) = " << theory);
     GRADE_EXPECT(std::fabs(rows[i].utilization - theory) <= 1e-9,
                  "row " << i << " (" << rows[i].schedule << " M=" << m << "): measured utilization "
-                        << rows[i].utilization << ", but balanced sim stages give exactly " << theory);
+                        << rows[i].utilization << ", but balanced sim stages give exactly " << theory
+                        << measuring_hint(rows[i]));
     GRADE_EXPECT(std::fabs(rows[i].bubble_fraction - (1.0 - rows[i].utilization)) <= 1e-12,
                  "row " << i << ": bubble_fraction " << rows[i].bubble_fraction << " is not 1 - utilization");
   }
 }
 
 TEST(UtilizationTable, SpeedupIsStepTimeRatio) {
+  GRADE_REQUIRE(runtime_functions_problem());
   const int k = 4;
   const std::vector<int> ms = {2, 8};
   const std::vector<UtilizationRow> rows = utilization_table(balanced_sim(k), ms);
@@ -95,6 +130,7 @@ TEST(UtilizationTable, SpeedupIsStepTimeRatio) {
 }
 
 TEST(UtilizationTable, CpuRowsMatchTheirTraces) {
+  GRADE_REQUIRE(runtime_functions_problem());
   RunConfig c = tiny_cpu_config(2, 2);
   const std::vector<UtilizationRow> rows = utilization_table(c, {2, 4});
   GRADE_ASSERT(rows.size() == 3u, "returned " << rows.size() << " rows, expected 3");
@@ -107,7 +143,8 @@ TEST(UtilizationTable, CpuRowsMatchTheirTraces) {
     GRADE_EXPECT(std::fabs(row.step_ms - m.makespan_us * 1e-3) <= 1e-9 * row.step_ms,
                  "row " << i << ": step_ms " << row.step_ms << ", its trace lasts " << m.makespan_us * 1e-3 << " ms");
     GRADE_EXPECT(std::fabs(row.utilization - m.mean_utilization) <= 1e-9,
-                 "row " << i << ": utilization " << row.utilization << ", its trace gives " << m.mean_utilization);
+                 "row " << i << ": utilization " << row.utilization << ", its trace gives " << m.mean_utilization
+                        << measuring_hint(row));
     GRADE_EXPECT(std::fabs(row.bubble_fraction - (1.0 - m.mean_utilization)) <= 1e-9,
                  "row " << i << ": bubble_fraction " << row.bubble_fraction << ", its trace gives "
                         << 1.0 - m.mean_utilization);

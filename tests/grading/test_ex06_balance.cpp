@@ -1,6 +1,8 @@
 // test_ex06_balance.cpp — graded: ex06 balanced_partition (lab 05).
 // Oracle: every contiguous partition tried (brute force), and a dynamic program for
 // larger L. Any optimum is accepted: the largest stage cost must equal the optimum's.
+// Every optimality test checks each partition is valid before its cost; the input
+// check needs valid partitions first (prerequisites.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "grading.h"
+#include "prerequisites.h"
 
 namespace pipelab::grading {
 namespace {
@@ -18,6 +21,50 @@ std::string costs_text(const std::vector<double>& costs) {
   for (std::size_t i = 0; i < costs.size(); ++i) out << (i ? ", " : "") << costs[i];
   out << "}";
   return out.str();
+}
+
+// One graded call: per-layer costs and K.
+struct PartitionCase {
+  std::vector<double> costs;
+  int k;
+};
+
+// BalancedPartition.OptimalAgainstBruteForce's inputs: random integer costs (zeros included).
+std::vector<PartitionCase> brute_force_cases() {
+  std::mt19937 rng(7);
+  std::vector<PartitionCase> cases;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int layers = 1 + static_cast<int>(rng() % 10);
+    const int k = 1 + static_cast<int>(rng() % layers);
+    std::vector<double> costs(layers);
+    for (double& c : costs) c = static_cast<double>(rng() % 20);
+    cases.push_back({costs, k});
+  }
+  return cases;
+}
+
+// BalancedPartition.EveryStageNonEmpty's inputs: zero-cost layers tempt a greedy into
+// empty or missing stages.
+const std::vector<PartitionCase> kNonEmptyCases = {
+    {{0, 0, 0, 5}, 3}, {{0, 0, 0, 0}, 4}, {{9, 0, 0, 0, 0}, 5}, {{1, 1, 1, 1, 1, 1, 1, 1}, 8}, {{8, 1, 1, 1, 1}, 4}};
+
+// "" when balanced_partition gives a valid partition for every input of the tests
+// named here, else the first invalid one, why, and the test that grades it.
+std::string balanced_partition_problem() {
+  const struct {
+    const char* test;
+    std::vector<PartitionCase> cases;
+  } sweeps[] = {{"BalancedPartition.EveryStageNonEmpty", kNonEmptyCases},
+                {"BalancedPartition.OptimalAgainstBruteForce", brute_force_cases()}};
+  for (const auto& sweep : sweeps)
+    for (const PartitionCase& c : sweep.cases) {
+      const std::string problem = partition_problem(balanced_partition(c.costs, c.k), static_cast<int>(c.costs.size()), c.k);
+      if (!problem.empty())
+        return needs_first("balanced_partition(" + costs_text(c.costs) + ", K=" + std::to_string(c.k) +
+                               ") is not a valid partition: " + problem,
+                           "a valid partition", sweep.test);
+    }
+  return "";
 }
 
 // Checks one call; returns false (after reporting) if it failed.
@@ -52,14 +99,8 @@ TEST(BalancedPartition, Literals) {
 }
 
 TEST(BalancedPartition, OptimalAgainstBruteForce) {
-  std::mt19937 rng(7);
-  for (int trial = 0; trial < 300; ++trial) {
-    const int layers = 1 + static_cast<int>(rng() % 10);
-    const int k = 1 + static_cast<int>(rng() % layers);
-    std::vector<double> costs(layers);
-    for (double& c : costs) c = static_cast<double>(rng() % 20);  // zeros included
-    if (!check_optimal(costs, k, brute_force_min_max(costs, k))) return;
-  }
+  for (const PartitionCase& c : brute_force_cases())
+    if (!check_optimal(c.costs, c.k, brute_force_min_max(c.costs, c.k))) return;
 }
 
 TEST(BalancedPartition, OptimalWithFractionalCosts) {
@@ -75,12 +116,9 @@ TEST(BalancedPartition, OptimalWithFractionalCosts) {
 }
 
 TEST(BalancedPartition, EveryStageNonEmpty) {
-  // Zero-cost layers tempt a greedy into empty or missing stages.
-  EXPECT_TRUE(check_optimal({0, 0, 0, 5}, 3, 5));
-  EXPECT_TRUE(check_optimal({0, 0, 0, 0}, 4, 0));
-  EXPECT_TRUE(check_optimal({9, 0, 0, 0, 0}, 5, 9));
-  EXPECT_TRUE(check_optimal({1, 1, 1, 1, 1, 1, 1, 1}, 8, 1));
-  EXPECT_TRUE(check_optimal({8, 1, 1, 1, 1}, 4, 8));
+  const double optimum[] = {5, 0, 9, 1, 8};  // worked out by hand, in kNonEmptyCases' order
+  for (std::size_t i = 0; i < kNonEmptyCases.size(); ++i)
+    EXPECT_TRUE(check_optimal(kNonEmptyCases[i].costs, kNonEmptyCases[i].k, optimum[i]));
 }
 
 TEST(BalancedPartition, ManyLayers) {
@@ -104,6 +142,8 @@ TEST(BalancedPartition, ManyLayers) {
 }
 
 TEST(BalancedPartition, RejectsBadArguments) {
+  // Refusing bad arguments earns nothing while the good ones give invalid partitions.
+  GRADE_REQUIRE(balanced_partition_problem());
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const struct {
     std::vector<double> costs;

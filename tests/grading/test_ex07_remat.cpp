@@ -1,12 +1,14 @@
 // test_ex07_remat.cpp — graded: ex07 with_recompute and stash_peak (lab 04).
 // Inputs are hand-built schedules (fixtures, not the student's ex02). Oracles:
 // hand-written programs, validate(), the single-device step, the sim backend's
-// allocator (measured stash bytes), and counts worked out by hand.
+// allocator (measured stash bytes), and counts worked out by hand. A Remat test that is
+// not a literal needs with_recompute to give valid schedules first (prerequisites.h);
+// StashPeak tests use hand-built schedules, so with_recompute cannot cost them points.
 #include "grading.h"
+#include "prerequisites.h"
 #include "pipelab/backends/backends.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/model/model.h"
-#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {
@@ -24,6 +26,7 @@ TEST(Remat, ExactProgramThreeStagesTwoMicrobatches) {
 }
 
 TEST(Remat, RecomputeRightBeforeEachBackward) {
+  GRADE_REQUIRE(valid_with_recompute());  // R in the right place in an invalid schedule earns nothing
   for (int k = 1; k <= 5; ++k) {
     for (int m = 1; m <= 6; ++m) {
       for (const Schedule& input : {fixture_fill_drain(k, m), fixture_one_f_one_b(k, m)}) {
@@ -73,7 +76,7 @@ TEST(Remat, KeepsEverythingElse) {
                   p.end());
         const std::string diff = program_difference(stripped, input.per_stage);
         GRADE_ASSERT(diff.empty(), tag << " without its Recompute actions differs from the input: " << diff);
-        const std::string error = validation_error(s);
+        const std::string error = schedule_validation_error(s);
         GRADE_ASSERT(error.empty(), tag << " fails validate(): " << error);
       }
     }
@@ -82,6 +85,8 @@ TEST(Remat, KeepsEverythingElse) {
 
 TEST(Remat, PipelinedStepEqualsSingleDeviceStep) {
   // Re-materialization recomputes the same activations: the step's numbers do not change.
+  GRADE_REQUIRE(valid_with_recompute());
+  GRADE_REQUIRE(valid_split_microbatches());  // the cpu backend splits the batch with it (ex03)
   for (int m : {1, 3, 4}) {
     RunConfig c = tiny_cpu_config(2, 2);
     c.remat = true;  // the cpu backend keeps only each stage's input after F
@@ -100,6 +105,8 @@ TEST(Remat, KeepsOneMicrobatchOfActivations) {
   // Sim allocator, K = 2, M = 4, remat: F keeps the stage input (b, d); R allocates the
   // rest of the activations right before B. Just-in-time recompute peaks at
   //   M inputs + one micro-batch's other activations.
+  GRADE_REQUIRE(valid_with_recompute());
+  GRADE_REQUIRE(valid_split_microbatches());  // the sim backend splits the batch with it (ex03)
   const int k = 2, m = 4, layers_per_stage = 2;
   RunConfig c;
   c.model.layers = k * layers_per_stage;

@@ -1,10 +1,11 @@
 // test_ex09_one_f_one_b.cpp — graded (bonus): ex09 one_f_one_b_schedule (lab 07).
 // Oracles: a hand-written program, validate(), a unit-time simulation, counts of
-// micro-batches in flight made here, and the sim backend's allocator.
+// micro-batches in flight made here, and the sim backend's allocator. A test that is not
+// a literal needs a valid schedule first (prerequisites.h).
 #include "grading.h"
+#include "prerequisites.h"
 #include "pipelab/backends/backends.h"
 #include "pipelab/runtime/executor.h"
-#include "pipelab/schedule/validate.h"
 
 namespace pipelab::grading {
 namespace {
@@ -30,14 +31,13 @@ TEST(OneFOneB, ExactProgramThreeStagesFourMicrobatches) {
 }
 
 TEST(OneFOneB, PassesValidator) {
-  for (int k = 1; k <= 8; ++k)
-    for (int m = 1; m <= 16; ++m) {
-      const std::string error = validation_error(one_f_one_b_schedule(k, m));
-      GRADE_ASSERT(error.empty(), "one_f_one_b_schedule(" << k << ", " << m << ") fails validate(): " << error);
-    }
+  // The sweep every other non-literal 1F1B test requires (prerequisites.h).
+  const std::string problem = one_f_one_b_schedule_problem();
+  GRADE_ASSERT(problem.empty(), problem);
 }
 
 TEST(OneFOneB, WarmupIsKMinusS) {
+  GRADE_REQUIRE(valid_one_f_one_b_schedule());  // counts of an invalid program earn nothing
   for (int k = 1; k <= 6; ++k)
     for (int m = 1; m <= 10; ++m) {
       const Schedule s = one_f_one_b_schedule(k, m);
@@ -59,6 +59,7 @@ TEST(OneFOneB, WarmupIsKMinusS) {
 
 TEST(OneFOneB, PeakInFlightIsKMinusS) {
   // GPipe holds all M micro-batches' activations at the end of the fill; 1F1B at most K - s.
+  GRADE_REQUIRE(valid_one_f_one_b_schedule());
   for (int k = 1; k <= 6; ++k)
     for (int m = 1; m <= 12; ++m) {
       const Schedule s = one_f_one_b_schedule(k, m);
@@ -76,6 +77,8 @@ TEST(OneFOneB, PeakInFlightIsKMinusS) {
 
 TEST(OneFOneB, SameStepTimeAsFillDrain) {
   // Same bubble as GPipe: with F = 1, B = 2 and free links T = (M + K - 1)(1 + 2).
+  // The unit-time model runs some invalid programs too, so validity is checked first.
+  GRADE_REQUIRE(valid_one_f_one_b_schedule());
   for (int k = 1; k <= 6; ++k)
     for (int m = 1; m <= 12; ++m) {
       const TimedRun run = unit_time_run(one_f_one_b_schedule(k, m), 1.0, 2.0);
@@ -90,6 +93,8 @@ TEST(OneFOneB, SameStepTimeAsFillDrain) {
 TEST(OneFOneB, LowerMeasuredStashThanGpipe) {
   // The sim allocator's peak stash on each device: min(K - s, M) micro-batches for
   // 1F1B against M for fill-drain (a hand-built GPipe schedule).
+  GRADE_REQUIRE(valid_one_f_one_b_schedule());
+  GRADE_REQUIRE(valid_split_microbatches());  // the sim backend splits the batch with it (ex03)
   const int k = 4, m = 8, layers_per_stage = 1;
   RunConfig c;
   c.model.layers = k * layers_per_stage;

@@ -89,10 +89,11 @@ struct TraceUtilization {
   double bubble_fraction = 0;       ///< 1 - mean_utilization (0 when T is 0: no step, no bubble)
 };
 
-/// ex04: the metrics of docs/metrics.md for `trace`, over trace.meta.devices devices
-/// (one entry per device, also for a device without events: it was idle). Only F, B
-/// and Recompute are busy (is_compute, schedule.h); OptimizerStep and send/recv spans
-/// are not, but every event counts for the makespan (0 for a trace without events).
+/// ex04: the metrics of docs/metrics.md ("Definitions for one step") for `trace`, over
+/// trace.meta.devices devices (one entry per device, also for a device without events:
+/// it was idle). Only F, B and Recompute are busy (is_compute, schedule.h);
+/// OptimizerStep and send/recv spans are not, but every event counts for the makespan
+/// (0 for a trace without events).
 /// Throws pipelab::Error for an event whose device is outside [0, trace.meta.devices).
 TraceUtilization measure_utilization(const Trace& trace);
 
