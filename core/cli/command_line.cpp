@@ -9,12 +9,16 @@
 #include "cli/command_line.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 
+#include "cli/flag_rules.h"              // check_flags_apply
 #include "pipelab/backends/backends.h"  // backend_availability
 #include "pipelab/error.h"
 #include "pipelab/model/model.h"         // default_cuda_model, default_cpu_model
+#include "pipelab/model/ranges.h"        // check_in_range, format_g
 #include "pipelab/schedule/registry.h"   // schedule_from_string
 
 namespace pipelab::cli {
@@ -23,6 +27,7 @@ namespace {
 // [SECTION] flags of run, compare and sweep
 
 void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
+  f.command = &cmd;
   cmd.add_option("--backend", f.backend, "auto|sim|cpu|cuda (auto = cuda if a GPU is usable, else cpu)")
       ->capture_default_str();
   cmd.add_option("-K,--devices", f.config.devices, "number of devices K (pipeline stages)")->capture_default_str();
@@ -46,15 +51,20 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
           ->capture_default_str(),
       cmd.add_option("--batch", f.config.model.batch, shape("B, samples per step", cpu.batch, gpu.batch))
           ->capture_default_str()};
-  cmd.add_option("--seed", f.config.model.seed, "seed of parameters and data")->capture_default_str();
-  cmd.add_option("--lr", f.config.model.learning_rate, "SGD learning rate")->capture_default_str();
+  cmd.add_option("--seed", f.config.model.seed, "cpu, cuda: seed of parameters and data")->capture_default_str();
+  cmd.add_option("--lr", f.learning_rate, "SGD learning rate (cpu, cuda), 0..1000")
+      ->type_name("FLOAT")
+      ->capture_default_str();
   cmd.add_flag("--remat", f.config.remat, "re-materialization: stash only stage inputs, recompute before B");
   cmd.add_option("--partition", f.partition, "even|balanced (min-max stage cost)")->capture_default_str();
-  cmd.add_option("--device-tflops", f.config.sim.device_tflops, "sim: compute rate per device (TFLOP/s)")
+  cmd.add_option("--device-tflops", f.device_tflops, "sim: compute rate per device (TFLOP/s), 1e-6..1e6")
+      ->type_name("FLOAT")
       ->capture_default_str();
-  cmd.add_option("--link-gbps", f.config.sim.link_gbps, "sim: link bandwidth in Gbit/s (0 = ideal)")
+  cmd.add_option("--link-gbps", f.link_gbps, "sim: link bandwidth in Gbit/s, 0 (= ideal) or 1e-6..1e6")
+      ->type_name("FLOAT")
       ->capture_default_str();
-  cmd.add_option("--link-latency-us", f.config.sim.link_latency_us, "sim: per-transfer latency in us")
+  cmd.add_option("--link-latency-us", f.link_latency_us, "sim: per-transfer latency in us, 0..1e6")
+      ->type_name("FLOAT")
       ->capture_default_str();
   cmd.add_option("--stage-skew", f.stage_skew, "sim: per-stage compute multipliers, e.g. 1,1,2,1");
   cmd.add_option("--placement", f.placement,
@@ -77,7 +87,9 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_option("--repeat", f.config.repeat_steps,
                  "timed steps; the median one is reported, compare pairs them (default: cpu 5, cuda 3, sim 1)")
       ->check(CLI::Range(1, kMaxTimedSteps));
-  cmd.add_option("--watchdog-s", f.config.watchdog_seconds, "abort if no action finishes for this long")
+  cmd.add_option("--watchdog-s", f.watchdog_seconds,
+                 "cpu, cuda: abort if no action finishes for this many seconds, 1e-3..1e6")
+      ->type_name("FLOAT")
       ->capture_default_str();
   cmd.add_option("--trace", f.config.trace_path,
                  "write the Chrome trace JSON here (compare/sweep: one file per run, suffixed)");
@@ -135,6 +147,8 @@ CommandLine::CommandLine() {
   sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
   add_common_flags(*sweep, sweep_flags, false);
   csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
+  sweep->add_option("--plot", sweep_flags.plot_path,
+                    "draw measured speedup and bubble against M beside the theory curves (an SVG file)");
   devices = app.add_subcommand("devices", "which backends can run here, and why not");
   devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
       ->capture_default_str();
@@ -168,15 +182,30 @@ std::vector<std::string> split_commas(const std::string& text) {
   }
 }
 
+double parse_number(const std::string& text, const char* flag) {
+  // strtod, not std::stod: stod throws the same out_of_range for 1e400 (overflow) and
+  // 1e-400 (underflow); strtod returns ±HUGE_VAL for the one and a tiny value for the
+  // other, which the setting's range then refuses with the value itself.
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(begin, &end);
+  if (text.empty() || end != begin + text.size())
+    PIPELAB_USAGE_ERROR(flag, "'" + text + "' is not a number", "e.g. 2.5, 1e-3 or 10");
+  if (errno == ERANGE && std::isinf(value))
+    PIPELAB_USAGE_ERROR(flag, "'" + text + "' is out of range: beyond the largest double (about 1.8e308)",
+                        "docs/cli.md gives the range of every flag");
+  return value;
+}
+
 std::vector<double> parse_number_list(const std::string& text, const char* flag) {
   std::vector<double> values;
   for (const std::string& item : split_commas(text)) {
     try {
-      std::size_t used = 0;
-      values.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      PIPELAB_USAGE_ERROR(flag, "'" + item + "' is not a number", "give a comma-separated list, e.g. 1,2,4,8");
+      values.push_back(parse_number(item, flag));
+    } catch (const UsageError& e) {
+      // The item's own message, with a hint about lists.
+      PIPELAB_USAGE_ERROR(flag, e.message().substr(e.flag().size() + 2), "give a comma-separated list, e.g. 1,2,4,8");
     }
   }
   return values;
@@ -187,9 +216,9 @@ std::vector<int> parse_int_list(const std::string& text, const char* flag) {
   for (double v : parse_number_list(text, flag)) {
     // Range first: casting an out-of-range double to an integer is undefined behaviour.
     if (!(v >= -1e9 && v <= 1e9))
-      PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is out of range", "e.g. 1,2,4,8");
+      PIPELAB_USAGE_ERROR(flag, "'" + format_g(v) + "' is out of range", "e.g. 1,2,4,8");
     if (v != std::floor(v))
-      PIPELAB_USAGE_ERROR(flag, "'" + std::to_string(v) + "' is not a whole number", "e.g. 1,2,4,8");
+      PIPELAB_USAGE_ERROR(flag, "'" + format_g(v) + "' is not a whole number", "e.g. 1,2,4,8");
     out.push_back(static_cast<int>(v));
   }
   return out;
@@ -211,6 +240,14 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
     PIPELAB_USAGE_ERROR("--microbatches", "takes one number here", "lists are for `pipelab sweep`");
   c.microbatches = ms.front();
   if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
+  c.sim.device_tflops = parse_number(f.device_tflops, "--device-tflops");
+  c.sim.link_gbps = parse_number(f.link_gbps, "--link-gbps");
+  c.sim.link_latency_us = parse_number(f.link_latency_us, "--link-latency-us");
+  c.watchdog_seconds = parse_number(f.watchdog_seconds, "--watchdog-s");
+  // In range before the cast to the model's float: 1e39 would become inf there.
+  const double learning_rate = parse_number(f.learning_rate, "--lr");
+  check_in_range(kLearningRateRange, learning_rate);
+  c.model.learning_rate = static_cast<float>(learning_rate);
   c.cuda.placement = placement_from_string(f.placement);
   c.cuda.transport = transport_from_string(f.transport);
   c.cuda.instrument = !f.no_trace;
@@ -228,6 +265,10 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
                                       to_string(runs_on) + ")",
                         e.hint());
   }
+  check_flags_apply(f, c, runs_on);  // a typed flag that would change nothing: refused (flag_rules.h)
+  // naive is M = 1 by definition (a typed -M != 1 was refused above): -M's default of 8
+  // must not be checked against the batch, as in `run --schedule naive --batch 6`.
+  if (schedule_info(c.schedule).single_microbatch) c.microbatches = 1;
   // With no model flag given, the backend's own default model (model.h says why): on cuda
   // the GPU-sized one, on cpu one whose micro-batches keep the GEMMs efficient. Any one
   // model flag keeps the ModelSpec defaults (which the sim uses) for the others.

@@ -31,11 +31,20 @@ struct CommonFlags {
   std::string placement = "auto";
   std::string transport = "peer";
   std::string gemm;  ///< "" = the backend's default GEMM (set_gemm_from_string)
+  // Real numbers as typed, so that parse_number tells '1e400' (out of range) from 'inf'
+  // (not finite) and 'abc' (not a number); finish_config converts them.
+  std::string device_tflops = "10";
+  std::string link_gbps = "0";
+  std::string link_latency_us = "0";
+  std::string learning_rate = "0.01";
+  std::string watchdog_seconds = "60";
   bool no_trace = false;
   bool json = false;
   bool quiet = false;
+  std::string plot_path;  ///< sweep --plot FILE.svg ("" = no plot)
   RunConfig config;  ///< the flags CLI11 parses straight into their field (numbers, --remat)
   std::vector<CLI::Option*> model_options;  ///< --layers --width --hidden --batch
+  CLI::App* command = nullptr;  ///< the subcommand these flags belong to: which were typed (flag_rules.h)
 };
 
 /// `pipelab bench` flags: the model defaults to default_bench_model() (GEMMs dominate).
@@ -85,7 +94,10 @@ struct CommandLine {
 
 /// "a,b,,c" → {"a", "b", "", "c"} (empty items kept: the caller reports them).
 std::vector<std::string> split_commas(const std::string& text);
-/// "1,2.5,4" → {1, 2.5, 4}; UsageError naming `flag` for an item that is not a number.
+/// "2.5" → 2.5; "inf", "nan" as such (validate_config refuses them as not finite);
+/// UsageError naming `flag` for text that is not a number, or a number beyond ±1.8e308.
+double parse_number(const std::string& text, const char* flag);
+/// "1,2.5,4" → {1, 2.5, 4}; UsageError naming `flag` for an item parse_number refuses.
 std::vector<double> parse_number_list(const std::string& text, const char* flag);
 /// "1,2,4" → {1, 2, 4}; UsageError naming `flag` for an item that is not a whole number
 /// within ±1e9.

@@ -4,8 +4,11 @@
 // writable, then run, then write files, then print — so bad input costs no run time.
 #include <algorithm>
 #include "cli/commands.h"
+#include "cli/finite_checks.h"
 
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <cstdio>
 #include <fstream>
@@ -17,19 +20,27 @@
 #include "pipelab/bench.h"
 #include "pipelab/error.h"
 #include "pipelab/report/report.h"
+#include "pipelab/report/sweep_plot.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/trace/trace_json.h"
 
 namespace pipelab::cli {
 namespace {
 
-// A trace path must be writable before we spend time running.
-void check_writable(const std::string& path) {
+// An output path (--trace, --csv, --plot) must be writable before we spend time
+// running. Its folder is created if missing (labs write to traces/, git-ignored).
+void check_output_path(const char* flag, const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  if (error)
+    PIPELAB_USAGE_ERROR(flag, "cannot create the folder '" + folder.string() + "' for '" + path + "': " +
+                                  error.message(),
+                        "give a path in a folder you may write to");
   std::ofstream probe(path, std::ios::app);
-  if (!probe)
-    PIPELAB_USAGE_ERROR("--trace", "cannot write '" + path + "'",
-                        "check that the directory exists and is writable");
+  if (!probe) PIPELAB_USAGE_ERROR(flag, "cannot write '" + path + "'", "check that you may write there");
 }
+void check_writable(const std::string& path) { check_output_path("--trace", path); }
 
 // "out.json" + "gpipe" → "out-gpipe.json".
 std::string suffixed(const std::string& path, const std::string& tag) {
@@ -63,6 +74,7 @@ int cmd_run(CommonFlags& f) {
     progress(f, describe(reference_kind(r.config)) + " (transparency check)");
     diff = max_relative_difference(*r.numerics, transparency_reference(r.config));
   }
+  check_printable(r, diff);  // no inf or NaN in the table, the JSON or the trace
   if (!c.trace_path.empty()) {
     write_chrome_trace_file(r.trace, c.trace_path);
     progress(f, "trace written to " + c.trace_path + " (open in https://ui.perfetto.dev or pipelab-viz)");
@@ -92,6 +104,7 @@ int cmd_compare(CommonFlags& f) {
     check_writable(gpipe_path);
   }
   const Comparison cmp = compare(c, [&](const std::string& m) { progress(f, "running " + m); });
+  check_printable(cmp);  // no inf or NaN in the table, the JSON or the traces
   if (!c.trace_path.empty()) {
     write_chrome_trace_file(cmp.naive.trace, naive_path);
     write_chrome_trace_file(cmp.gpipe.trace, gpipe_path);
@@ -120,9 +133,9 @@ int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   resolve_backend(base.backend);
   if (!base.trace_path.empty()) check_writable(suffixed(base.trace_path, "naive"));
   if (csv_flag && !csv_path.empty() && csv_path != "-") {
-    std::ofstream probe(csv_path, std::ios::app);
-    if (!probe) PIPELAB_USAGE_ERROR("--csv", "cannot write '" + csv_path + "'", "check the directory exists");
+    check_output_path("--csv", csv_path);
   }
+  if (!f.plot_path.empty()) check_output_path("--plot", f.plot_path);
   // One tick per timed step: the runs' steps alternate (paired), so the bar counts steps.
   int total = 0;
   const std::vector<RunResult> runs =
@@ -132,10 +145,15 @@ int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
                      next.schedule == ScheduleKind::Naive ? "naive" : "gpipe M=" + std::to_string(next.microbatches));
       });
   progress_bar(f, total, total, "done");
+  check_printable(runs);  // no inf or NaN in the table, the JSON, the CSV or the traces
   if (!base.trace_path.empty()) {
     for (const RunResult& r : runs)
       write_chrome_trace_file(r.trace, suffixed(base.trace_path, r.schedule.name() + "-M" +
                                                                      std::to_string(r.schedule.microbatches)));
+  }
+  if (!f.plot_path.empty()) {
+    std::ofstream(f.plot_path) << sweep_plot_svg(runs);
+    progress(f, "plot written to " + f.plot_path);
   }
   if (csv_flag) {
     if (csv_path.empty() || csv_path == "-") {
@@ -172,8 +190,7 @@ int cmd_devices(const RunConfig& config) {
 int cmd_bench(const BenchFlags& f) {
   const BenchOptions o = finish_bench_options(f);
   if (!f.out_path.empty()) {
-    std::ofstream probe(f.out_path, std::ios::app);
-    if (!probe) PIPELAB_USAGE_ERROR("--out", "cannot write '" + f.out_path + "'", "check the directory exists");
+    check_output_path("--out", f.out_path);
   }
   const BenchReport report = run_bench(o, [&](const std::string& m) {
     if (!f.quiet) std::cerr << "pipelab: bench: " << m << std::endl;

@@ -17,6 +17,7 @@
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/parse_errors.h"
 #include "pipelab/error.h"
 
 int main(int argc, char** argv) {
@@ -34,9 +35,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "pipelab: error: " << e.what() << " (hint: see `pipelab " <<
-        (app.get_subcommands().empty() ? std::string("--help") : app.get_subcommands().front()->get_name() + " --help")
-              << "`)" << std::endl;
+    // An unknown flag names the closest one ("did you mean"), arguments as typed.
+    std::cerr << "pipelab: error: " << describe_parse_error(app, e) << std::endl;
     return 2;
   }
 

@@ -15,6 +15,7 @@
 //   2. A config validate_config accepts has a valid JSON form (to_json), and when it has
 //      few actions (K·M <= 64, L <= 256) one step of it runs on sim, its utilizations
 //      lie in [0, 1], its params bytes are exact, and its reports (table, JSON) work.
+//   3. That step's printed numbers are all finite, its step time > 0 (check_printable).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,7 @@
 
 #include "check.h"
 #include "cli/command_line.h"
+#include "cli/finite_checks.h"
 #include "pipelab/error.h"
 #include "pipelab/report/report.h"
 #include "pipelab/runtime/run.h"
@@ -71,6 +73,14 @@ inline void run_small_on_sim(RunConfig c) {
                        "stage " + std::to_string(s) + " params bytes " +
                            std::to_string(r.metrics.peak_memory_by_category[s][0]) +
                            " are not 4·(2dh+h+d)·layers (the byte count overflows 64 bits)");
+  }
+  // 3. Every number the CLI would print is finite and the step time > 0: the ranges of
+  //    validate_config (model/ranges.h) promise it, check_printable (cli/finite_checks.h)
+  //    is what the commands assert before printing.
+  try {
+    cli::check_printable(r);
+  } catch (const Error& e) {
+    PIPELAB_FUZZ_CHECK(false, "a validated config printed a non-finite number: " + e.message());
   }
   const std::string table = format_run(r, std::nullopt);
   const std::string json = single_run_json(r, std::nullopt).dump();

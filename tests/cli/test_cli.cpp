@@ -74,8 +74,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"bench --steps 0", "--steps"},
                       BadInput{"bench --microbatches 0", "--microbatches"},
                       BadInput{"bench --warmup -1", "--warmup"},
-                      BadInput{"run --backend sim --trace /nonexistent-dir/x.json", "--trace"},
-                      BadInput{"compare --backend sim --trace /nonexistent-dir/x.json", "--trace"},
+                      BadInput{"run --backend sim --trace /dev/null/x.json", "--trace"},
+                      BadInput{"compare --backend sim --trace /dev/null/x.json", "--trace"},
                       BadInput{"run --backend sim --devices 1025 --layers 1100", "--devices"},
                       BadInput{"run --backend cpu --devices 65 --layers 80", "--devices"},
                       BadInput{"run --backend sim --schedule pipedream", "--schedule"},
@@ -202,7 +202,7 @@ TEST(Cli, CpuDeviceNamesSayWhichGemmRan) {
 
 TEST(Cli, CpuBackendWithoutModelFlagsUsesTheCpuDefaultModel) {
   CliResult r;
-  const nlohmann::json cpu = run_and_read_trace("--backend cpu -K 2 -M 8 --schedule naive", &r);
+  const nlohmann::json cpu = run_and_read_trace("--backend cpu -K 2 --schedule naive", &r);
   ASSERT_TRUE(cpu.contains("pipelab"));
   const auto& config = cpu["pipelab"]["config"];
   EXPECT_EQ(config["layers"], 16);
@@ -234,6 +234,28 @@ TEST(Cli, DevicesExplainsCuda) {
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("cuda"), std::string::npos);
   EXPECT_NE(r.out.find("sim"), std::string::npos);
+}
+
+TEST(Cli, OutputFilesGetTheirFolderCreated) {
+  // Labs write --trace traces/NAME.json into a folder that a fresh clone lacks.
+  const std::string dir = ::testing::TempDir() + "/pipelab_cli_folder_" + std::to_string(getpid());
+  std::system(("rm -rf " + dir).c_str());
+  const CliResult r = run_pipelab("run --backend sim -K 2 -q --trace " + dir + "/traces/k2.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::ifstream(dir + "/traces/k2.json").good());
+  const CliResult sweep = run_pipelab("sweep --backend sim -K 2 -M 1,2 -q --csv " + dir + "/csv/s.csv --plot " +
+                                      dir + "/svg/s.svg");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_TRUE(std::ifstream(dir + "/csv/s.csv").good());
+  EXPECT_TRUE(std::ifstream(dir + "/svg/s.svg").good());
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Cli, NaiveIgnoresTheDefaultMicrobatchCount) {
+  // -M's default (8) belongs to GPipe: naive on a 6-row batch is one micro-batch of 6.
+  const CliResult r = run_pipelab("run --backend sim --schedule naive --batch 6 -K 2 --json -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["runs"][0]["microbatches"], 1) << r.out;
 }
 
 }  // namespace

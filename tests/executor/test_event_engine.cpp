@@ -40,7 +40,7 @@ void expect_same_trace(const Trace& a, const Trace& b) {
 TEST(EventEngine, SimStepEqualsTheThreadedExecutorsForRandomConfigs) {
   std::mt19937 rng(20261201);
   const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  for (int trial = 0; trial < 150; ++trial) {
+  for (int trial = 0; trial < 400; ++trial) {  // "a few hundred random configs" (issue 11)
     RunConfig c;
     c.backend = BackendKind::Sim;
     c.devices = pick(1, 6);

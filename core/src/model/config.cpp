@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipelab/error.h"
+#include "pipelab/model/ranges.h"
 #include "pipelab/name_table.h"
 
 namespace pipelab {
@@ -129,7 +130,7 @@ void validate_config(const RunConfig& c) {
   // (block_param_count itself is at most 2·65536·262144 + …, far inside 64 bits).
   const double model_bytes = 4.0 * c.model.layers * static_cast<double>(block_param_count(c.model));
   if (model_bytes > kMaxModelBytes)
-    PIPELAB_USAGE_ERROR("--width", "the model would have " + std::to_string(model_bytes / 1073741824.0) +
+    PIPELAB_USAGE_ERROR("--width", "the model would have " + format_g(model_bytes / 1073741824.0) +
                                        " GiB of parameters, above the 1 TiB limit",
                         "use smaller --width, --hidden or --layers");
   if (c.devices < 1)
@@ -162,26 +163,21 @@ void validate_config(const RunConfig& c) {
                         "M = " + std::to_string(c.microbatches) + " micro-batches but the batch has only " +
                             std::to_string(c.model.batch) + " samples: a micro-batch would be empty",
                         "use --microbatches <= --batch, or a larger --batch");
-  if (!(c.sim.device_tflops > 0) || !std::isfinite(c.sim.device_tflops))
-    PIPELAB_USAGE_ERROR("--device-tflops", "must be a positive number", "e.g. --device-tflops 10");
-  if (!(c.sim.link_gbps >= 0) || !std::isfinite(c.sim.link_gbps))
-    PIPELAB_USAGE_ERROR("--link-gbps", "must be a non-negative number (0 = ideal link)", "e.g. --link-gbps 10");
-  if (!(c.sim.link_latency_us >= 0) || !std::isfinite(c.sim.link_latency_us))
-    PIPELAB_USAGE_ERROR("--link-latency-us", "must be a non-negative number", "e.g. --link-latency-us 5");
+  // Every real-valued setting in its range (model/ranges.h says why they keep the
+  // durations finite and non-zero); a non-finite value is named as such.
+  check_in_range(kDeviceTflopsRange, c.sim.device_tflops);
+  check_in_range(kLinkGbpsRange, c.sim.link_gbps);
+  check_in_range(kLinkLatencyUsRange, c.sim.link_latency_us);
   if (!c.sim.stage_skew.empty()) {
     if (static_cast<int>(c.sim.stage_skew.size()) != c.devices)
       PIPELAB_USAGE_ERROR("--stage-skew",
                           "needs one factor per stage: got " + std::to_string(c.sim.stage_skew.size()) +
                               " for K = " + std::to_string(c.devices),
                           "e.g. --stage-skew 1,1,2,1 for K = 4");
-    for (double f : c.sim.stage_skew)
-      if (!(f > 0) || !std::isfinite(f))
-        PIPELAB_USAGE_ERROR("--stage-skew", "factors must be positive numbers", "e.g. --stage-skew 1,1,2,1");
+    for (double f : c.sim.stage_skew) check_in_range(kStageSkewRange, f);
   }
-  if (!(c.watchdog_seconds > 0) || !std::isfinite(c.watchdog_seconds))
-    PIPELAB_USAGE_ERROR("--watchdog-s", "must be a positive number of seconds", "e.g. --watchdog-s 60");
-  if (!(c.model.learning_rate >= 0) || !std::isfinite(c.model.learning_rate))
-    PIPELAB_USAGE_ERROR("--lr", "must be a non-negative number", "e.g. --lr 0.01");
+  check_in_range(kWatchdogSecondsRange, c.watchdog_seconds);
+  check_in_range(kLearningRateRange, c.model.learning_rate);
   if (c.warmup_steps < -1 || c.warmup_steps > kMaxWarmupSteps)
     PIPELAB_USAGE_ERROR("--warmup",
                         "must be between 0 and " + std::to_string(kMaxWarmupSteps) + ", got " +

@@ -169,6 +169,23 @@ std::string transparency_line(std::optional<double> max_rel_diff, const RunConfi
          format_number("%.0e", tolerance) + ") " + (ok ? "OK" : "FAILED") + "\n";
 }
 
+// "# theory (balanced stages, free links): utilization M/(M+K-1) = 72.7% for GPipe, ...":
+// the run's own formulas from the registry, their options (remat, cost ratio) named.
+std::string theory_line(const Theory& naive, const Theory& run) {
+  return "# theory (" + (run.options.empty() ? "" : run.options + "; ") +
+         "balanced stages, free links): utilization " + run.formula + " = " +
+         format_number("%.1f%%", 100 * run.utilization) + " for " + run.schedule + ", " + naive.formula + " = " +
+         format_number("%.1f%%", 100 * naive.utilization) + " for " + naive.schedule + "; ideal speedup " +
+         format_number("%.2f", run.ideal_speedup) + "x (theory)\n";
+}
+
+// The footer of a sweep: fill-drain's formulas, or with remat the remat ones.
+std::string sweep_theory_line(const Theory& naive, const Theory& run) {
+  if (run.options.empty()) return "# theory: bubble (K-1)/(M+K-1); ideal speedup K*M/(M+K-1)\n";
+  return "# theory (" + run.options + "): utilization " + run.formula +
+         ", bubble 1 - utilization; ideal speedup utilization / naive's " + naive.formula + "\n";
+}
+
 }  // namespace
 
 std::string format_number(const char* printf_format, double value) {
@@ -203,7 +220,12 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   j["busy_ms"] = r.metrics.busy_ms;
   j["mean_utilization"] = r.metrics.mean_utilization;
   j["bubble_fraction"] = r.metrics.bubble_fraction;
-  j["theory"] = {{"utilization", r.theory.utilization}, {"bubble_fraction", r.theory.bubble_fraction}};
+  // The run's own formula (schedule and options, remat included), computed once by the registry.
+  j["theory"] = {{"utilization", r.theory.utilization},
+                 {"bubble_fraction", r.theory.bubble_fraction},
+                 {"ideal_speedup", r.theory.ideal_speedup},
+                 {"name", r.theory.name()},
+                 {"formula", r.theory.formula}};
   j["comm_time_ms"] = r.metrics.comm_time_ms;
   j["comm_bytes"] = r.metrics.comm_bytes;
   j["peak_memory_bytes"] = r.metrics.peak_memory_bytes;
@@ -265,12 +287,10 @@ std::string format_comparison(const Comparison& c) {
   std::ostringstream out;
   out << "# pipelab compare: naive model parallelism vs GPipe\n# " << describe_config(c.gpipe.config) << "\n"
       << kRunHeader << run_row(c.naive, 1.0) << run_row(c.gpipe, c.speedup) << per_device_table({&c.naive, &c.gpipe})
-      << timing_lines({&c.naive, &c.gpipe}, &c.paired, c.gpipe.theory.utilization / c.naive.theory.utilization)
-      << "# theory (balanced stages, free links): utilization M/(M+K-1) = " << format_number("%.1f%%", 100 * c.gpipe.theory.utilization)
-      << " for GPipe, 1/K = " << format_number("%.1f%%", 100 * c.naive.theory.utilization) << " for naive; ideal speedup "
-      << format_number("%.2f", c.gpipe.theory.utilization / c.naive.theory.utilization) << "x (theory)\n"
-      << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so measured utilization can exceed the "
-                                 "no-remat theory while the step gets longer\n"
+      << timing_lines({&c.naive, &c.gpipe}, &c.paired, c.gpipe.theory.ideal_speedup)
+      << theory_line(c.naive.theory, c.gpipe.theory)
+      << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so utilization goes up while the step "
+                                 "gets longer: compare step times\n"
                                : "")
       << transparency_line(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
   return out.str();
@@ -296,7 +316,7 @@ std::string format_sweep(const std::vector<RunResult>& runs) {
   std::vector<const RunResult*> all;
   for (const RunResult& r : runs) all.push_back(&r);
   out << timing_lines(all, nullptr, 0);
-  out << "# theory: bubble (K-1)/(M+K-1); ideal speedup K*M/(M+K-1)\n";
+  out << sweep_theory_line(runs.front().theory, runs.back().theory);
   return out.str();
 }
 

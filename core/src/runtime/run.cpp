@@ -79,12 +79,14 @@ struct PreparedRun {
 };
 
 PreparedRun prepare(const RunConfig& requested) {
-  validate_config(requested);
   PreparedRun p;
   RunResult& r = p.result;
   r.config = requested;
-  r.config.backend = resolve_backend(requested.backend);
+  // A single-micro-batch schedule (naive) is M = 1 by definition, whatever M the config
+  // carries (the CLI refuses a typed -M != 1 for it): check the config it will run with.
   if (schedule_info(r.config.schedule).single_microbatch) r.config.microbatches = 1;
+  validate_config(r.config);
+  r.config.backend = resolve_backend(requested.backend);
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);

@@ -1,6 +1,8 @@
 // registry.cpp — the schedule table: one row per schedule, and the theory formulas.
 #include "pipelab/schedule/registry.h"
 
+#include <cstdio>
+
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 
@@ -19,6 +21,28 @@ Theory fill_drain_theory(int devices, int microbatches) {
   Theory theory;
   theory.utilization = m / (m + k - 1.0);
   theory.bubble_fraction = (k - 1.0) / (m + k - 1.0);
+  // T_naive = K·M·(t_f + t_b) (one stage at a time, the cost model is linear in rows)
+  // over T = (M + K - 1)·(t_f + t_b): docs/gpipe.md, "Speedup over naive".
+  theory.ideal_speedup = k * m / (m + k - 1.0);
+  theory.schedule = "GPipe";
+  theory.formula = "M/(M+K-1)";
+  return theory;
+}
+
+Theory with_remat_theory(const Theory& no_remat, const CostRatio& cost) {
+  const double work = cost.forward + cost.backward;  // busy per micro-batch without remat
+  const double work_remat = work + cost.recompute;  // ... and with it: one more forward
+  const double u = no_remat.utilization;
+  // Idle per unit of no-remat work: (1 - u)/u (busy u·T, idle (1 - u)·T). Remat keeps
+  // the idle time (R runs inside the wait for the gradient) and adds R to the busy time:
+  // u_remat = busy_remat / (busy_remat + idle) = (F+B+R) / ((F+B+R) + (F+B)·(1 - u)/u).
+  Theory theory = no_remat;
+  theory.utilization = u > 0 ? work_remat / (work_remat + work * (1.0 - u) / u) : 0.0;
+  theory.bubble_fraction = 1.0 - theory.utilization;
+  char options[96];
+  std::snprintf(options, sizeof options, "remat, F:B:R = %g:%g:%g", cost.forward, cost.backward, cost.recompute);
+  theory.options = options;
+  theory.formula = "(F+B+R)/((F+B+R)+(F+B)(1-u)/u), u = " + no_remat.formula;
   return theory;
 }
 
@@ -29,15 +53,19 @@ Theory naive_theory(int devices, int /*microbatches*/) { return fill_drain_theor
 
 std::vector<ScheduleInfo> make_registry() {
   return {
+      // The remat formulas are with_remat_theory() of the row's: M(F+B+R) busy per device,
+      // (K-1)(F+B) idle (M = 1 for naive).
       {ScheduleKind::Naive, "naive", "naive model parallelism", /*single_microbatch=*/true,
        [](int devices, int) { return naive_schedule(devices); }, naive_theory, "1/K",
-       "one batch through K stages: one device busy at a time"},
+       "one batch through K stages: one device busy at a time", "naive", "(F+B+R)/((F+B+R)+(K-1)(F+B))"},
       {ScheduleKind::Gpipe, "gpipe", "GPipe (fill-drain)", false, gpipe_schedule, fill_drain_theory,
-       "M/(M+K-1)", "GPipe (Huang et al. 2019): bubble (K-1)/(M+K-1) of total time"},
+       "M/(M+K-1)", "GPipe (Huang et al. 2019): bubble (K-1)/(M+K-1) of total time", "GPipe",
+       "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // 1F1B reorders the same fill-drain work: the same bubble, less stash.
       {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", false, one_f_one_b_schedule,
        fill_drain_theory, "M/(M+K-1)",
-       "PipeDream-Flush (Narayanan et al. 2021): the bubble of fill-drain, at most K micro-batches stashed"},
+       "PipeDream-Flush (Narayanan et al. 2021): the bubble of fill-drain, at most K micro-batches stashed",
+       "1F1B", "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
   };
 }
 
@@ -86,10 +114,36 @@ Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, boo
   return s;
 }
 
-Theory schedule_theory(const Schedule& schedule) {
+Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat, const CostRatio& cost) {
   // A hand-built schedule has no formula of its own: it is shown against fill-drain's.
-  if (schedule.kind == ScheduleKind::Custom) return fill_drain_theory(schedule.stages, schedule.microbatches);
-  return schedule_info(schedule.kind).theory(schedule.stages, schedule.microbatches);
+  if (kind == ScheduleKind::Custom) {
+    const Theory plain = fill_drain_theory(devices, microbatches);
+    Theory naive = fill_drain_theory(devices, 1);
+    Theory theory = remat ? with_remat_theory(plain, cost) : plain;
+    if (remat) naive = with_remat_theory(naive, cost);
+    theory.ideal_speedup = theory.utilization / naive.utilization;
+    theory.schedule = "custom, against fill-drain";
+    return theory;
+  }
+  const ScheduleInfo& row = schedule_info(kind);
+  Theory theory = row.theory(devices, row.single_microbatch ? 1 : microbatches);
+  theory.schedule = row.theory_name ? row.theory_name : row.name;
+  theory.formula = row.theory_formula;
+  // Naive with the same options: the baseline of the ideal speedup.
+  Theory naive = naive_theory(devices, 1);
+  if (remat) {
+    theory = with_remat_theory(theory, cost);
+    naive = with_remat_theory(naive, cost);
+    if (row.remat_formula) theory.formula = row.remat_formula;
+  }
+  // Naive and this schedule do the same busy work per device (the cost model is linear
+  // in rows), so T_naive / T = (busy / u_naive) / (busy / u) = u / u_naive.
+  theory.ideal_speedup = theory.utilization / naive.utilization;
+  return theory;
+}
+
+Theory schedule_theory(const Schedule& schedule) {
+  return schedule_theory(schedule.kind, schedule.stages, schedule.microbatches, schedule.remat);
 }
 
 }  // namespace pipelab

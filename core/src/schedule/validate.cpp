@@ -75,7 +75,8 @@ bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == Acti
 bool is_send(ActionKind k) { return k == ActionKind::SendActivation || k == ActionKind::SendGrad; }
 
 std::string at_position(int stage, std::size_t index) {
-  return "stage " + std::to_string(stage) + " action #" + std::to_string(index);
+  // Positions count from 0 within a stage's program, and the message says so.
+  return "stage " + std::to_string(stage) + " action #" + std::to_string(index) + " (0-based)";
 }
 
 // [SECTION] 1. shape ----------------------------------------------------------------
@@ -190,21 +191,21 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
       const std::int64_t b = pos.at(ActionKind::Backward, s, m);
       if (opt_pos[s] >= 0 && opt_pos[s] < b)
         PIPELAB_THROW(name(ActionKind::OptimizerStep, s, -1) + " comes before " +
-                          name(ActionKind::Backward, s, m) + " (stage " + std::to_string(s) + " #" +
-                          std::to_string(opt_pos[s]) + " < #" + std::to_string(b) + ")",
+                          name(ActionKind::Backward, s, m) + " (stage " + std::to_string(s) + ", actions #" +
+                          std::to_string(opt_pos[s]) + " < #" + std::to_string(b) + ", 0-based)",
                       "the optimizer step uses the gradients of every micro-batch: put it last");
       const std::int64_t r = pos.at(ActionKind::Recompute, s, m);
       if (r < 0) continue;
       const std::int64_t f = pos.at(ActionKind::Forward, s, m);
       if (r < f)
         PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes before " + name(ActionKind::Forward, s, m) +
-                          " (stage " + std::to_string(s) + " #" + std::to_string(r) + " < #" +
-                          std::to_string(f) + ")",
+                          " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " < #" +
+                          std::to_string(f) + ", 0-based)",
                       "recompute re-runs the forward from its stashed input: it goes after F, before B");
       if (r > b)
         PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes after " + name(ActionKind::Backward, s, m) +
-                          " (stage " + std::to_string(s) + " #" + std::to_string(r) + " > #" +
-                          std::to_string(b) + ")",
+                          " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " > #" +
+                          std::to_string(b) + ", 0-based)",
                       "B needs the recomputed activations: put Recompute before B (see with_recompute)");
     }
   }
@@ -247,8 +248,8 @@ void check_order(const Schedule& sc, PositionTable& pos) {
         const std::int64_t at = pos.at(pre[p].kind, s, a.microbatch);
         if (at > static_cast<std::int64_t>(i))
           PIPELAB_THROW(to_string(a) + " comes before " + name(pre[p].kind, s, a.microbatch) + " in stage " +
-                            std::to_string(s) + "'s program (#" + std::to_string(i) + " < #" +
-                            std::to_string(at) + "): " + pre[p].why,
+                            std::to_string(s) + "'s program (actions #" + std::to_string(i) + " < #" +
+                            std::to_string(at) + ", 0-based): " + pre[p].why,
                         "order each micro-batch as RecvAct F SendAct ... RecvGrad B SendGrad "
                         "(append_forward / append_backward do this)");
       }

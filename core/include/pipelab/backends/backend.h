@@ -54,7 +54,10 @@ class Backend {
   /// SendActivation / SendGrad: move the bytes toward the receiver.
   virtual Transfer send(const Action& action) = 0;
   /// RecvActivation / RecvGrad: take the matching transfer; returns the span to
-  /// draw on the recv lane (the transfer as the receiver saw it).
+  /// draw on the recv lane. Every backend returns the transfer's own span (`transfer.span`:
+  /// from the send's start to the arrival, the span of the send lane too), not the
+  /// receiver's wait: it can overlap the receiver's compute, and the receiver's idle time
+  /// is the gap on its compute lane (docs/backends.md, "The sim's rules").
   virtual Span receive(const Action& action, Transfer& transfer) = 0;
 
   /// The device's allocator accounting.

@@ -128,7 +128,8 @@ void set_gemm_from_string(RunConfig& config, BackendKind backend, const std::str
 
 /// Throws UsageError (flag + message + hint) for the first invalid setting.
 /// Checks K >= 1, K <= layers, K <= 64, M >= 1, M <= batch, M <= 4096, positive
-/// sizes, finite non-negative link settings, skew entries > 0.
+/// sizes, and every real-valued setting (sim rates, latency, skew, watchdog, learning
+/// rate) finite and within its range (model/ranges.h), so no duration is inf, NaN or 0.
 void validate_config(const RunConfig& config);
 
 /// The config as a JSON object (text), stored in trace metadata.

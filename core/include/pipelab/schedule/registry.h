@@ -15,17 +15,41 @@
 
 namespace pipelab {
 
+/// What each compute action costs relative to a forward, as a theory assumes it. The
+/// nominal ratio is the cost model's to within 1% (docs/backends.md): a block's backward
+/// runs four GEMMs of the forward's size, a recompute is a forward without the loss.
+struct CostRatio {
+  double forward = 1;    ///< F (t_f)
+  double backward = 2;   ///< B (t_b)
+  double recompute = 1;  ///< R (t_r)
+};
+
 /// Theory for balanced stages and free links (labelled "theory" wherever shown).
 struct Theory {
   double utilization = 0;      ///< e.g. M / (M + K - 1) for fill-drain
   double bubble_fraction = 0;  ///< 1 - utilization, e.g. (K - 1) / (M + K - 1)
+  /// T_naive / T: naive model parallelism with the same options over this schedule,
+  /// e.g. K·M / (M + K - 1) for fill-drain (docs/gpipe.md).
+  double ideal_speedup = 1;
+  std::string schedule;  ///< how labels name the schedule: "GPipe", "naive", "1F1B"
+  std::string options;   ///< the options the formula depends on: "" or "remat, F:B:R = 1:2:1"
+  std::string formula;   ///< the utilization formula, as printed: "M/(M+K-1)"
+  /// "GPipe" or "GPipe + remat, F:B:R = 1:2:1": the label every theory value carries.
+  std::string name() const { return options.empty() ? schedule : schedule + " + " + options; }
 };
 
 /// Theory of fill-drain (GPipe) with `devices` = K balanced stages and `microbatches` = M:
 /// utilization M / (M + K - 1), bubble (K - 1) / (M + K - 1) (the GPipe paper's share of
-/// total time; naive model parallelism is M = 1: 1 / K). Throws pipelab::Error unless
-/// K >= 1 and M >= 1.
+/// total time; naive model parallelism is M = 1: 1 / K), ideal speedup K·M / (M + K - 1).
+/// Throws pipelab::Error unless K >= 1 and M >= 1.
 Theory fill_drain_theory(int devices, int microbatches);
+
+/// `no_remat` with re-materialization: every device idles as long as without it (each
+/// R fits in the stage's wait for its gradient, docs/gpipe.md) but is busy (F+B+R)/(F+B)
+/// times longer: utilization (F+B+R) / ((F+B+R) + (F+B)·(1 - u)/u), u = no_remat's.
+/// For fill-drain: M(F+B+R) / (M(F+B+R) + (K-1)(F+B)). The ideal speedup is left as it
+/// is; schedule_theory() recomputes it against naive with remat.
+Theory with_remat_theory(const Theory& no_remat, const CostRatio& cost);
 
 /// One schedule the kit can build.
 struct ScheduleInfo {
@@ -40,6 +64,10 @@ struct ScheduleInfo {
   Theory (*theory)(int devices, int microbatches);
   const char* theory_formula;  ///< the utilization formula, as printed: "M/(M+K-1)"
   const char* theory_source;   ///< where the formula comes from
+  /// How theory labels name the schedule ("GPipe"); the CLI name when null.
+  const char* theory_name = nullptr;
+  /// with_remat_theory()'s formula for this row, as printed; a generic text when null.
+  const char* remat_formula = nullptr;
 };
 
 /// Every schedule, in the order the CLI lists them (Custom is not a row).
@@ -59,7 +87,14 @@ std::string schedule_names(const char* separator = ", ");
 /// single-micro-batch schedule), with re-materialization (with_recompute) if `remat`.
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat);
 
-/// The theory of a schedule as built: its row's formula for its K and M.
+/// The theory of a `kind` schedule for K and M (as scheduled), with remat if `remat`:
+/// the row's formula, through with_remat_theory() with `cost` when remat. Custom (a
+/// hand-built schedule, no formula of its own) is shown against fill-drain's.
+Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat,
+                       const CostRatio& cost = CostRatio{});
+
+/// The theory of a schedule as built (its kind, K, M and remat) at the nominal cost
+/// ratio: what the run, its report, its JSON and its trace (trace.meta) carry.
 Theory schedule_theory(const Schedule& schedule);
 
 }  // namespace pipelab
