@@ -110,7 +110,10 @@ def main():
             print(f"  GPU {d}           " + "".join(f"{b / mib:9.2f}" for b in peak))
     theory = meta.get("theory", {})
     if "utilization" in theory:
-        print(f"# theory (balanced stages, free links): utilization {100 * theory['utilization']:.1f}%, "
+        # The trace's theory is its own schedule's formula: with remat, recompute counts as
+        # busy at the nominal F:B:R = 1:2:1 (docs/gpipe.md).
+        label = "remat, F:B:R = 1:2:1; " if meta.get("remat") else ""
+        print(f"# theory ({label}balanced stages, free links): utilization {100 * theory['utilization']:.1f}%, "
               f"bubble {100 * theory['bubble_fraction']:.1f}%")
 
 

@@ -67,8 +67,9 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
   bool replayed = true;
   for (const RunResult* r : runs) replayed = replayed && r->replay.has_value();
   if (replayed) {
-    out << "# replayed from measured costs (" << (first.replay->cpu_time ? "thread CPU time" : "measured spans")
-        << ", one dedicated device per stage):";
+    out << "# replayed from measured costs (" << (first.replay->cpu_time ? "thread CPU time" : "measured spans");
+    if (first.replay->steps > 1) out << ", each action's median over " << first.replay->steps << " steps";
+    out << ", one dedicated device per stage):";
     for (const RunResult* r : runs)
       out << " " << r->schedule.name() << " " << format_number("%.3f ms", r->replay->metrics.makespan_ms)
           << " (util " << format_number("%.1f%%", 100 * r->replay->metrics.mean_utilization) << ")";
@@ -243,6 +244,7 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   if (r.replay) {
     j["replay"] = {{"label", "replayed from measured costs"},
                    {"costs", r.replay->cpu_time ? "thread_cpu_time" : "measured_spans"},
+                   {"median_of_steps", r.replay->steps},
                    {"step_time_ms", r.replay->metrics.makespan_ms},
                    {"utilization", r.replay->metrics.utilization},
                    {"mean_utilization", r.replay->metrics.mean_utilization},
