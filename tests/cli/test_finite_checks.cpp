@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../../core/cli/finite_checks.h"
+#include "pipelab/error.h"
 #include "pipelab/runtime/run.h"
 
 namespace {
