@@ -97,6 +97,7 @@ struct AppState {
   bool screenshot_requested = false;
   int export_counter = 0;
   Rect timeline_area;               ///< the part of the window the timeline drew on (for --crop timeline)
+  Rect timeline_canvas;             ///< the timeline's whole rectangle (Window::render clears it to the canvas)
   int frames_with_data = 0;         ///< frames rendered since the panels were ready
   bool playhead_placed = false;     ///< the first panels set the playhead (play from 0, or --playhead)
   bool screenshot_written = false;  ///< --screenshot done

@@ -22,15 +22,41 @@ namespace {
 // [SECTION] Live run
 //-----------------------------------------------------------------------------
 
+// With trace files loaded: what each loaded run is (read-only, from its trace.meta), and
+// the way back to the live demo. The live sliders are not shown: they would show the
+// demo's K=4, M=4 beside a run that had other values.
+void loaded_runs(AppState& app) {
+  ImGui::TextWrapped("Showing trace files: the runs' own settings (read-only).");
+  const std::vector<LoadedRunSummary> runs = loaded_run_summaries(app.panels);
+  const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit;
+  if (!runs.empty() && ImGui::BeginTable("##loaded", 5, flags)) {
+    for (const char* column : {"run", "K", "M", "schedule", "backend"}) ImGui::TableSetupColumn(column);
+    ImGui::TableHeadersRow();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const LoadedRunSummary& r = runs[i];
+      ImGui::TableNextRow();
+      ImGui::TableSetColumnIndex(0);
+      ImGui::TextUnformatted(runs.size() == 1 ? "only" : i == 0 ? "top" : "bottom");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", r.source.c_str());
+      ImGui::TableSetColumnIndex(1);
+      ImGui::Text("%d", r.devices);
+      ImGui::TableSetColumnIndex(2);
+      ImGui::Text("%d", r.microbatches);
+      ImGui::TableSetColumnIndex(3);
+      ImGui::TextUnformatted(r.schedule.c_str());
+      ImGui::TableSetColumnIndex(4);
+      ImGui::TextUnformatted(r.backend.c_str());
+    }
+    ImGui::EndTable();
+  }
+  help_marker("Read from each file's pipelab metadata (trace.meta), as `pipelab run|compare` wrote it.");
+  if (ImGui::Button("Switch to the live demo", ImVec2(-1, 0))) start_live(app);
+}
+
 void live_controls(AppState& app) {
+  if (!app.live) return loaded_runs(app);
   LiveSettings& s = app.settings;
   const float f = ImGui::GetFontSize();
-  if (!app.live) {
-    ImGui::TextWrapped("Showing trace files.");
-    if (ImGui::Button("Switch to the live demo")) start_live(app);
-    ImGui::Spacing();
-  }
-  ImGui::BeginDisabled(!app.live);
   ImGui::PushItemWidth(-f * 7.0f);
   ImGui::SliderInt("K GPUs", &s.devices, 1, kMaxLiveDevices);
   help_marker("K = number of devices (pipeline stages). The model's layers are split evenly over GPU 0..K-1.");
@@ -90,8 +116,6 @@ void live_controls(AppState& app) {
   if (ImGui::Button("reset skew")) s.stage_skew.fill(1.0f);
   ImGui::EndDisabled();
   ImGui::PopItemWidth();
-
-  ImGui::EndDisabled();
 
   ImGui::Spacing();
   const bool running = app.background.running();
@@ -158,7 +182,9 @@ void view_controls(AppState& app) {
 
 void draw_controls(AppState& app, const Rect& area) {
   if (!begin_fixed_window("pipelab-viz", area, true)) return ImGui::End();
-  if (ImGui::CollapsingHeader("Live run", ImGuiTreeNodeFlags_DefaultOpen)) live_controls(app);
+  // One header id whatever its label says, so its open/closed state stays across the switch.
+  const char* live_header = app.live ? "Live run###live" : "Loaded runs###live";
+  if (ImGui::CollapsingHeader(live_header, ImGuiTreeNodeFlags_DefaultOpen)) live_controls(app);
   if (ImGui::CollapsingHeader("Trace files", app.live ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) file_controls(app);
   if (ImGui::CollapsingHeader("View and export", ImGuiTreeNodeFlags_DefaultOpen)) view_controls(app);
   ImGui::End();

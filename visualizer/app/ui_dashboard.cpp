@@ -9,8 +9,11 @@ namespace pipelab::viz {
 bool begin_fixed_window(const char* name, const Rect& area, bool title_bar, bool no_padding) {
   ImGui::SetNextWindowPos(ImVec2(area.x0, area.y0), ImGuiCond_Always);
   ImGui::SetNextWindowSize(ImVec2(area.width(), area.height()), ImGuiCond_Always);
+  // No background: Window::render clears the dashboard to WindowBg (and the timeline to
+  // the canvas colour) before ImGui draws, which llvmpipe does far faster than a quad.
   ImGuiWindowFlags flags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                           ImGuiWindowFlags_NoBackground;
   if (!title_bar) flags |= ImGuiWindowFlags_NoTitleBar;
   if (no_padding) {
     flags |= ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
@@ -52,6 +55,7 @@ void draw_ui(AppState& app, const Fonts& fonts) {
   params.show_controls = app.show_controls;
   const ScreenLayout screen = layout_screen(params);
   app.timeline_area = screen.timeline;
+  app.timeline_canvas = screen.timeline;
 
   if (app.show_controls) draw_controls(app, screen.controls);
   draw_toolbar(app, screen.toolbar);

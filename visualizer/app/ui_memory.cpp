@@ -15,6 +15,8 @@ constexpr const char* kHelpMemory =
     "Bytes the allocator holds on each GPU, sampled at every change. Stash = activations kept from a forward for "
     "its backward: it grows while GPipe runs forwards and drains during the backwards; remat keeps only each "
     "stage's input, so it is lower.";
+// How far a simplified memory line may stray from the exact one (simplify_polyline).
+constexpr float kMemoryLineTolerancePx = 0.5f;
 }  // namespace
 
 void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& palette) {
@@ -71,9 +73,11 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
       cache.view != app.memory_view || cache.plot != plot) {
     cache.y_max = memory_max(panel, app.memory_view);
     cache.lines.assign(static_cast<std::size_t>(std::max(panel.devices(), 0)), {});
+    // Half a pixel off the exact line at most: invisible, and far fewer vertices to rasterise.
     for (int d = 0; d < panel.devices(); ++d)
-      cache.lines[static_cast<std::size_t>(d)] =
-          memory_polyline(memory_series(panel, d, app.memory_view), axis, plot, cache.y_max, panel.step_us);
+      cache.lines[static_cast<std::size_t>(d)] = simplify_polyline(
+          memory_polyline(memory_series(panel, d, app.memory_view), axis, plot, cache.y_max, panel.step_us),
+          kMemoryLineTolerancePx);
     cache.valid = true;
     cache.generation = app.panels_generation;
     cache.panel = app.memory_panel;
@@ -107,14 +111,15 @@ void draw_memory(AppState& app, const Rect& area, float font_px, const Palette& 
       draw->AddPolyline(reinterpret_cast<const ImVec2*>(pts.data()), static_cast<int>(pts.size()), c.packed(), 0,
                         thickness);
   };
-  // More than 8 lines overlap anyway: whole-pixel widths let ImGui draw them from its
-  // line texture (2 vertices a point instead of 4; a K=64 plot has ~70 k points).
+  // Whole-pixel widths let ImGui draw the lines from its line texture: 2 vertices a point
+  // and 6 indices a segment instead of 4 and 18 (a K=8 M=512 plot has ~7 k points, K=64 ~70 k).
+  // More than 8 lines overlap anyway: thinner.
   const bool many = panel.devices() > 8;
   for (int d = 0; d < panel.devices(); ++d) {
     const Rgba colour = device_colour(palette, d);
     split_polyline(cache.lines[static_cast<std::size_t>(d)], playhead_x, cache.before, cache.after);
-    polyline(cache.after, colour.with_alpha(70), many ? 1.0f : 1.5f);
-    polyline(cache.before, colour, many ? 2.0f : 2.5f);
+    polyline(cache.after, colour.with_alpha(70), 1.0f);
+    polyline(cache.before, colour, many ? 2.0f : 3.0f);
     const std::string name = "GPU " + std::to_string(d);
     const float ly = plot.y0 + static_cast<float>(d) * font_px * 1.1f;
     draw->AddRectFilled(ImVec2(plot.x1 + font_px * 0.4f, ly + font_px * 0.3f),

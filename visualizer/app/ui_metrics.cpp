@@ -29,7 +29,9 @@ constexpr const char* kHelpBubble =
     "(the hatched area of the timeline).";
 constexpr const char* kHelpTheory =
     "GPipe paper's fill-drain theory for balanced stages and free links: bubble = (K-1)/(M+K-1) of the total "
-    "time. Naive model parallelism is M = 1, so (K-1)/K. Skewed stages or slow links make the measured bubble larger.";
+    "time. Naive model parallelism is M = 1, so (K-1)/K. With remat each device also runs R (a forward) in time it "
+    "would otherwise idle: utilization M(F+B+R)/(M(F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1 (docs/gpipe.md). The value "
+    "is the one the run wrote into its trace. Skewed stages or slow links make the measured bubble larger.";
 constexpr const char* kHelpUtil =
     "Utilization of one GPU = its busy time (F, B, R) / step time. GPipe raises it by keeping every GPU busy "
     "with another micro-batch.";
@@ -77,10 +79,11 @@ void draw_metrics(AppState& app, const Rect& area) {
         ImGui::Text("%.2fx", speedup(top, p));
     });
     row("ideal speedup", kHelpIdeal, [&](const Panel& p) {
-      // Vs naive on the same K: naive keeps one of K devices busy, the pipeline a
-      // utilization's worth of each: K * utilization (K*M / (M + K - 1) for fill-drain).
-      if (&p != &top && top.is_naive() && top.devices() == p.devices())
-        ImGui::Text("%.2fx (theory)", p.devices() * p.theory.utilization);
+      // Vs naive on the same K: both do the same busy work per device, so
+      // T_naive / T = u / u_naive, each the trace's own theory (K*M/(M+K-1) for
+      // fill-drain, where u_naive = 1/K; with remat both include R).
+      if (&p != &top && top.is_naive() && top.devices() == p.devices() && top.theory.utilization > 0)
+        ImGui::Text("%.2fx (theory)", p.theory.utilization / top.theory.utilization);
       else
         ImGui::TextDisabled("-");
     });
@@ -88,10 +91,11 @@ void draw_metrics(AppState& app, const Rect& area) {
         [](const Panel& p) { ImGui::TextUnformatted(format_percent(p.metrics.mean_utilization).c_str()); });
     row("bubble (measured)", kHelpBubble,
         [](const Panel& p) { ImGui::TextUnformatted(format_percent(p.metrics.bubble_fraction).c_str()); });
-    row("bubble (theory)", kHelpTheory, [](const Panel& p) {
-      ImGui::Text("%s = %d/%d", format_percent(p.theory.bubble_fraction).c_str(), p.devices() - 1,
-                  p.microbatches() + p.devices() - 1);
-    });
+    row("bubble (theory)", kHelpTheory,
+        [](const Panel& p) {
+          ImGui::TextUnformatted(theory_bubble_label(p).c_str());
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("bubble = %s", theory_bubble_formula(p).c_str());
+        });
     ImGui::EndTable();
   }
 

@@ -278,9 +278,8 @@ void hover(const std::vector<Panel>& panels, const TimelineLayout& layout) {
 //-----------------------------------------------------------------------------
 
 void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette& palette) {
-  ImGui::PushStyleColor(ImGuiCol_WindowBg, palette.canvas.packed());
+  // The canvas colour behind it is Window::render's clear of AppState::timeline_canvas.
   const bool open = begin_fixed_window("##timeline", area, false, true);
-  ImGui::PopStyleColor();
   if (!open) return ImGui::End();
   ImDrawList* draw = ImGui::GetWindowDrawList();
 

@@ -10,6 +10,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -98,14 +99,33 @@ void Window::begin_frame(bool idle) {
   ImGui::NewFrame();
 }
 
-void Window::render(std::uint32_t clear) {
+namespace {
+void clear_to(std::uint32_t colour) {
+  glClearColor((colour & 0xff) / 255.0f, ((colour >> 8) & 0xff) / 255.0f, ((colour >> 16) & 0xff) / 255.0f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+}
+}  // namespace
+
+void Window::render(std::uint32_t background, const Rect& canvas, std::uint32_t canvas_colour) {
   ImGui::Render();
   int w = width_, h = height_;
   if (!headless_) glfwGetFramebufferSize(window_, &w, &h);
   if (headless_) glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_);
   glViewport(0, 0, w, h);
-  glClearColor((clear & 0xff) / 255.0f, ((clear >> 8) & 0xff) / 255.0f, ((clear >> 16) & 0xff) / 255.0f, 1.0f);
-  glClear(GL_COLOR_BUFFER_BIT);
+  clear_to(background);
+  if (!canvas.empty()) {
+    // Window pixels → framebuffer pixels (HiDPI: the framebuffer may be larger), and
+    // GL's rows count from the bottom.
+    const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+    const int x0 = static_cast<int>(std::lround(canvas.x0 * scale.x));
+    const int x1 = static_cast<int>(std::lround(canvas.x1 * scale.x));
+    const int y0 = static_cast<int>(std::lround(canvas.y0 * scale.y));
+    const int y1 = static_cast<int>(std::lround(canvas.y1 * scale.y));
+    glEnable(GL_SCISSOR_TEST);
+    glScissor(x0, h - y1, x1 - x0, y1 - y0);
+    clear_to(canvas_colour);
+    glDisable(GL_SCISSOR_TEST);
+  }
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pipelab_viz/geometry.h"
+
 struct GLFWwindow;
 
 namespace pipelab::viz {
@@ -25,8 +27,11 @@ class Window {
   bool should_close() const;
   /// Poll events (or wait briefly while idle) and start an ImGui frame.
   void begin_frame(bool idle);
-  /// Render the ImGui frame over `clear` (0xAABBGGRR as ImGui packs colours).
-  void render(std::uint32_t clear);
+  /// Render the ImGui frame over a cleared background: `background` everywhere, `canvas`
+  /// (window pixels) in `canvas_colour` (both 0xAABBGGRR as ImGui packs colours). The
+  /// dashboard's windows draw no background of their own: a clear costs llvmpipe almost
+  /// nothing, a window-sized blended quad costs it a shaded fragment per pixel.
+  void render(std::uint32_t background, const Rect& canvas, std::uint32_t canvas_colour);
   /// Present the frame (no-op when headless).
   void present();
   /// GL_RENDERER: "llvmpipe (LLVM 15.0.6, 256 bits)" under xvfb-run, the GPU's name on a desktop.

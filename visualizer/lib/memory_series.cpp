@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <utility>
 
 namespace pipelab::viz {
 
@@ -86,6 +87,46 @@ std::vector<Vec2> decimate_to_columns(const std::vector<Vec2>& line) {
       if (k == 0 || keep[k] != keep[k - 1]) out.push_back(line[keep[k]]);
     begin = end;
   }
+  return out;
+}
+
+namespace {
+// Distance from p to the segment a–b (to a when the segment is a point).
+float distance_to_segment(Vec2 p, Vec2 a, Vec2 b) {
+  const float dx = b.x - a.x, dy = b.y - a.y;
+  const float length2 = dx * dx + dy * dy;
+  // The projection of p onto the segment's line, as a fraction t of a→b, clamped to [0, 1].
+  const float t = length2 > 0 ? std::clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / length2, 0.0f, 1.0f) : 0.0f;
+  const float ex = a.x + t * dx - p.x, ey = a.y + t * dy - p.y;
+  return std::sqrt(ex * ex + ey * ey);
+}
+}  // namespace
+
+std::vector<Vec2> simplify_polyline(const std::vector<Vec2>& line, float tolerance_px) {
+  if (line.size() < 3) return line;
+  std::vector<char> keep(line.size(), 0);
+  keep.front() = keep.back() = 1;
+  // Each range [first, last] between two kept points: keep its farthest point if it is
+  // beyond the tolerance and split there; else every point inside it is dropped. A stack,
+  // not recursion: a long line must not run out of call stack.
+  std::vector<std::pair<std::size_t, std::size_t>> ranges{{0, line.size() - 1}};
+  while (!ranges.empty()) {
+    const auto [first, last] = ranges.back();
+    ranges.pop_back();
+    float farthest = -1;
+    std::size_t at = first;
+    for (std::size_t i = first + 1; i < last; ++i) {
+      const float d = distance_to_segment(line[i], line[first], line[last]);
+      if (d > farthest) farthest = d, at = i;
+    }
+    if (farthest <= tolerance_px) continue;
+    keep[at] = 1;
+    ranges.push_back({first, at});
+    ranges.push_back({at, last});
+  }
+  std::vector<Vec2> out;
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if (keep[i]) out.push_back(line[i]);
   return out;
 }
 

@@ -130,6 +130,21 @@ std::string format_percent(double fraction) {
   return buf;
 }
 
+std::string theory_bubble_label(const Panel& panel) {
+  const std::string value = format_percent(panel.theory.bubble_fraction);
+  // Naive is fill-drain with M = 1 (the registry's naive row), whatever meta.microbatches says.
+  const int k = panel.devices(), m = panel.is_naive() ? 1 : panel.microbatches();
+  if (panel.trace.meta.remat) return value + " (remat)";
+  return value + " = " + std::to_string(k - 1) + "/" + std::to_string(m + k - 1);
+}
+
+std::string theory_bubble_formula(const Panel& panel) {
+  if (panel.trace.meta.remat)
+    return panel.is_naive() ? "1 - (F+B+R)/((F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1"
+                            : "1 - M(F+B+R)/(M(F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1";
+  return panel.is_naive() ? "(K-1)/K" : "(K-1)/(M+K-1)";
+}
+
 std::string panel_heading(const Panel& panel) {
   const char* dot = " \xC2\xB7 ";  // U+00B7 middle dot
   return panel.title + dot + "K=" + std::to_string(panel.devices()) + ", M=" + std::to_string(panel.microbatches()) +
@@ -147,6 +162,13 @@ std::string panel_summary(const Panel& panel, const Panel* baseline) {
     s += dot + std::string(buf);
   }
   return s;
+}
+
+std::vector<LoadedRunSummary> loaded_run_summaries(const std::vector<Panel>& panels) {
+  std::vector<LoadedRunSummary> out;
+  for (const Panel& p : panels)
+    out.push_back({p.source, p.trace.meta.schedule_name(), p.trace.meta.backend, p.devices(), p.microbatches()});
+  return out;
 }
 
 double speedup(const Panel& baseline, const Panel& panel) {

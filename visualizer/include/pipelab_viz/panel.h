@@ -69,6 +69,27 @@ std::string panel_summary(const Panel& panel, const Panel* baseline = nullptr);
 /// "57.1%".
 std::string format_percent(double fraction);
 
+/// The compare table's theory bubble: the trace's value (meta.theory_bubble_fraction, the
+/// run's own theory) and which formula it is: "42.9% = 3/7" for fill-drain (naive: M = 1),
+/// "36.0% (remat)" with remat, where the fill-drain fraction would be another number.
+std::string theory_bubble_label(const Panel& panel);
+/// The formula behind theory_bubble_label, for its tooltip: "(K-1)/(M+K-1)", "(K-1)/K", or
+/// with remat "1 - M(F+B+R)/(M(F+B+R)+(K-1)(F+B))" (docs/gpipe.md utilization_remat).
+std::string theory_bubble_formula(const Panel& panel);
+
+/// What the controls column shows, read-only, for a run loaded from a trace file: its own
+/// K, M, schedule and backend (trace.meta), not the live demo's settings.
+struct LoadedRunSummary {
+  std::string source;    ///< the file path
+  std::string schedule;  ///< trace.meta.schedule_name(): "naive", "gpipe", "1f1b+remat", "custom"
+  std::string backend;   ///< trace.meta.backend: "sim", "cpu", "cuda"
+  int devices = 0;       ///< K
+  int microbatches = 0;  ///< M as scheduled (1 for naive)
+};
+
+/// One summary per panel, in panel order (top first).
+std::vector<LoadedRunSummary> loaded_run_summaries(const std::vector<Panel>& panels);
+
 /// Speedup of `panel` over `baseline` (baseline step / panel step), 0 if unknown.
 double speedup(const Panel& baseline, const Panel& panel);
 
