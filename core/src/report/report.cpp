@@ -47,13 +47,18 @@ double replayed_speedup(const RunResult& naive, const RunResult& run) {
 // ideal explained. `runs[0]` is naive when `ideal` > 0 (the theory speedup of runs[1]).
 std::string timing_lines(const std::vector<const RunResult*>& runs, const PairedSpeedup* paired, double ideal) {
   const RunResult& first = *runs.front();
+  // A sweep has one run per M of one schedule: name each line's run with its M.
+  const auto label = [&](const RunResult* r) {
+    return runs.size() > 2 ? r->schedule.name() + " M=" + std::to_string(r->schedule.microbatches)
+                           : r->schedule.name();
+  };
   if (first.step_ms.size() <= 1 && !first.replay) return "";
   std::ostringstream out;
   out << "# steps: " << first.plan.warmup << " warm-up + " << first.plan.timed << " timed"
       << (runs.size() > 1 ? " per schedule, alternating" : "")
       << "; the rows and per-device table are the median step\n";
   for (const RunResult* r : runs) {
-    out << "#   " << r->schedule.name() << " step time " << step_spread(*r);
+    out << "#   " << label(r) << " step time " << step_spread(*r);
     if (!r->metrics.on_core_fraction.empty())
       out << ", on a core " << format_number("%.0f%%", 100 * mean_fraction(r->metrics.on_core_fraction))
           << " of its compute time";
@@ -71,7 +76,7 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
     if (first.replay->steps > 1) out << ", each action's median over " << first.replay->steps << " steps";
     out << ", one dedicated device per stage):";
     for (const RunResult* r : runs)
-      out << " " << r->schedule.name() << " " << format_number("%.3f ms", r->replay->metrics.makespan_ms)
+      out << " " << label(r) << " " << format_number("%.3f ms", r->replay->metrics.makespan_ms)
           << " (util " << format_number("%.1f%%", 100 * r->replay->metrics.mean_utilization) << ")";
     if (runs.size() == 2) {
       out << ", speedup " << format_number("%.2fx", replayed_speedup(*runs[0], *runs[1]));
@@ -79,23 +84,31 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
     }
     out << "\n";
   }
-  // Contention: the first device whose worker was off its core for a tenth of its work.
-  bool contended = false;
+  // Contention: the device whose worker was off its core the most, when that is more
+  // than a tenth of its compute time (on-core fraction < 0.9, docs/metrics.md).
+  const RunResult* worst_run = nullptr;
+  std::size_t worst_device = 0;
   for (const RunResult* r : runs) {
     const auto& f = r->metrics.on_core_fraction;
-    for (std::size_t d = 0; d < f.size() && !contended; ++d) {
-      if (!(f[d] < 0.9)) continue;
-      contended = true;
-      const unsigned threads = r->host.hardware_threads;
-      out << "# contention: " << r->schedule.name() << " device " << d << " was on a core "
-          << format_number("%.0f%%", 100 * f[d]) << " of its compute time: " << r->config.devices
-          << " worker threads on " << threads << " hardware threads";
-      if (r->host.load_average >= 0) out << ", load average " << format_number("%.1f", r->host.load_average);
-      if (ideal > 0 && threads > 0)
-        out << "; the wall-clock speedup is bounded by min(ideal " << format_number("%.2f", ideal) << ", "
-            << threads << " cores) = " << format_number("%.2fx", std::min(ideal, static_cast<double>(threads)));
-      out << "; the replay is not\n";
-    }
+    for (std::size_t d = 0; d < f.size(); ++d)
+      if (f[d] < 0.9 && (!worst_run || f[d] < worst_run->metrics.on_core_fraction[worst_device])) {
+        worst_run = r;
+        worst_device = d;
+      }
+  }
+  if (worst_run) {
+    const RunResult* r = worst_run;
+    const unsigned threads = r->host.hardware_threads;
+    // One decimal: the line appears below 90%, which "%.0f" could print as "90%".
+    out << "# contention: " << label(r) << " device " << worst_device << " was on a core "
+        << format_number("%.1f%%", 100 * r->metrics.on_core_fraction[worst_device])
+        << " of its compute time: " << r->config.devices << " worker threads on " << threads
+        << " hardware threads";
+    if (r->host.load_average >= 0) out << ", load average " << format_number("%.1f", r->host.load_average);
+    if (ideal > 0 && threads > 0)
+      out << "; the wall-clock speedup is bounded by min(ideal " << format_number("%.2f", ideal) << ", "
+          << threads << " cores) = " << format_number("%.2fx", std::min(ideal, static_cast<double>(threads)));
+    out << "; the replay is not\n";
   }
   // A speedup above the ideal means one of the two measurements was disturbed.
   if (paired && ideal > 0 && runs.size() == 2 && paired->median > ideal) {
