@@ -34,7 +34,7 @@ TEST(BubbleConventions, GpipeOnTheSimMatchesBothPapers) {
       const RunResult r = run_step(balanced_gpipe(K, M));
       // GPipe (Huang et al. 2019): (K - 1) / (M + K - 1) of the step.
       const double gpipe = (K - 1.0) / (M + K - 1.0);
-      // Megatron-LM (Narayanan et al. 2021, eq. 1): (p - 1) / m of the ideal time m·(t_f + t_b).
+      // Megatron-LM (Narayanan et al. 2021, §2.2.1): (p - 1) / m of the ideal time m·(t_f + t_b).
       const double megatron = (K - 1.0) / M;
       EXPECT_NEAR(r.metrics.bubble_fraction, gpipe, 1e-9);
       EXPECT_NEAR(r.metrics.bubble_over_busy, megatron, 1e-9);
