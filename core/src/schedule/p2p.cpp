@@ -7,12 +7,13 @@
 // A stage runs until its current action cannot complete; posting wakes the stages of the
 // partners just posted, since only they can have been waiting for it. Each stage is
 // woken at most once per partner posted, so the simulation is O(actions × batch size).
+// Positions are looked up in a dense (kind, stage, micro-batch) table.
 #include "pipelab/schedule/p2p.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <sstream>
-#include <unordered_map>
 #include <vector>
 
 #include "pipelab/error.h"
@@ -32,24 +33,48 @@ bool is_p2p(ActionKind k) { return is_send(k) || is_recv(k); }
 // The partner of a send is its receive and the other way round.
 Action partner_of(const Action& a) { return is_send(a.kind) ? matching_recv(a) : matching_send(a); }
 
-// Where an action sits: its stage and 0-based position there.
-struct Place {
-  int stage = -1;
-  std::size_t index = 0;
+// Position of every send and receive in its stage's program, -1 if absent: a dense
+// table over (kind, stage, micro-batch), the same size class as validate()'s own tables
+// (a hash map would cost several times more at the sim's K = 1024, M = 16384).
+class P2pPositions {
+ public:
+  explicit P2pPositions(const Schedule& sc)
+      : stages_(static_cast<int>(sc.per_stage.size())),
+        microbatches_(sc.microbatches),
+        pos_(static_cast<std::size_t>(4) * stages_ * std::max(microbatches_, 0), -1) {
+    for (int s = 0; s < stages_; ++s)
+      for (std::size_t i = 0; i < sc.per_stage[s].size(); ++i)
+        // An action filed under another stage's program is no partner (validate() names it).
+        if (const std::int64_t c = cell(sc.per_stage[s][i]); c >= 0 && sc.per_stage[s][i].stage == s)
+          pos_[c] = static_cast<std::int64_t>(i);
+  }
+  /// The position of `a` in stage a.stage's program, or -1.
+  std::int64_t of(const Action& a) const {
+    const std::int64_t c = cell(a);
+    return c < 0 ? -1 : pos_[c];
+  }
+
+ private:
+  // -1 for anything outside the table (not a send/receive, stage or micro-batch out of range).
+  std::int64_t cell(const Action& a) const {
+    if (!is_p2p(a.kind) || a.stage < 0 || a.stage >= stages_ || a.microbatch < 0 || a.microbatch >= microbatches_)
+      return -1;
+    const int kind = static_cast<int>(a.kind) - static_cast<int>(ActionKind::SendActivation);  // 0..3
+    return (static_cast<std::int64_t>(kind) * stages_ + a.stage) * microbatches_ + a.microbatch;
+  }
+  int stages_;
+  int microbatches_;
+  std::vector<std::int64_t> pos_;
 };
 
 class P2pSimulation {
  public:
-  P2pSimulation(const Schedule& sc, P2pModel model) : sc_(sc), model_(model) {
+  P2pSimulation(const Schedule& sc, P2pModel model) : sc_(sc), model_(model), positions_(sc) {
     const std::size_t K = sc.per_stage.size();
     pc_.assign(K, 0);
     posted_end_.assign(K, 0);
     queued_.assign(K, 1);
-    for (std::size_t s = 0; s < K; ++s) {
-      ready_.push_back(static_cast<int>(s));
-      for (std::size_t i = 0; i < sc.per_stage[s].size(); ++i)
-        if (is_p2p(sc.per_stage[s][i].kind)) place_[action_key(sc.per_stage[s][i])] = {static_cast<int>(s), i};
-    }
+    for (std::size_t s = 0; s < K; ++s) ready_.push_back(static_cast<int>(s));
   }
 
   void run() {
@@ -86,9 +111,10 @@ class P2pSimulation {
 
   // Has the partner of `a` been posted (reached, or already done) by its stage?
   bool partner_posted(const Action& a) const {
-    const auto it = place_.find(action_key(partner_of(a)));
-    if (it == place_.end()) return false;  // no partner at all: never completes
-    return it->second.index < posted_end_[it->second.stage];
+    const Action partner = partner_of(a);
+    const std::int64_t at = positions_.of(partner);
+    if (at < 0) return false;  // no partner at all: never completes
+    return static_cast<std::size_t>(at) < posted_end_[partner.stage];
   }
 
   // What an action needs to complete. Async: a send nothing (it is buffered), a
@@ -115,8 +141,8 @@ class P2pSimulation {
       if (posted_end_[s] < end) {  // post the batch: its partners' stages may now go on
         posted_end_[s] = end;
         for (std::size_t i = pc_[s]; i < end; ++i) {
-          const auto it = place_.find(action_key(partner_of(program[i])));
-          if (it != place_.end()) wake(it->second.stage);
+          const Action partner = partner_of(program[i]);
+          if (positions_.of(partner) >= 0) wake(partner.stage);
         }
       }
       for (std::size_t i = pc_[s]; i < end; ++i)
@@ -145,7 +171,7 @@ class P2pSimulation {
       if (can_complete(program[i])) continue;
       const Action partner = partner_of(program[i]);
       out << (waits++ ? " and for stage " : " waiting for stage ") << partner.stage;
-      if (place_.count(action_key(partner)))
+      if (positions_.of(partner) >= 0)
         out << verb << to_string(partner);
       else
         out << " to run " << to_string(partner) << ", which is not in its program";
@@ -159,7 +185,7 @@ class P2pSimulation {
   std::vector<std::size_t> posted_end_;  // actions [0, posted_end) are posted or done
   std::vector<char> queued_;             // stage is in ready_
   std::deque<int> ready_;
-  std::unordered_map<std::uint64_t, Place> place_;  // every send and receive, by action_key
+  P2pPositions positions_;  // every send and receive
 };
 
 }  // namespace
