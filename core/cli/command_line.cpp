@@ -35,6 +35,13 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
   if (with_schedule) cmd.add_option("--schedule", f.schedule, schedule_names("|"))->capture_default_str();
+  // Every backend runs asynchronously; this names the model the schedule must also be
+  // deadlock-free under (docs/p2p.md), checked before anything runs.
+  cmd.add_option("--p2p", f.p2p,
+                 "async|batched|blocking: prove the schedule deadlock-free under this p2p model "
+                 "(async: sends never wait; batched: adjacent sends/recvs posted together; blocking: "
+                 "rendezvous)")
+      ->capture_default_str();
   const ModelSpec cpu = default_cpu_model(), gpu = default_cuda_model();
   auto shape = [&](const char* what, int cpu_default, int gpu_default) {
     return std::string(what) + " (cpu default " + std::to_string(cpu_default) + ", cuda default " +
@@ -234,6 +241,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   RunConfig c = f.config;
   c.backend = backend_from_string(f.backend);
   c.schedule = schedule_from_string(f.schedule);
+  c.p2p = p2p_model_from_string(f.p2p);
   c.partition = partition_from_string(f.partition);
   const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
   if (ms.size() != 1 && !allow_list)

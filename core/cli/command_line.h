@@ -25,6 +25,7 @@ namespace pipelab::cli {
 struct CommonFlags {
   std::string backend = "auto";
   std::string schedule = "gpipe";
+  std::string p2p = "async";  ///< --p2p async|batched|blocking
   std::string partition = "even";
   std::string microbatches = "8";
   std::string stage_skew;

@@ -37,6 +37,7 @@ void require_finite(const StepMetrics& m, const std::string& run) {
   require_finite(m.utilization, run, "the utilization");
   require_finite(m.mean_utilization, run, "the mean utilization");
   require_finite(m.bubble_fraction, run, "the bubble fraction");
+  require_finite(m.bubble_over_busy, run, "the bubble over busy time");
   require_finite(m.comm_ms, run, "the communication time");
   require_finite(m.comm_time_ms, run, "the total communication time");
   // on_core_fraction is NaN by definition for a device without CPU times (metrics.h):

@@ -213,6 +213,7 @@ std::string to_json(const RunConfig& c) {
   j["microbatches"] = c.microbatches;
   j["schedule"] = to_string(c.schedule);
   j["remat"] = c.remat;
+  j["p2p"] = to_string(c.p2p);
   j["backend"] = to_string(c.backend);
   j["partition"] = to_string(c.partition);
   j["sim"] = {{"device_tflops", c.sim.device_tflops},

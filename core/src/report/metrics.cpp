@@ -50,6 +50,12 @@ StepMetrics compute_metrics(const Trace& trace) {
   }
   m.mean_utilization = u.mean_utilization;
   m.bubble_fraction = u.bubble_fraction;
+  // Megatron's convention: the idle time of all devices over their busy time. With one
+  // makespan T for every device, idle_d = T - busy_d (docs/metrics.md).
+  double busy_total_us = 0;
+  for (double busy : u.busy_us) busy_total_us += busy;
+  const double idle_total_us = static_cast<double>(devices) * u.makespan_us - busy_total_us;
+  m.bubble_over_busy = busy_total_us > 0 ? idle_total_us / busy_total_us : 0.0;
 
   // Communication: comm_d = |union of d's send and recv spans| (ex04's busy_time, so
   // overlaps count once). Each transfer has one send span and one recv span; counting

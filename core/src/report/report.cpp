@@ -233,10 +233,13 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   j["utilization"] = r.metrics.utilization;
   j["busy_ms"] = r.metrics.busy_ms;
   j["mean_utilization"] = r.metrics.mean_utilization;
-  j["bubble_fraction"] = r.metrics.bubble_fraction;
+  j["bubble_fraction"] = r.metrics.bubble_fraction;      // GPipe's convention: share of the step
+  j["bubble_over_busy"] = r.metrics.bubble_over_busy;    // Megatron's: idle over busy time
+  j["p2p"] = to_string(r.config.p2p);                    // the model the schedule was proven under
   // The run's own formula (schedule and options, remat included), computed once by the registry.
   j["theory"] = {{"utilization", r.theory.utilization},
                  {"bubble_fraction", r.theory.bubble_fraction},
+                 {"bubble_over_busy", r.theory.bubble_over_busy()},
                  {"ideal_speedup", r.theory.ideal_speedup},
                  {"name", r.theory.name()},
                  {"formula", r.theory.formula}};
@@ -261,7 +264,8 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
                    {"step_time_ms", r.replay->metrics.makespan_ms},
                    {"utilization", r.replay->metrics.utilization},
                    {"mean_utilization", r.replay->metrics.mean_utilization},
-                   {"bubble_fraction", r.replay->metrics.bubble_fraction}};
+                   {"bubble_fraction", r.replay->metrics.bubble_fraction},
+                   {"bubble_over_busy", r.replay->metrics.bubble_over_busy}};
   } else {
     j["replay"] = nullptr;
   }

@@ -90,6 +90,13 @@ PreparedRun prepare(const RunConfig& requested) {
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);
+  // --p2p: the schedule must also be deadlock-free under the p2p model the user will
+  // port it to; invalid input (exit 2) naming the flag, before anything runs.
+  try {
+    validate(r.schedule, r.config.p2p);
+  } catch (const Error& e) {
+    PIPELAB_USAGE_ERROR("--p2p", e.message(), e.hint());
+  }
   p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
   p.options.watchdog_seconds = r.config.watchdog_seconds;
   r.theory = schedule_theory(r.schedule);

@@ -360,6 +360,13 @@ void validate(const Schedule& schedule) {
   check_deadlock(schedule);
 }
 
+void validate(const Schedule& schedule, P2pModel model) {
+  validate(schedule);
+  if (model == P2pModel::Async) return;  // pass 4 above is the async model
+  const std::string problem = deadlock_problem(schedule, model);
+  if (!problem.empty()) PIPELAB_THROW(problem, deadlock_hint(model));
+}
+
 std::string validation_error(const Schedule& schedule) {
   try {
     validate(schedule);

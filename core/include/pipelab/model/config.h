@@ -10,6 +10,7 @@
 
 #include "pipelab/model/model.h"  // ModelSpec
 #include "pipelab/model/partition.h"
+#include "pipelab/schedule/p2p.h"       // P2pModel
 #include "pipelab/schedule/schedule.h"  // ScheduleKind
 
 namespace pipelab {
@@ -86,6 +87,9 @@ struct RunConfig {
   int microbatches = 8;   ///< M (naive forces 1)
   ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which generator builds the step
   bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
+  /// --p2p: the p2p model the schedule is proven deadlock-free under before it runs
+  /// (schedule/p2p.h). Every backend still runs it asynchronously (the executor's mailbox).
+  P2pModel p2p = P2pModel::Async;
   BackendKind backend = BackendKind::Auto;            ///< where the step runs
   PartitionMethod partition = PartitionMethod::Even;  ///< how layers are split into stages
   SimCostModel sim;                                   ///< the sim backend's cost model

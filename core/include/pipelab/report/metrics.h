@@ -7,7 +7,8 @@
 //   bubble_fraction = 1 - mean_d utilization_d
 //   theory (balanced stages, fill-drain): utilization M / (M + K - 1),
 //   bubble (K - 1) / (M + K - 1) — the GPipe paper's share of total time.
-//   (Megatron's (p - 1) / m is the bubble relative to busy time, not total time.)
+//   bubble_over_busy = Σ_d (T - busy_d) / Σ_d busy_d: the bubble relative to busy time,
+//   Megatron's convention ((p - 1) / m for balanced fill-drain); = bubble / (1 - bubble).
 // Communication time is reported on its own; it never counts as busy.
 #pragma once
 
@@ -26,6 +27,9 @@ struct StepMetrics {
   std::vector<double> utilization;    ///< per device: busy / makespan
   double mean_utilization = 0;       ///< mean over devices of utilization
   double bubble_fraction = 0;         ///< 1 - mean utilization
+  /// Idle device-time over busy device-time, summed over devices: Σ(T - busy_d) / Σ busy_d
+  /// (Megatron's convention; 0 when nothing was busy).
+  double bubble_over_busy = 0;
   std::vector<double> comm_ms;        ///< per device: union of its send and recv spans
   double comm_time_ms = 0;            ///< sum of all transfer durations (send spans), each once
   std::uint64_t comm_bytes = 0;       ///< bytes over all transfers

@@ -28,6 +28,10 @@ struct CostRatio {
 struct Theory {
   double utilization = 0;      ///< e.g. M / (M + K - 1) for fill-drain
   double bubble_fraction = 0;  ///< 1 - utilization, e.g. (K - 1) / (M + K - 1)
+  /// The same bubble relative to busy time, Megatron-LM's convention (Narayanan et al.
+  /// 2021): idle / busy = bubble_fraction / utilization, e.g. (K - 1) / M for fill-drain
+  /// (their (p - 1)/m). Derived, so it can never disagree with bubble_fraction.
+  double bubble_over_busy() const { return utilization > 0 ? bubble_fraction / utilization : 0.0; }
   /// T_naive / T: naive model parallelism with the same options over this schedule,
   /// e.g. K·M / (M + K - 1) for fill-drain (docs/gpipe.md).
   double ideal_speedup = 1;

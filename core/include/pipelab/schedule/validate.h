@@ -15,10 +15,12 @@
 //   4. deadlock freedom: symbolic execution with non-blocking sends and blocking
 //      receives; if no stage can advance before all finish, names each stuck
 //      stage's action and what it waits for.
+// validate(schedule, model) adds deadlock freedom under another p2p model (p2p.h).
 #pragma once
 
 #include <string>
 
+#include "pipelab/schedule/p2p.h"
 #include "pipelab/schedule/schedule.h"
 
 namespace pipelab {
@@ -26,6 +28,11 @@ namespace pipelab {
 /// Throws pipelab::Error describing the first problem; returns normally if the
 /// schedule is complete, ordered and deadlock-free.
 void validate(const Schedule& schedule);
+
+/// validate(schedule), then deadlock freedom under `model` (deadlock_problem): throws
+/// pipelab::Error with deadlock_problem's message and deadlock_hint(model). Async adds
+/// nothing: validate() already proves it.
+void validate(const Schedule& schedule, P2pModel model);
 
 /// Like validate() but returns the error message ("" when valid) instead of throwing.
 std::string validation_error(const Schedule& schedule);
