@@ -15,7 +15,7 @@
 namespace pipelab::cli_test {
 namespace {
 
-const std::string kExample = std::string(PIPELAB_SOURCE_DIR) + "/docs/examples/schedules/gpipe-k2-m2.txt";
+const std::string kExample = std::string(PIPELAB_SOURCE_DIR) + "/labs/tools/schedules/gpipe-k2-m2.txt";
 
 // A file in the test's temporary folder holding `text`; returns its path.
 std::string write_file(const std::string& name, const std::string& text) {

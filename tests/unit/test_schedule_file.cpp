@@ -171,6 +171,19 @@ TEST(ScheduleFileErrors, RematIsEveryMicrobatchOrNone) {
             std::string::npos);
 }
 
+TEST(ScheduleFileErrors, OddInputIsAnErrorNamingTheFile) {
+  // Each is refused with a message that starts with the file's name, never a crash.
+  for (const char* text : {"F0 B0\n", "0F\n", "0F0x\n", "99999999999F0\n", "0F99999999999\n", "0F0 0B0 0OPT\n",
+                           "stages 0 microbatches 1\n0F0 0B0\n", "stages 1 microbatches 1 remat extra\n0F0\n",
+                           "stages 1 microbatches 1000000\n0F0 0B0\n", "\t\r\n#\n", "0F0\r\n0B0\r\n"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse_error(text).rfind("lesson.txt", 0), 0u) << parse_error(text);
+  }
+  // Windows line ends and tabs are white space.
+  EXPECT_EQ(parse_schedule_text("0F0\t0B0\r\n", "crlf.txt").per_stage,
+            (std::vector<std::vector<Action>>{{F(0, 0), B(0, 0)}}));
+}
+
 // [SECTION] schedule_text → parse: the same schedule
 
 TEST(ScheduleText, GpipeIsTheShortForm) {
@@ -209,7 +222,7 @@ TEST(ScheduleText, OwnCommunicationOrderIsWrittenOutAndRoundTrips) {
 }
 
 TEST(ScheduleFile, ReadsTheExampleFile) {
-  const Schedule s = read_schedule_file(std::string(PIPELAB_SOURCE_DIR) + "/docs/examples/schedules/gpipe-k2-m2.txt");
+  const Schedule s = read_schedule_file(std::string(PIPELAB_SOURCE_DIR) + "/labs/tools/schedules/gpipe-k2-m2.txt");
   EXPECT_EQ(s.per_stage, kGpipe22);
 }
 

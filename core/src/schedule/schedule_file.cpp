@@ -351,7 +351,7 @@ Schedule read_schedule_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     PIPELAB_THROW("cannot read the schedule file '" + path + "': " + std::strerror(errno),
-                  "check the path; docs/examples/schedules/ holds examples (docs/schedule-file.md)");
+                  "check the path; labs/tools/schedules/ holds examples (docs/schedule-file.md)");
   std::ostringstream text;
   text << in.rdbuf();
   return parse_schedule_text(text.str(), path);
