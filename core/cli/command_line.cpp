@@ -20,6 +20,7 @@
 #include "pipelab/model/model.h"         // default_cuda_model, default_cpu_model
 #include "pipelab/model/ranges.h"        // check_in_range, format_g
 #include "pipelab/schedule/registry.h"   // schedule_from_string
+#include "pipelab/schedule/schedule_file.h"  // read_schedule_file
 
 namespace pipelab::cli {
 namespace {
@@ -34,7 +35,12 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_option("-M,--microbatches", f.microbatches,
                  "micro-batches M (sweep: a comma-separated list, e.g. 1,2,4,8,16,32)")
       ->capture_default_str();
-  if (with_schedule) cmd.add_option("--schedule", f.schedule, schedule_names("|"))->capture_default_str();
+  if (with_schedule) {
+    cmd.add_option("--schedule", f.schedule, schedule_names("|"))->capture_default_str();
+    cmd.add_option("--schedule-file", f.schedule_file,
+                   "run the schedule in this text file instead (K, M, remat from the file; docs/schedule-file.md)");
+    cmd.add_flag("--describe", f.describe, "print the schedule in the schedule-file format and exit without running");
+  }
   // Every backend runs asynchronously; this names the model the schedule must also be
   // deadlock-free under (docs/p2p.md), checked before anything runs.
   cmd.add_option("--p2p", f.p2p,
@@ -233,6 +239,47 @@ std::vector<int> parse_int_list(const std::string& text, const char* flag) {
 
 // [SECTION] flags → RunConfig / BenchOptions
 
+namespace {
+
+// --schedule-file: the file is the schedule, so K, M and remat are its own; a typed flag
+// that says otherwise is refused with the file's value rather than silently overridden.
+void take_schedule_file(const CommonFlags& f, RunConfig& c) {
+  const auto typed = [&](const char* name) {
+    const CLI::Option* option = f.command ? f.command->get_option_no_throw(name) : nullptr;
+    return option != nullptr && option->count() > 0;
+  };
+  if (typed("--schedule"))
+    PIPELAB_USAGE_ERROR("--schedule-file", "replaces --schedule: give one of them",
+                        "drop --schedule " + f.schedule + " to run the file, or drop --schedule-file");
+  Schedule s;
+  try {
+    s = read_schedule_file(f.schedule_file);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError("--schedule-file", e.message(), e.hint(), __FILE__, __LINE__);
+  }
+  const std::string file = "the schedule file '" + f.schedule_file + "'";
+  if (typed("--devices") && c.devices != s.stages)
+    PIPELAB_USAGE_ERROR("--devices", "-K " + std::to_string(c.devices) + " conflicts with " + file + ", which has " +
+                                         std::to_string(s.stages) + " stage lines (K = " + std::to_string(s.stages) + ")",
+                        "drop -K: with --schedule-file, K is the file's");
+  if (typed("--microbatches") && c.microbatches != s.microbatches)
+    PIPELAB_USAGE_ERROR("--microbatches", "-M " + std::to_string(c.microbatches) + " conflicts with " + file +
+                                              ", which has M = " + std::to_string(s.microbatches),
+                        "drop -M: with --schedule-file, M is the file's (its header, or its largest micro-batch + 1)");
+  if (typed("--remat") && !s.remat)
+    PIPELAB_USAGE_ERROR("--remat", file + " has no R (recompute) actions, so it does not re-materialize",
+                        "drop --remat, or write an R before each B in the file (docs/schedule-file.md)");
+  c.schedule = ScheduleKind::Custom;
+  c.schedule_file = f.schedule_file;
+  c.devices = s.stages;
+  c.microbatches = s.microbatches;
+  c.remat = s.remat;
+}
+
+}  // namespace
+
 void progress(const CommonFlags& f, const std::string& message) {
   if (!f.quiet) std::cerr << "pipelab: " << message << std::endl;
 }
@@ -247,6 +294,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   if (ms.size() != 1 && !allow_list)
     PIPELAB_USAGE_ERROR("--microbatches", "takes one number here", "lists are for `pipelab sweep`");
   c.microbatches = ms.front();
+  if (!f.schedule_file.empty()) take_schedule_file(f, c);
   if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
   c.sim.device_tflops = parse_number(f.device_tflops, "--device-tflops");
   c.sim.link_gbps = parse_number(f.link_gbps, "--link-gbps");
@@ -276,7 +324,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   check_flags_apply(f, c, runs_on);  // a typed flag that would change nothing: refused (flag_rules.h)
   // naive is M = 1 by definition (a typed -M != 1 was refused above): -M's default of 8
   // must not be checked against the batch, as in `run --schedule naive --batch 6`.
-  if (schedule_info(c.schedule).single_microbatch) c.microbatches = 1;
+  if (c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).single_microbatch) c.microbatches = 1;
   // With no model flag given, the backend's own default model (model.h says why): on cuda
   // the GPU-sized one, on cpu one whose micro-batches keep the GEMMs efficient. Any one
   // model flag keeps the ModelSpec defaults (which the sim uses) for the others.

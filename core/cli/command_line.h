@@ -43,6 +43,8 @@ struct CommonFlags {
   bool json = false;
   bool quiet = false;
   std::string plot_path;  ///< sweep --plot FILE.svg ("" = no plot)
+  std::string schedule_file;  ///< run --schedule-file FILE ("" = --schedule names it)
+  bool describe = false;      ///< run --describe: print the schedule in the file format, run nothing
   RunConfig config;  ///< the flags CLI11 parses straight into their field (numbers, --remat)
   std::vector<CLI::Option*> model_options;  ///< --layers --width --hidden --batch
   CLI::App* command = nullptr;  ///< the subcommand these flags belong to: which were typed (flag_rules.h)
@@ -108,7 +110,8 @@ std::vector<int> parse_int_list(const std::string& text, const char* flag);
 void progress(const CommonFlags& flags, const std::string& message);
 
 /// The config the string flags name; throws UsageError. `allow_list`: --microbatches may
-/// be a list (sweep; the config gets its first M). On the cuda backend (or auto with a
+/// be a list (sweep; the config gets its first M). With --schedule-file the schedule, K, M
+/// and remat are the file's (a typed --schedule, or -K, -M, --remat that differ, refused). On the cuda backend (or auto with a
 /// usable GPU) with no model flag given, the GPU-sized default model (said on stderr).
 RunConfig finish_config(CommonFlags& flags, bool allow_list);
 /// `pipelab devices`: -K with the named placement and transport; throws UsageError.

@@ -22,6 +22,7 @@
 #include "pipelab/report/report.h"
 #include "pipelab/report/sweep_plot.h"
 #include "pipelab/runtime/run.h"
+#include "pipelab/schedule/schedule_file.h"  // schedule_text (--describe)
 #include "pipelab/trace/trace_json.h"
 
 namespace pipelab::cli {
@@ -65,9 +66,20 @@ void progress_bar(const CommonFlags& f, int done, int total, const std::string& 
 
 int cmd_run(CommonFlags& f) {
   RunConfig c = finish_config(f, false);
+  if (f.describe) {
+    // The schedule alone, in the form --schedule-file reads: nothing runs, nothing is written.
+    if (f.json)
+      PIPELAB_USAGE_ERROR("--json", "has no effect with --describe: it prints the schedule-file format",
+                          "drop --json, or --describe");
+    if (!c.trace_path.empty())
+      PIPELAB_USAGE_ERROR("--trace", "has no effect with --describe: nothing runs", "drop --trace, or --describe");
+    std::cout << schedule_text(build_schedule(c));
+    return 0;
+  }
   validate_config(c);
   if (!c.trace_path.empty()) check_writable(c.trace_path);
-  progress(f, std::string("running ") + to_string(c.schedule) + " on " + to_string(resolve_backend(c.backend)));
+  progress(f, "running " + (c.schedule_file.empty() ? std::string(to_string(c.schedule)) : "'" + c.schedule_file + "'") +
+                  " on " + to_string(resolve_backend(c.backend)));
   const RunResult r = run_step(c);
   std::optional<double> diff;
   if (r.numerics) {

@@ -212,6 +212,8 @@ std::string to_json(const RunConfig& c) {
   j["devices"] = c.devices;
   j["microbatches"] = c.microbatches;
   j["schedule"] = to_string(c.schedule);
+  // Only for a schedule from a file: every other config's JSON stays as it was.
+  if (!c.schedule_file.empty()) j["schedule_file"] = c.schedule_file;
   j["remat"] = c.remat;
   j["p2p"] = to_string(c.p2p);
   j["backend"] = to_string(c.backend);

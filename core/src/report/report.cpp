@@ -224,6 +224,7 @@ std::string describe_config(const RunConfig& c) {
 nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   nlohmann::json j;
   j["schedule"] = r.schedule.name();
+  if (!r.config.schedule_file.empty()) j["schedule_file"] = r.config.schedule_file;  // only for a file's schedule
   j["devices"] = r.config.devices;
   j["microbatches"] = r.schedule.microbatches;
   j["backend"] = to_string(r.config.backend);
@@ -317,10 +318,19 @@ std::string format_comparison(const Comparison& c) {
 
 std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
   std::ostringstream out;
-  out << "# pipelab run: " << r.schedule.name() << "\n# " << describe_config(r.config) << "\n"
+  out << "# pipelab run: " << r.schedule.name()
+      << (r.config.schedule_file.empty() ? "" : " from " + r.config.schedule_file) << "\n# "
+      << describe_config(r.config) << "\n"
       << kRunHeader
       << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
       << per_device_table({&r}) << timing_lines({&r}, nullptr, 0);
+  // A hand-written schedule has no formula of its own. Fill-drain's bubble is the least
+  // any schedule of whole-stage F and B can have (the last stage starts (K-1)·t_f late,
+  // the first ends (K-1)·t_b after the last one's final B): a yardstick, labelled so.
+  if (r.schedule.kind == ScheduleKind::Custom)
+    out << "# theory: a schedule from a file has no formula of its own; the bubble theory is fill-drain's "
+        << "(utilization " << r.theory.formula << " = " << format_number("%.1f%%", 100 * r.theory.utilization)
+        << "), the least bubble a schedule of whole-stage F and B can have\n";
   if (r.numerics) out << "# loss " << format_number("%.6f", r.numerics->loss) << "\n";
   out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
   return out.str();

@@ -14,6 +14,7 @@
 #include "pipelab/runtime/executor.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
+#include "pipelab/schedule/schedule_file.h"
 #include "pipelab/schedule/validate.h"
 #include "pipelab/statistics.h"
 
@@ -34,7 +35,20 @@ Partition build_partition(const RunConfig& c) {
 }
 
 Schedule build_schedule(const RunConfig& c) {
-  return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat);
+  if (c.schedule != ScheduleKind::Custom) return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat);
+  if (c.schedule_file.empty())
+    PIPELAB_THROW("a custom schedule has no generator: the config names no schedule file",
+                  "set RunConfig::schedule_file (--schedule-file FILE), or a registry schedule");
+  Schedule s = read_schedule_file(c.schedule_file);  // parsed and validated
+  // The backends are built from the config (memory plans, micro-batch rows, remat):
+  // it must describe the schedule that runs.
+  if (s.stages != c.devices || s.microbatches != c.microbatches || s.remat != c.remat)
+    PIPELAB_THROW("the schedule file '" + c.schedule_file + "' has K=" + std::to_string(s.stages) + " M=" +
+                      std::to_string(s.microbatches) + (s.remat ? " with remat" : " without remat") +
+                      ", the config K=" + std::to_string(c.devices) + " M=" + std::to_string(c.microbatches) +
+                      (c.remat ? " with remat" : " without remat"),
+                  "take devices, microbatches and remat from the file (the CLI does)");
+  return s;
 }
 
 StepPlan step_plan(const RunConfig& c) {
@@ -84,18 +98,22 @@ PreparedRun prepare(const RunConfig& requested) {
   r.config = requested;
   // A single-micro-batch schedule (naive) is M = 1 by definition, whatever M the config
   // carries (the CLI refuses a typed -M != 1 for it): check the config it will run with.
-  if (schedule_info(r.config.schedule).single_microbatch) r.config.microbatches = 1;
+  if (r.config.schedule != ScheduleKind::Custom && schedule_info(r.config.schedule).single_microbatch)
+    r.config.microbatches = 1;
   validate_config(r.config);
   r.config.backend = resolve_backend(requested.backend);
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);
   // --p2p: the schedule must also be deadlock-free under the p2p model the user will
-  // port it to; invalid input (exit 2) naming the flag, before anything runs.
-  try {
-    validate(r.schedule, r.config.p2p);
-  } catch (const Error& e) {
-    PIPELAB_USAGE_ERROR("--p2p", e.message(), e.hint());
+  // port it to; invalid input (exit 2) naming the flag, before anything runs. (async is
+  // what validate() just proved: no second pass over a large sim schedule.)
+  if (r.config.p2p != P2pModel::Async) {
+    try {
+      validate(r.schedule, r.config.p2p);
+    } catch (const Error& e) {
+      PIPELAB_USAGE_ERROR("--p2p", e.message(), e.hint());
+    }
   }
   p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
   p.options.watchdog_seconds = r.config.watchdog_seconds;

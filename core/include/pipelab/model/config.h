@@ -86,6 +86,9 @@ struct RunConfig {
   int devices = 4;        ///< K
   int microbatches = 8;   ///< M (naive forces 1)
   ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which generator builds the step
+  /// --schedule-file: the schedule's text file (schedule/schedule_file.h) when `schedule`
+  /// is Custom, else "". devices, microbatches and remat must be the file's.
+  std::string schedule_file;
   bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
   /// --p2p: the p2p model the schedule is proven deadlock-free under before it runs
   /// (schedule/p2p.h). Every backend still runs it asynchronously (the executor's mailbox).

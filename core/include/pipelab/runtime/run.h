@@ -21,7 +21,9 @@ namespace pipelab {
 
 /// The partition the config asks for (even, or balanced on per-layer parameter counts).
 Partition build_partition(const RunConfig& config);
-/// The schedule the config asks for (naive forces M = 1), with Recompute if remat.
+/// The schedule the config asks for (naive forces M = 1), with Recompute if remat; for
+/// ScheduleKind::Custom the one in config.schedule_file (read_schedule_file), whose K, M
+/// and remat must be the config's (else pipelab::Error).
 Schedule build_schedule(const RunConfig& config);
 
 /// How many steps a run takes: untimed warm-up steps, then timed ones.

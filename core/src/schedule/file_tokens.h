@@ -1,0 +1,69 @@
+// file_tokens.h — the one name table of the schedule file format (schedule_file.h),
+// shared by its parser (schedule_file.cpp) and its writer (schedule_text.cpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipelab/schedule/schedule.h"
+
+namespace pipelab::detail {
+
+/// The text of each action kind between a token's stage and micro-batch ("0SEND_F3").
+/// The names of the sends and receives are PyTorch's (torch.distributed.pipelining).
+struct FileToken {
+  ActionKind kind;
+  const char* text;
+};
+constexpr FileToken kFileTokens[] = {
+    {ActionKind::Forward, "F"},          {ActionKind::Backward, "B"},
+    {ActionKind::Recompute, "R"},        {ActionKind::SendActivation, "SEND_F"},
+    {ActionKind::RecvActivation, "RECV_F"}, {ActionKind::SendGrad, "SEND_B"},
+    {ActionKind::RecvGrad, "RECV_B"},    {ActionKind::OptimizerStep, "OPT"},
+};
+
+/// The optimizer step is a whole token: once per stage, no stage or micro-batch number.
+constexpr const char* kOptimizerToken = "OPT";
+
+/// The first word of the optional header line: "stages K microbatches M [remat]".
+constexpr const char* kHeaderWord = "stages";
+
+inline const char* file_token(ActionKind kind) {
+  for (const FileToken& t : kFileTokens)
+    if (t.kind == kind) return t.text;
+  return "?";
+}
+
+/// "0F3", "1SEND_B0", "OPT": how the file writes one action.
+inline std::string file_token(const Action& a) {
+  if (a.kind == ActionKind::OptimizerStep) return kOptimizerToken;
+  return std::to_string(a.stage) + file_token(a.kind) + std::to_string(a.microbatch);
+}
+
+/// Sends and receives are what a file may leave out (inserted around F and B).
+inline bool is_communication(ActionKind kind) {
+  return kind == ActionKind::SendActivation || kind == ActionKind::RecvActivation ||
+         kind == ActionKind::SendGrad || kind == ActionKind::RecvGrad;
+}
+
+/// `compute_order` (no sends or receives) of stage `stage` with each F and B wrapped in
+/// its communication (append_forward / append_backward); `origin[i]` is the index in
+/// compute_order of the action that brought program action i.
+inline std::vector<Action> insert_communication(const std::vector<Action>& compute_order, int stage, int stages,
+                                                std::vector<std::size_t>* origin = nullptr) {
+  std::vector<Action> program;
+  for (std::size_t i = 0; i < compute_order.size(); ++i) {
+    const Action& a = compute_order[i];
+    if (a.kind == ActionKind::Forward) {
+      append_forward(program, stage, a.microbatch, stages);
+    } else if (a.kind == ActionKind::Backward) {
+      append_backward(program, stage, a.microbatch, stages);
+    } else {
+      program.push_back(a);
+    }
+    if (origin) origin->resize(program.size(), i);
+  }
+  return program;
+}
+
+}  // namespace pipelab::detail

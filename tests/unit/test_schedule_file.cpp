@@ -1,0 +1,230 @@
+// test_schedule_file.cpp — the schedule file format (schedule/schedule_file.h): hand-written
+// files against hand-written programs, every error naming the file, line and token, and
+// schedule_text() → parse_schedule_text() giving back every registry schedule.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "pipelab/error.h"
+#include "pipelab/exercise.h"
+#include "pipelab/schedule/registry.h"
+#include "pipelab/schedule/schedule_file.h"
+
+namespace pipelab {
+namespace {
+
+using K = ActionKind;
+
+Action F(int s, int m) { return {K::Forward, s, m}; }
+Action B(int s, int m) { return {K::Backward, s, m}; }
+Action R(int s, int m) { return {K::Recompute, s, m}; }
+Action SA(int s, int m) { return {K::SendActivation, s, m}; }
+Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
+Action SG(int s, int m) { return {K::SendGrad, s, m}; }
+Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
+Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
+
+// GPipe, K = 2, M = 2, every action written out by hand (drain M-1..0).
+const std::vector<std::vector<Action>> kGpipe22 = {
+    {F(0, 0), SA(0, 0), F(0, 1), SA(0, 1), RG(0, 1), B(0, 1), RG(0, 0), B(0, 0), Opt(0)},
+    {RA(1, 0), F(1, 0), RA(1, 1), F(1, 1), B(1, 1), SG(1, 1), B(1, 0), SG(1, 0), Opt(1)},
+};
+
+const char* const kGpipe22Text =
+    "# GPipe by hand\n"
+    "stages 2 microbatches 2\n"
+    "\n"
+    "0F0 0F1 0B1 0B0 OPT   # stage 0\n"
+    "1F0 1F1 1B1 1B0 OPT\n";
+
+// The message of the pipelab::Error that parsing `text` (named "lesson.txt") throws.
+std::string parse_error(const std::string& text) {
+  try {
+    parse_schedule_text(text, "lesson.txt");
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "(no error)";
+}
+
+TEST(ScheduleFile, GpipeByHandIsTheHandWrittenProgram) {
+  const Schedule s = parse_schedule_text(kGpipe22Text, "gpipe.txt");
+  EXPECT_EQ(s.kind, ScheduleKind::Custom);
+  EXPECT_EQ(s.stages, 2);
+  EXPECT_EQ(s.microbatches, 2);
+  EXPECT_FALSE(s.remat);
+  EXPECT_EQ(s.per_stage, kGpipe22);
+}
+
+TEST(ScheduleFile, GpipeByHandEqualsTheGenerator) {
+  EXPECT_EQ(parse_schedule_text(kGpipe22Text, "gpipe.txt").per_stage, gpipe_schedule(2, 2).per_stage);
+}
+
+TEST(ScheduleFile, ExplicitSendsAndReceivesAreTakenAsWritten) {
+  const Schedule s = parse_schedule_text(
+      "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B1 0B1 0RECV_B0 0B0 OPT\n"
+      "1RECV_F0 1F0 1RECV_F1 1F1 1B1 1SEND_B1 1B0 1SEND_B0 OPT\n",
+      "explicit.txt");
+  EXPECT_EQ(s.per_stage, kGpipe22);
+}
+
+TEST(ScheduleFile, WithoutAHeaderKIsTheLinesAndMTheLargestMicrobatchPlusOne) {
+  const Schedule s = parse_schedule_text("0F0 0F1 0F2 0B2 0B1 0B0\n", "one-stage.txt");
+  EXPECT_EQ(s.stages, 1);
+  EXPECT_EQ(s.microbatches, 3);
+  // One stage: no communication, no optimizer step (OPT is optional).
+  EXPECT_EQ(s.per_stage, (std::vector<std::vector<Action>>{{F(0, 0), F(0, 1), F(0, 2), B(0, 2), B(0, 1), B(0, 0)}}));
+}
+
+TEST(ScheduleFile, RecomputeMakesARematSchedule) {
+  const Schedule s = parse_schedule_text("stages 2 microbatches 1 remat\n0F0 0R0 0B0 OPT\n1F0 1R0 1B0 OPT\n", "r.txt");
+  EXPECT_TRUE(s.remat);
+  EXPECT_EQ(s.per_stage, (std::vector<std::vector<Action>>{{F(0, 0), SA(0, 0), R(0, 0), RG(0, 0), B(0, 0), Opt(0)},
+                                                           {RA(1, 0), F(1, 0), R(1, 0), B(1, 0), SG(1, 0), Opt(1)}}));
+}
+
+// [SECTION] errors: each names the file and the line (and the token where there is one)
+
+TEST(ScheduleFileErrors, UnknownTokenNamesLineColumnAndToken) {
+  const std::string m = parse_error("stages 2 microbatches 2\n0F0 0F1 0B1 0B0 OPT\n1F0 1X1 1B1 1B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:3:5: '1X1'"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown kind 'X'"), std::string::npos) << m;
+  EXPECT_NE(parse_error("0F0 0B0 opt\n").find("lesson.txt:1:9: 'opt' is not an action"), std::string::npos);
+}
+
+TEST(ScheduleFileErrors, StageNumberOnTheWrongLine) {
+  const std::string m = parse_error("0F0 0F1 0B1 0B0 OPT\n\n# stage 1\n1F0 0F1 1B1 1B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:4:5: '0F1' names stage 0 but is on stage 1's line"), std::string::npos) << m;
+}
+
+TEST(ScheduleFileErrors, BackwardBeforeItsForwardIsTheValidatorsMessageAtTheToken) {
+  const std::string m = parse_error("0F0 0B0 OPT\n1B0 1F0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:2:1: '1B0': B0 s1 comes before F0 s1 in stage 1's program"), std::string::npos) << m;
+}
+
+TEST(ScheduleFileErrors, MissingForwardNamesTheStageLine) {
+  // Sends and receives inserted: the parser names the F itself.
+  std::string m = parse_error("0F0 0F1 0B1 0B0 OPT\n1F0 1B1 1B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:2: stage 1's line has no 1F1: missing F1 s1"), std::string::npos) << m;
+  // Written out: the validator's message, at the stage's line.
+  m = parse_error("0F0 0SEND_F0 0RECV_B0 0B0 OPT\n1RECV_F0 1B0 1SEND_B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:2: stage 1's line: missing F0 s1: stage 1 never runs it"), std::string::npos) << m;
+}
+
+TEST(ScheduleFileErrors, DeadlockNamesTheFileAndEveryStageLine) {
+  const std::string m = parse_error("0F0 0RECV_B0 0SEND_F0 0B0 OPT\n1RECV_F0 1F0 1B0 1SEND_B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt: deadlock: stage 0 waits at RecvGrad0 s0"), std::string::npos) << m;
+  EXPECT_NE(m.find("(stage 0 is line 1, stage 1 is line 2)"), std::string::npos) << m;
+}
+
+TEST(ScheduleFileErrors, DuplicateNamesTheRepeatedToken) {
+  const std::string m = parse_error("0F0 0B0 0B0 OPT\n");
+  EXPECT_NE(m.find("lesson.txt:1:9: '0B0': duplicate B0 s0"), std::string::npos) << m;
+}
+
+TEST(ScheduleFileErrors, MissingFileNamesThePath) {
+  try {
+    read_schedule_file(::testing::TempDir() + "/no-such-schedule.txt");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("no-such-schedule.txt': No such file or directory"), std::string::npos)
+        << e.message();
+  }
+}
+
+TEST(ScheduleFileErrors, EmptyFileNamesTheFileAndLine) {
+  EXPECT_NE(parse_error("").find("lesson.txt:1: end of file, and no stage line"), std::string::npos);
+  EXPECT_NE(parse_error("# only\n\nstages 1 microbatches 1\n").find("lesson.txt:3: end of file, and no stage line"),
+            std::string::npos);
+}
+
+TEST(ScheduleFileErrors, ReservedSyntaxIsNotSupportedYet) {
+  EXPECT_NE(parse_error("0F0 0W0 0B0\n").find("lesson.txt:1:5: '0W0' is a weight-gradient action (W): not supported yet"),
+            std::string::npos);
+  EXPECT_NE(parse_error("0F0c1 0B0c1\n").find("lesson.txt:1:1: '0F0c1' names a model chunk (c<N>): not supported yet"),
+            std::string::npos);
+}
+
+TEST(ScheduleFileErrors, HeaderDisagreesWithTheLines) {
+  EXPECT_NE(parse_error("stages 2 microbatches 1\n0F0 0B0 OPT\n")
+                .find("lesson.txt:1: the header says stages 2 but the file has 1 stage line"),
+            std::string::npos);
+  EXPECT_NE(parse_error("stages 1 microbatches 1\n0F0 0B0 OPT\n1F0 1B0\n")
+                .find("lesson.txt:3: a line for stage 1, but the header (line 1) says stages 1"),
+            std::string::npos);
+  EXPECT_NE(parse_error("stages 1 microbatches 1\n0F0 0B0 0F1 0B1\n")
+                .find("lesson.txt:2:9: '0F1' names micro-batch 1, but the header (line 1) says microbatches 1"),
+            std::string::npos);
+  EXPECT_NE(parse_error("stages 1 microbatches\n0F0 0B0\n").find("lesson.txt:1: the header ends before"),
+            std::string::npos);
+  EXPECT_NE(parse_error("0F0 0B0\nstages 1 microbatches 1\n").find("lesson.txt:2: a header after the first stage line"),
+            std::string::npos);
+}
+
+TEST(ScheduleFileErrors, RematIsEveryMicrobatchOrNone) {
+  EXPECT_NE(parse_error("0F0 0R0 0B0 OPT\n1F0 1B0 OPT\n").find("lesson.txt:2:5: '1B0' has no 1R0 on its line"),
+            std::string::npos);
+  EXPECT_NE(parse_error("stages 1 microbatches 1 remat\n0F0 0B0\n")
+                .find("lesson.txt:1:25: 'remat' says the schedule recomputes, but no line has an R"),
+            std::string::npos);
+}
+
+TEST(ScheduleFileErrors, OddInputIsAnErrorNamingTheFile) {
+  // Each is refused with a message that starts with the file's name, never a crash.
+  for (const char* text : {"F0 B0\n", "0F\n", "0F0x\n", "99999999999F0\n", "0F99999999999\n", "0F0 0B0 0OPT\n",
+                           "stages 0 microbatches 1\n0F0 0B0\n", "stages 1 microbatches 1 remat extra\n0F0\n",
+                           "stages 1 microbatches 1000000\n0F0 0B0\n", "\t\r\n#\n", "0F0\r\n0B0\r\n"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse_error(text).rfind("lesson.txt", 0), 0u) << parse_error(text);
+  }
+  // Windows line ends and tabs are white space.
+  EXPECT_EQ(parse_schedule_text("0F0\t0B0\r\n", "crlf.txt").per_stage,
+            (std::vector<std::vector<Action>>{{F(0, 0), B(0, 0)}}));
+}
+
+// [SECTION] schedule_text → parse: the same schedule
+
+TEST(ScheduleText, GpipeIsTheShortForm) {
+  EXPECT_EQ(schedule_text(gpipe_schedule(2, 2)),
+            "# gpipe: 2 stages, 2 micro-batches, one line per stage (sends and receives inserted around F and B)\n"
+            "stages 2 microbatches 2\n"
+            "0F0 0F1 0B1 0B0 OPT\n"
+            "1F0 1F1 1B1 1B0 OPT\n");
+}
+
+TEST(ScheduleText, EveryRegistryScheduleRoundTrips) {
+  for (const ScheduleInfo& row : schedule_registry())
+    for (bool remat : {false, true})
+      for (int k = 1; k <= 5; ++k)
+        for (int m = 1; m <= 6; ++m) {
+          const Schedule s = generate_schedule(row.kind, k, m, remat);
+          const Schedule back = parse_schedule_text(schedule_text(s), "described.txt");
+          SCOPED_TRACE(std::string(row.name) + (remat ? "+remat" : "") + " K=" + std::to_string(k) +
+                       " M=" + std::to_string(m));
+          EXPECT_EQ(back.stages, s.stages);
+          EXPECT_EQ(back.microbatches, s.microbatches);
+          EXPECT_EQ(back.remat, s.remat);
+          EXPECT_EQ(back.per_stage, s.per_stage);
+        }
+}
+
+TEST(ScheduleText, OwnCommunicationOrderIsWrittenOutAndRoundTrips) {
+  // Stage 0 sends micro-batch 0's activation only after its second forward: not what
+  // insertion around F gives, so every action is written.
+  Schedule s = gpipe_schedule(2, 2);
+  s.kind = ScheduleKind::Custom;
+  s.per_stage[0] = {F(0, 0), F(0, 1), SA(0, 0), SA(0, 1), RG(0, 1), B(0, 1), RG(0, 0), B(0, 0), Opt(0)};
+  const std::string text = schedule_text(s);
+  EXPECT_NE(text.find("0F0 0F1 0SEND_F0 0SEND_F1 0RECV_B1 0B1 0RECV_B0 0B0 OPT\n"), std::string::npos) << text;
+  EXPECT_EQ(parse_schedule_text(text, "explicit.txt").per_stage, s.per_stage);
+}
+
+TEST(ScheduleFile, ReadsTheExampleFile) {
+  const Schedule s = read_schedule_file(std::string(PIPELAB_SOURCE_DIR) + "/labs/tools/schedules/gpipe-k2-m2.txt");
+  EXPECT_EQ(s.per_stage, kGpipe22);
+}
+
+}  // namespace
+}  // namespace pipelab
