@@ -42,7 +42,8 @@ TEST(CliP2p, CompareAndSweepTakeTheFlag) {
   // naive and GPipe are deadlock-free under every model (tests/unit/test_p2p.cpp).
   const CliRun c = pipelab("compare --backend sim -K 4 -M 8 --p2p blocking --json -q");
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  for (const auto& run : nlohmann::json::parse(c.out)["runs"]) EXPECT_EQ(run["p2p"], "blocking");
+  const nlohmann::json doc = nlohmann::json::parse(c.out);  // named: the loop must not outlive it
+  for (const auto& run : doc["runs"]) EXPECT_EQ(run["p2p"], "blocking");
   const CliRun s = pipelab("sweep --backend sim -K 4 -M 1,2,4 --p2p batched --json -q");
   ASSERT_EQ(s.exit_code, 0) << s.err;
 }
