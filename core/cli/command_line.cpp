@@ -19,6 +19,7 @@
 #include "pipelab/error.h"
 #include "pipelab/model/model.h"         // default_cuda_model, default_cpu_model
 #include "pipelab/model/ranges.h"        // check_in_range, format_g
+#include "pipelab/runtime/run.h"        // scheduled_microbatches
 #include "pipelab/schedule/registry.h"   // schedule_from_string
 #include "pipelab/schedule/schedule_file.h"  // read_schedule_file
 
@@ -324,7 +325,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   check_flags_apply(f, c, runs_on);  // a typed flag that would change nothing: refused (flag_rules.h)
   // naive is M = 1 by definition (a typed -M != 1 was refused above): -M's default of 8
   // must not be checked against the batch, as in `run --schedule naive --batch 6`.
-  if (c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).single_microbatch) c.microbatches = 1;
+  c.microbatches = scheduled_microbatches(c);
   // With no model flag given, the backend's own default model (model.h says why): on cuda
   // the GPU-sized one, on cpu one whose micro-batches keep the GEMMs efficient. Any one
   // model flag keeps the ModelSpec defaults (which the sim uses) for the others.

@@ -41,7 +41,6 @@ void check_output_path(const char* flag, const std::string& path) {
   std::ofstream probe(path, std::ios::app);
   if (!probe) PIPELAB_USAGE_ERROR(flag, "cannot write '" + path + "'", "check that you may write there");
 }
-void check_writable(const std::string& path) { check_output_path("--trace", path); }
 
 // "out.json" + "gpipe" → "out-gpipe.json".
 std::string suffixed(const std::string& path, const std::string& tag) {
@@ -77,7 +76,7 @@ int cmd_run(CommonFlags& f) {
     return 0;
   }
   validate_config(c);
-  if (!c.trace_path.empty()) check_writable(c.trace_path);
+  if (!c.trace_path.empty()) check_output_path("--trace", c.trace_path);
   progress(f, "running " + (c.schedule_file.empty() ? std::string(to_string(c.schedule)) : "'" + c.schedule_file + "'") +
                   " on " + to_string(resolve_backend(c.backend)));
   const RunResult r = run_step(c);
@@ -112,8 +111,8 @@ int cmd_compare(CommonFlags& f) {
   if (!c.trace_path.empty()) {
     naive_path = suffixed(c.trace_path, "naive");
     gpipe_path = suffixed(c.trace_path, "gpipe");
-    check_writable(naive_path);
-    check_writable(gpipe_path);
+    check_output_path("--trace", naive_path);
+    check_output_path("--trace", gpipe_path);
   }
   const Comparison cmp = compare(c, [&](const std::string& m) { progress(f, "running " + m); });
   check_printable(cmp);  // no inf or NaN in the table, the JSON or the traces
@@ -143,7 +142,7 @@ int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
   sweep_configs(base, ms);  // checks every M before any output or run
   resolve_backend(base.backend);
-  if (!base.trace_path.empty()) check_writable(suffixed(base.trace_path, "naive"));
+  if (!base.trace_path.empty()) check_output_path("--trace", suffixed(base.trace_path, "naive"));
   if (csv_flag && !csv_path.empty() && csv_path != "-") {
     check_output_path("--csv", csv_path);
   }

@@ -51,6 +51,13 @@ Schedule build_schedule(const RunConfig& c) {
   return s;
 }
 
+int scheduled_microbatches(const RunConfig& c) {
+  // A file's schedule (Custom) brings its own M; a registry schedule that is one
+  // micro-batch by definition (naive) runs M = 1.
+  if (c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).single_microbatch) return 1;
+  return c.microbatches;
+}
+
 StepPlan step_plan(const RunConfig& c) {
   StepPlan plan;
   // Defaults: virtual time needs one step; a real device pays one-time costs in a
@@ -96,10 +103,8 @@ PreparedRun prepare(const RunConfig& requested) {
   PreparedRun p;
   RunResult& r = p.result;
   r.config = requested;
-  // A single-micro-batch schedule (naive) is M = 1 by definition, whatever M the config
-  // carries (the CLI refuses a typed -M != 1 for it): check the config it will run with.
-  if (r.config.schedule != ScheduleKind::Custom && schedule_info(r.config.schedule).single_microbatch)
-    r.config.microbatches = 1;
+  // Check the config it will run with: naive is M = 1 whatever M the config carries.
+  r.config.microbatches = scheduled_microbatches(r.config);
   validate_config(r.config);
   r.config.backend = resolve_backend(requested.backend);
   r.partition = build_partition(r.config);

@@ -31,6 +31,11 @@ struct StepPlan {
   int warmup = 0;  ///< untimed steps first (one-time costs: caches, lazy loading, allocators)
   int timed = 1;   ///< timed steps; the run reports the median one
 };
+/// The M `config` runs with: 1 for a schedule that is one micro-batch by definition
+/// (naive), whatever M the config carries (the CLI refuses a typed -M != 1 for it);
+/// else config.microbatches.
+int scheduled_microbatches(const RunConfig& config);
+
 /// The plan for `config` as run (backend resolved): --warmup / --repeat where given
 /// (>= 0 / >= 1), else the backend's default — sim 0 + 1 (virtual time: every step is
 /// the same step), cpu 1 + 5, cuda 1 + 3.
