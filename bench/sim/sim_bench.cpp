@@ -2,7 +2,7 @@
 //
 //   build/bin/pipelab-sim-bench [--json]
 //
-// For each (K, M) of GPipe on balanced stages: build the schedule, validate it, run it
+// For each (schedule, K, M) — GPipe at five sizes, 1F1B at the largest — on balanced stages: build the schedule, validate it, run it
 // on the sim backend (event engine, no trace file), compute the metrics. Prints one row
 // per configuration (nccl-tests style) with the engine's rate in actions per second and
 // the process's peak RSS after the row. Speed is checked here, never in the tests.
@@ -35,17 +35,25 @@ double peak_rss_mib() {
 
 int main(int argc, char** argv) {
   const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
-  const std::vector<std::pair<int, int>> configs = {{4, 8}, {8, 512}, {64, 1024}, {64, 4096}, {1024, 1024}};
+  struct Row {
+    pipelab::ScheduleKind schedule;
+    int K, M;
+  };
+  using pipelab::ScheduleKind;
+  const std::vector<Row> configs = {{ScheduleKind::Gpipe, 4, 8},      {ScheduleKind::Gpipe, 8, 512},
+                                    {ScheduleKind::Gpipe, 64, 1024},  {ScheduleKind::Gpipe, 64, 4096},
+                                    {ScheduleKind::Gpipe, 1024, 1024}, {ScheduleKind::OneFOneB, 1024, 1024}};
   if (!json) {
-    std::printf("# pipelab-sim-bench: GPipe on the sim backend (event engine), balanced stages, no trace file\n");
-    std::printf("#    K      M    actions  build+validate   engine  metrics  engine rate  peak RSS\n");
-    std::printf("#                               (ms)        (ms)     (ms)  (M actions/s)   (MiB)\n");
+    std::printf("# pipelab-sim-bench: the sim backend (event engine), balanced stages, no trace file\n");
+    std::printf("# schedule    K      M    actions  build+validate   engine  metrics  engine rate  peak RSS\n");
+    std::printf("#                                      (ms)        (ms)     (ms)  (M actions/s)   (MiB)\n");
   } else {
     std::printf("{\"rows\":[");
   }
   bool first = true;
-  for (const auto& [K, M] : configs) {
+  for (const auto& [kind, K, M] : configs) {
     pipelab::RunConfig c;
+    c.schedule = kind;
     c.backend = pipelab::BackendKind::Sim;
     c.devices = K;
     c.microbatches = M;
@@ -68,13 +76,14 @@ int main(int argc, char** argv) {
     const double metrics_ms = ms_since(t);
     const double rate = static_cast<double>(schedule.size()) / (engine_ms * 1e-3) / 1e6;
     if (!json) {
-      std::printf("  %5d %6d %10zu %14.1f %9.1f %8.1f %12.2f %9.0f\n", K, M, schedule.size(), build_ms, engine_ms,
+      std::printf("  %-7s %5d %6d %10zu %14.1f %9.1f %8.1f %12.2f %9.0f\n", pipelab::to_string(kind), K, M,
+                  schedule.size(), build_ms, engine_ms,
                   metrics_ms, rate, peak_rss_mib());
     } else {
-      std::printf("%s{\"devices\":%d,\"microbatches\":%d,\"actions\":%zu,\"build_validate_ms\":%.3f,"
+      std::printf("%s{\"schedule\":\"%s\",\"devices\":%d,\"microbatches\":%d,\"actions\":%zu,\"build_validate_ms\":%.3f,"
                   "\"engine_ms\":%.3f,\"metrics_ms\":%.3f,\"engine_m_actions_per_s\":%.4f,\"peak_rss_mib\":%.1f,"
                   "\"mean_utilization\":%.9f}",
-                  first ? "" : ",", K, M, schedule.size(), build_ms, engine_ms, metrics_ms, rate, peak_rss_mib(),
+                  first ? "" : ",", pipelab::to_string(kind), K, M, schedule.size(), build_ms, engine_ms, metrics_ms, rate, peak_rss_mib(),
                   m.mean_utilization);
     }
     first = false;

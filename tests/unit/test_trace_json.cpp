@@ -14,6 +14,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <utility>
 #include <set>
 #include <sstream>
 #include <string>
@@ -187,25 +188,32 @@ TEST(Trace, ScheduleNameIsDerivedFromKindAndRemat) {
   EXPECT_EQ(meta.schedule_name(), naive.name());
 }
 
-TEST(Trace, SortByStartDeviceLane) {
+TEST(Trace, SortByDeviceLaneStart) {
+  // Hand-ordered expectation (the canonical order, docs/trace-format.md): device 0's
+  // compute lane by start, then its send lane, then device 1 — even though device 1's
+  // span starts before all of device 0's.
   Trace trace;
   trace.events = {
-      make_event(1, Lane::Compute, ActionKind::Forward, 1, 0, 5, 1),
+      make_event(1, Lane::Compute, ActionKind::Forward, 1, 0, -1, 1),
       make_event(0, Lane::Send, ActionKind::SendActivation, 0, 0, 5, 1),
       make_event(0, Lane::Compute, ActionKind::Forward, 0, 1, 5, 1),
       make_event(0, Lane::Compute, ActionKind::Forward, 0, 0, 0, 5),
   };
   trace.sort();
+  ASSERT_EQ(trace.events.size(), 4u);
+  EXPECT_EQ(trace.events[0].device, 0);
+  EXPECT_EQ(trace.events[0].lane, Lane::Compute);
   EXPECT_EQ(trace.events[0].start_us, 0);
-  EXPECT_EQ(trace.events[1].device, 0);
   EXPECT_EQ(trace.events[1].lane, Lane::Compute);
+  EXPECT_EQ(trace.events[1].start_us, 5);
   EXPECT_EQ(trace.events[2].device, 0);
   EXPECT_EQ(trace.events[2].lane, Lane::Send);
   EXPECT_EQ(trace.events[3].device, 1);
+  EXPECT_EQ(trace.events[3].start_us, -1);
 }
 
 TEST(Trace, SortIsIndependentOfInsertionOrder) {
-  // Ties on (start, device, lane) are broken by the other fields, so any permutation
+  // Ties on (device, lane, start) are broken by the other fields, so any permutation
   // of the same events sorts to the same list.
   Trace a = sample_trace();
   a.events.push_back(make_event(1, Lane::Compute, ActionKind::Backward, 1, 0, 2e12, 7.0));
@@ -215,8 +223,37 @@ TEST(Trace, SortIsIndependentOfInsertionOrder) {
   a.sort();
   b.sort();
   expect_same_trace(a, b);
-  for (std::size_t i = 1; i < a.events.size(); ++i) EXPECT_LE(a.events[i - 1].start_us, a.events[i].start_us);
-  EXPECT_LE(a.memory[0].time_us, a.memory[1].time_us);
+  // Within each (device, lane) the starts never decrease; the runs follow (device, lane).
+  for (std::size_t i = 1; i < a.events.size(); ++i) {
+    const TraceEvent& p = a.events[i - 1];
+    const TraceEvent& e = a.events[i];
+    ASSERT_LE(std::make_pair(p.device, p.lane), std::make_pair(e.device, e.lane)) << i;
+    if (p.device == e.device && p.lane == e.lane) EXPECT_LE(p.start_us, e.start_us) << i;
+  }
+  for (std::size_t i = 1; i < a.memory.size(); ++i) {
+    const MemorySample& p = a.memory[i - 1];
+    const MemorySample& s = a.memory[i];
+    ASSERT_LE(p.device, s.device) << i;
+    if (p.device == s.device) EXPECT_LE(p.time_us, s.time_us) << i;
+  }
+}
+
+TEST(Trace, SortSortsEachLaneOfAGroupedTrace) {
+  // The engines' layout (one run per (device, lane), runs in order, each run unsorted)
+  // takes sort()'s per-run path; it must give what sorting the shuffled list gives.
+  Trace grouped;
+  for (int d = 0; d < 3; ++d)
+    for (int lane = 0; lane < kLaneCount; ++lane)
+      for (int m = 4; m >= 0; --m)  // each run in reverse time order
+        grouped.events.push_back(make_event(d, static_cast<Lane>(lane), ActionKind::Forward, d, m, 10.0 * m, 1));
+  Trace shuffled = grouped;
+  std::reverse(shuffled.events.begin(), shuffled.events.end());
+  std::rotate(shuffled.events.begin(), shuffled.events.begin() + 7, shuffled.events.end());
+  grouped.sort();
+  shuffled.sort();
+  expect_same_trace(grouped, shuffled);
+  for (std::size_t i = 1; i < grouped.events.size(); ++i)
+    EXPECT_TRUE(canonical_event_less(grouped.events[i - 1], grouped.events[i])) << i;
 }
 
 TEST(Trace, SortKeepsOrderOfSameTimeSamples) {
@@ -236,8 +273,13 @@ TEST(Trace, SortKeepsOrderOfSameTimeSamples) {
 TEST(Trace, SortSurvivesNaN) {
   Trace trace = sample_trace();
   trace.events[3].start_us = std::numeric_limits<double>::quiet_NaN();
-  trace.sort();  // must not crash; the NaN sorts last
-  EXPECT_TRUE(std::isnan(trace.events.back().start_us));
+  const int device = trace.events[3].device;
+  const Lane lane = trace.events[3].lane;
+  trace.sort();  // must not crash; the NaN sorts last in its (device, lane) run
+  std::size_t last_of_lane = 0;
+  for (std::size_t i = 0; i < trace.events.size(); ++i)
+    if (trace.events[i].device == device && trace.events[i].lane == lane) last_of_lane = i;
+  EXPECT_TRUE(std::isnan(trace.events[last_of_lane].start_us));
 }
 
 // ------------------------------------------------------------------ writing

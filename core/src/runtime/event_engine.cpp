@@ -1,9 +1,10 @@
 // event_engine.cpp — the single-threaded event engine (see event_engine.h).
 #include "pipelab/runtime/event_engine.h"
 
+#include <cstdint>
 #include <deque>
 #include <sstream>
-#include <unordered_map>
+#include <vector>
 
 #include "pipelab/error.h"
 #include "pipelab/schedule/validate.h"
@@ -11,15 +12,74 @@
 
 namespace pipelab {
 
+namespace {
+
+// The transfers posted and not yet received, found by their receive in O(1) without a
+// hash or an allocation per message: one slot per (receiving stage, channel,
+// micro-batch) — validate() proved stage and micro-batch in range and each receive
+// unique — holding 1 + an index into a pool of transfers whose freed entries are
+// reused. 4 bytes a slot: 8·K·M bytes, about 1.3 bytes per action.
+class Mailbox {
+ public:
+  Mailbox(int stages, int microbatches)
+      : microbatches_(static_cast<std::size_t>(microbatches)),
+        slot_(2 * static_cast<std::size_t>(stages) * microbatches_, 0) {}
+
+  void post(const Action& recv, Transfer t) {
+    std::uint32_t index;
+    if (!free_.empty()) {
+      index = free_.back();
+      free_.pop_back();
+      pool_[index] = std::move(t);
+    } else {
+      index = static_cast<std::uint32_t>(pool_.size());
+      pool_.push_back(std::move(t));
+    }
+    slot_[slot_of(recv)] = index + 1;
+  }
+  /// The transfer `recv` waits for, or null if its send has not happened yet.
+  Transfer* find(const Action& recv) {
+    const std::uint32_t s = slot_[slot_of(recv)];
+    return s == 0 ? nullptr : &pool_[s - 1];
+  }
+  /// Forget the transfer of `recv` (find() returned it).
+  void erase(const Action& recv) {
+    std::uint32_t& s = slot_[slot_of(recv)];
+    pool_[s - 1] = Transfer{};  // drop the payload now, as the executor's mailbox does
+    free_.push_back(s - 1);
+    s = 0;
+  }
+
+ private:
+  std::size_t slot_of(const Action& recv) const {
+    const std::size_t channel = recv.kind == ActionKind::RecvGrad ? 1 : 0;
+    return (static_cast<std::size_t>(recv.stage) * 2 + channel) * microbatches_ +
+           static_cast<std::size_t>(recv.microbatch);
+  }
+
+  std::size_t microbatches_;
+  std::vector<std::uint32_t> slot_;
+  std::vector<Transfer> pool_;
+  std::vector<std::uint32_t> free_;
+};
+
+}  // namespace
+
 Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
   validate(schedule);
   const int devices = static_cast<int>(schedule.per_stage.size());
-  // One list for every device's spans (one thread: no per-worker lists to merge).
-  std::vector<TraceEvent> events;
-  events.reserve(schedule.size());
+  // One list for every device's spans (one thread: no per-worker lists to merge), each
+  // (device, lane) in its own run: the canonical order's layout, so the sort at the
+  // end sorts runs of a few thousand spans in cache instead of millions at once.
+  detail::LaneSlots slots = detail::lane_slots(schedule);
+  std::vector<TraceEvent> events(slots.total);
+  const auto record = [&](int d, Lane lane, const Action& a, Span span, std::uint64_t bytes) {
+    events[slots.first[d][static_cast<int>(lane)]++] = detail::make_event(d, lane, a, span, bytes);
+  };
   std::vector<std::size_t> next(devices, 0);       // program counter of each stage
-  std::unordered_map<std::uint64_t, Transfer> in_flight;  // posted, not yet received
-  std::unordered_map<std::uint64_t, int> waiting;  // receive key → the stage blocked on it
+  Mailbox in_flight(devices, schedule.microbatches);  // posted, not yet received
+  // A blocked stage waits for the receive at its program counter; nothing else.
+  std::vector<char> blocked(devices, 0);
   std::deque<int> runnable;
   for (int d = 0; d < devices; ++d) runnable.push_back(d);
   backend.begin_step();
@@ -33,26 +93,26 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
       const Action& a = program[next[d]];
       if (a.kind == ActionKind::SendActivation || a.kind == ActionKind::SendGrad) {
         Transfer t = backend.send(a);
-        events.push_back(detail::make_event(d, Lane::Send, a, t.span, t.bytes));
-        const std::uint64_t key = action_key(matching_recv(a));
-        in_flight.emplace(key, std::move(t));
-        if (auto w = waiting.find(key); w != waiting.end()) {
-          runnable.push_back(w->second);  // the receiver can go on
-          waiting.erase(w);
+        record(d, Lane::Send, a, t.span, t.bytes);
+        const Action recv = matching_recv(a);
+        in_flight.post(recv, std::move(t));
+        const int r = recv.stage;
+        if (blocked[r] && schedule.per_stage[r][next[r]] == recv) {
+          blocked[r] = 0;
+          runnable.push_back(r);  // the receiver can go on
         }
       } else if (a.kind == ActionKind::RecvActivation || a.kind == ActionKind::RecvGrad) {
-        const std::uint64_t key = action_key(a);
-        auto it = in_flight.find(key);
-        if (it == in_flight.end()) {
-          waiting.emplace(key, d);
+        Transfer* t = in_flight.find(a);
+        if (t == nullptr) {
+          blocked[d] = 1;
           break;  // blocked; the matching send puts this stage back on the queue
         }
-        const Span span = backend.receive(a, it->second);
-        events.push_back(detail::make_event(d, Lane::Recv, a, span, it->second.bytes));
-        in_flight.erase(it);
+        const Span span = backend.receive(a, *t);
+        record(d, Lane::Recv, a, span, t->bytes);
+        in_flight.erase(a);
       } else {
         const Span span = backend.compute(a);
-        events.push_back(detail::make_event(d, Lane::Compute, a, span, 0));
+        record(d, Lane::Compute, a, span, 0);
       }
       ++next[d];
     }

@@ -18,6 +18,33 @@ TraceEvent make_event(int device, Lane lane, const Action& a, Span span, std::ui
   return e;
 }
 
+Lane lane_of(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::SendActivation:
+    case ActionKind::SendGrad:
+      return Lane::Send;
+    case ActionKind::RecvActivation:
+    case ActionKind::RecvGrad:
+      return Lane::Recv;
+    default:
+      return Lane::Compute;
+  }
+}
+
+LaneSlots lane_slots(const Schedule& schedule) {
+  LaneSlots slots;
+  slots.first.resize(schedule.per_stage.size());
+  for (std::size_t d = 0; d < schedule.per_stage.size(); ++d) {
+    std::array<std::size_t, kLaneCount> count{};
+    for (const Action& a : schedule.per_stage[d]) ++count[static_cast<int>(lane_of(a.kind))];
+    for (int lane = 0; lane < kLaneCount; ++lane) {
+      slots.first[d][lane] = slots.total;
+      slots.total += count[lane];
+    }
+  }
+  return slots;
+}
+
 namespace {
 
 // Metadata, memory samples and peaks, the canonical order: the end of every step.
@@ -49,9 +76,12 @@ Trace assemble_trace(const Schedule& schedule, Backend& backend, std::vector<std
   std::size_t total = 0;
   for (const auto& per_device : events) total += per_device.size();
   trace.events.reserve(total);
-  // Each device's list is freed as soon as it is copied.
+  // Each device's list is copied lane by lane (the canonical order's layout, so the
+  // sort only sorts each lane's run), then freed.
   for (auto& per_device : events) {
-    trace.events.insert(trace.events.end(), per_device.begin(), per_device.end());
+    for (int lane = 0; lane < kLaneCount; ++lane)
+      for (const TraceEvent& e : per_device)
+        if (static_cast<int>(e.lane) == lane) trace.events.push_back(e);
     std::vector<TraceEvent>().swap(per_device);
   }
   finish_trace(schedule, backend, trace);

@@ -86,9 +86,15 @@ struct Trace {
   /// memory samples are thinned out).
   std::vector<MemoryBytes> peak_memory;
 
-  /// Sort events by (start, device, lane) and memory samples by time: a stable,
-  /// backend-independent order for writing and comparing.
+  /// The canonical order, a stable, backend-independent order for writing and comparing:
+  /// events by (device, lane, start), then by every other field (canonical_event_less);
+  /// memory samples by (device, time), same-time samples of a device kept in the order
+  /// they were recorded. Each lane of each device is then one run in time order.
   void sort();
 };
+
+/// The events' canonical order (Trace::sort): device, lane, start (a NaN start last),
+/// then kind, stage, micro-batch, bytes, duration, CPU time.
+bool canonical_event_less(const TraceEvent& a, const TraceEvent& b);
 
 }  // namespace pipelab
