@@ -228,13 +228,17 @@ TEST(Trace, SortIsIndependentOfInsertionOrder) {
     const TraceEvent& p = a.events[i - 1];
     const TraceEvent& e = a.events[i];
     ASSERT_LE(std::make_pair(p.device, p.lane), std::make_pair(e.device, e.lane)) << i;
-    if (p.device == e.device && p.lane == e.lane) EXPECT_LE(p.start_us, e.start_us) << i;
+    if (p.device == e.device && p.lane == e.lane) {
+      EXPECT_LE(p.start_us, e.start_us) << i;
+    }
   }
   for (std::size_t i = 1; i < a.memory.size(); ++i) {
     const MemorySample& p = a.memory[i - 1];
     const MemorySample& s = a.memory[i];
     ASSERT_LE(p.device, s.device) << i;
-    if (p.device == s.device) EXPECT_LE(p.time_us, s.time_us) << i;
+    if (p.device == s.device) {
+      EXPECT_LE(p.time_us, s.time_us) << i;
+    }
   }
 }
 

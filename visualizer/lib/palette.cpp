@@ -14,6 +14,8 @@ Palette dark_palette() {
   p.grid = {58, 62, 72, 255};
   p.forward = {52, 120, 230, 255};
   p.backward = {46, 160, 80, 255};
+  p.backward_input = {30, 170, 150, 255};
+  p.backward_weight = {170, 160, 40, 255};
   p.recompute = {160, 80, 200, 255};
   p.optimizer = {150, 150, 150, 255};
   p.send = {240, 180, 30, 255};
@@ -38,6 +40,8 @@ Palette presentation_palette() {
   p.grid = {170, 170, 170, 255};
   p.forward = {0, 80, 200, 255};
   p.backward = {0, 135, 55, 255};
+  p.backward_input = {0, 140, 125, 255};
+  p.backward_weight = {150, 130, 0, 255};
   p.recompute = {135, 30, 170, 255};
   p.optimizer = {90, 90, 90, 255};
   p.send = {225, 130, 0, 255};
@@ -65,6 +69,12 @@ Rgba action_fill(const Palette& palette, ActionKind kind, int microbatch, int mi
       break;
     case ActionKind::Recompute:
       base = palette.recompute;
+      break;
+    case ActionKind::BackwardInput:
+      base = palette.backward_input;
+      break;
+    case ActionKind::BackwardWeight:
+      base = palette.backward_weight;
       break;
     case ActionKind::OptimizerStep:
       return palette.optimizer;

@@ -26,6 +26,10 @@ std::string box_label(const Action& action) {
       return "B" + std::to_string(action.microbatch);
     case ActionKind::Recompute:
       return "R" + std::to_string(action.microbatch);
+    case ActionKind::BackwardInput:
+      return "I" + std::to_string(action.microbatch);
+    case ActionKind::BackwardWeight:
+      return "W" + std::to_string(action.microbatch);
     case ActionKind::OptimizerStep:
       return "Opt";
     default:

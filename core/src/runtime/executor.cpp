@@ -110,6 +110,8 @@ void run_worker(StepState& st, int device) {
         case ActionKind::Forward:
         case ActionKind::Backward:
         case ActionKind::Recompute:
+        case ActionKind::BackwardInput:
+        case ActionKind::BackwardWeight:
         case ActionKind::OptimizerStep: {
           me.set("running " + to_string(a));
           const Span span = st.backend.compute(a);

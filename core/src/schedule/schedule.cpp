@@ -22,6 +22,8 @@ constexpr KindNames kNames[kActionKindCount] = {
     {ActionKind::SendGrad, "SendGrad", "SendGrad"},
     {ActionKind::RecvGrad, "RecvGrad", "RecvGrad"},
     {ActionKind::OptimizerStep, "OptimizerStep", "Opt"},
+    {ActionKind::BackwardInput, "BackwardInput", "I"},
+    {ActionKind::BackwardWeight, "BackwardWeight", "W"},
 };
 }  // namespace
 
@@ -33,7 +35,7 @@ ActionKind action_kind_from_string(const std::string& name) {
     if (name == n.full) return n.kind;
   PIPELAB_THROW("unknown action kind '" + name + "'",
                 "expected one of Forward, Backward, Recompute, SendActivation, RecvActivation, "
-                "SendGrad, RecvGrad, OptimizerStep");
+                "SendGrad, RecvGrad, OptimizerStep, BackwardInput, BackwardWeight");
 }
 
 std::string to_string(const Action& a) {
@@ -47,8 +49,11 @@ std::string to_string(const Action& a) {
 }
 
 bool is_compute(ActionKind k) {
-  return k == ActionKind::Forward || k == ActionKind::Backward || k == ActionKind::Recompute;
+  return k == ActionKind::Forward || k == ActionKind::Backward || k == ActionKind::Recompute ||
+         k == ActionKind::BackwardInput || k == ActionKind::BackwardWeight;
 }
+
+bool is_input_backward(ActionKind k) { return k == ActionKind::Backward || k == ActionKind::BackwardInput; }
 
 Schedule start_schedule(ScheduleKind kind, const char* generator, int devices, int microbatches) {
   if (devices < 1 || microbatches < 1)
@@ -89,6 +94,16 @@ void append_backward(std::vector<Action>& program, int stage, int mb, int stages
   if (stage < stages - 1) program.push_back({ActionKind::RecvGrad, stage, mb});
   program.push_back({ActionKind::Backward, stage, mb});
   if (stage > 0) program.push_back({ActionKind::SendGrad, stage, mb});
+}
+
+void append_backward_input(std::vector<Action>& program, int stage, int mb, int stages) {
+  if (stage < stages - 1) program.push_back({ActionKind::RecvGrad, stage, mb});
+  program.push_back({ActionKind::BackwardInput, stage, mb});
+  if (stage > 0) program.push_back({ActionKind::SendGrad, stage, mb});
+}
+
+void append_weight_backward(std::vector<Action>& program, int stage, int mb) {
+  program.push_back({ActionKind::BackwardWeight, stage, mb});
 }
 
 std::string describe(const Schedule& schedule) {

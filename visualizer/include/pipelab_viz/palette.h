@@ -21,6 +21,8 @@ struct Palette {
   Rgba forward;             ///< F, micro-batch 0
   Rgba backward;            ///< B, micro-batch 0
   Rgba recompute;           ///< R, micro-batch 0
+  Rgba backward_input;      ///< I (B's input-gradient half), micro-batch 0: a green like B's
+  Rgba backward_weight;     ///< W (B's weight-gradient half), micro-batch 0: olive, apart from I
   Rgba optimizer;           ///< the SGD step (not busy time)
   Rgba send;                ///< send lane spans
   Rgba recv;                ///< recv lane spans

@@ -23,10 +23,16 @@ enum class ActionKind {
   SendGrad,        ///< send the input-gradient of (stage, microbatch) to stage - 1
   RecvGrad,        ///< receive the output-gradient of (stage, microbatch) from stage + 1
   OptimizerStep,   ///< SGD update of the stage's parameters (microbatch is -1)
+  /// I: the input-gradient half of B (the zero-bubble paper's "B", PyTorch's "I"):
+  /// back-propagate one micro-batch's gradient to the stage's input, keeping what W needs.
+  BackwardInput,
+  /// W: the weight-gradient half of B: accumulate the stage's parameter gradients of one
+  /// micro-batch from what its I kept (the zero-bubble paper's and PyTorch's "W").
+  BackwardWeight,
 };
 
 /// Number of ActionKind values (for tables indexed by kind).
-constexpr int kActionKindCount = 8;
+constexpr int kActionKindCount = 10;
 
 /// One step of one stage's program.
 struct Action {
@@ -50,8 +56,12 @@ ActionKind action_kind_from_string(const std::string& name);
 /// "F3 s1" style label (the same text as the NVTX range and the trace event name).
 std::string to_string(const Action& action);
 
-/// True for F, B and Recompute: the actions that count as busy time.
+/// True for F, B, Recompute, I and W: the actions that count as busy time.
 bool is_compute(ActionKind kind);
+
+/// True for B and I: the actions after which a stage sends the gradient of its input
+/// (SendGrad) — the backward's critical path.
+bool is_input_backward(ActionKind kind);
 
 /// Which schedule a Schedule is: a row of the registry (schedule/registry.h), or
 /// Custom for one built by hand (tests, a student's experiment).
@@ -101,6 +111,14 @@ void append_forward(std::vector<Action>& program, int stage, int microbatch, int
 /// Append B(stage, mb) wrapped in its communication: a RecvGrad before it unless
 /// stage is the last, a SendGrad after it unless stage is the first.
 void append_backward(std::vector<Action>& program, int stage, int microbatch, int stages);
+
+/// Append I(stage, mb) (BackwardInput) wrapped in its communication, as append_backward
+/// does for B. The matching W is appended separately (append_weight_backward), where the
+/// schedule wants it.
+void append_backward_input(std::vector<Action>& program, int stage, int microbatch, int stages);
+
+/// Append W(stage, mb) (BackwardWeight): local, no communication.
+void append_weight_backward(std::vector<Action>& program, int stage, int microbatch);
 
 /// Multi-line human listing, one line per stage ("stage 0: F0 >A0 F1 ...").
 std::string describe(const Schedule& schedule);
