@@ -105,6 +105,11 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "cpu, cuda: abort if no action finishes for this many seconds, 1e-3..1e6")
       ->type_name("FLOAT")
       ->capture_default_str();
+  cmd.add_option("--device-memory-mib", f.device_memory_mib,
+                 "memory of each device in MiB; a run whose predicted per-device peak exceeds it is refused "
+                 "(0 = no cap)")
+      ->type_name("FLOAT")
+      ->capture_default_str();
   cmd.add_option("--trace", f.config.trace_path,
                  "write the Chrome trace JSON here (compare/sweep: one file per run, suffixed)");
   cmd.add_flag("--json", f.json, "print one JSON object instead of the table");
@@ -301,6 +306,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   c.sim.link_gbps = parse_number(f.link_gbps, "--link-gbps");
   c.sim.link_latency_us = parse_number(f.link_latency_us, "--link-latency-us");
   c.watchdog_seconds = parse_number(f.watchdog_seconds, "--watchdog-s");
+  c.device_memory_mib = parse_number(f.device_memory_mib, "--device-memory-mib");
   // In range before the cast to the model's float: 1e39 would become inf there.
   const double learning_rate = parse_number(f.learning_rate, "--lr");
   check_in_range(kLearningRateRange, learning_rate);

@@ -39,6 +39,7 @@ struct CommonFlags {
   std::string link_latency_us = "0";
   std::string learning_rate = "0.01";
   std::string watchdog_seconds = "60";
+  std::string device_memory_mib = "0";  ///< --device-memory-mib (0 = no cap)
   bool no_trace = false;
   bool json = false;
   bool quiet = false;

@@ -21,6 +21,7 @@
 #include "pipelab/error.h"
 #include "pipelab/report/report.h"
 #include "pipelab/report/sweep_plot.h"
+#include "pipelab/runtime/memory_cap.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/schedule_file.h"  // schedule_text (--describe)
 #include "pipelab/trace/trace_json.h"
@@ -76,6 +77,7 @@ int cmd_run(CommonFlags& f) {
     return 0;
   }
   validate_config(c);
+  check_memory_cap(c);  // --device-memory-mib: refused before any output
   if (!c.trace_path.empty()) check_output_path("--trace", c.trace_path);
   progress(f, "running " + (c.schedule_file.empty() ? std::string(to_string(c.schedule)) : "'" + c.schedule_file + "'") +
                   " on " + to_string(resolve_backend(c.backend)));
@@ -107,6 +109,7 @@ int cmd_compare(CommonFlags& f) {
   RunConfig c = finish_config(f, false);
   validate_config(c);
   resolve_backend(c.backend);  // cuda without a GPU fails here, before any output
+  for (const RunConfig& run : sweep_configs(c, {c.microbatches})) check_memory_cap(run);
   std::string naive_path, gpipe_path;
   if (!c.trace_path.empty()) {
     naive_path = suffixed(c.trace_path, "naive");
@@ -140,7 +143,8 @@ int cmd_compare(CommonFlags& f) {
 int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {
   RunConfig base = finish_config(f, true);
   const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
-  sweep_configs(base, ms);  // checks every M before any output or run
+  // Checks every M (and, with --device-memory-mib, that each fits) before any output or run.
+  for (const RunConfig& run : sweep_configs(base, ms)) check_memory_cap(run);
   resolve_backend(base.backend);
   if (!base.trace_path.empty()) check_output_path("--trace", suffixed(base.trace_path, "naive"));
   if (csv_flag && !csv_path.empty() && csv_path != "-") {

@@ -88,7 +88,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"compare --backend cpu --gemm tiled --layers 4", "--gemm"},
                       BadInput{"run --backend cpu --gemm fast", "--gemm"},
                       BadInput{"run --backend sim --gemm blas", "--gemm"},
-                      BadInput{"run --backend cuda --gemm reference", "--gemm"}),
+                      BadInput{"run --backend cuda --gemm reference", "--gemm"},
+                      BadInput{"run --backend sim --device-memory-mib 1", "--device-memory-mib"},
+                      BadInput{"compare --backend sim --device-memory-mib 1", "--device-memory-mib"},
+                      BadInput{"run --backend sim --device-memory-mib -5", "--device-memory-mib"},
+                      BadInput{"run --backend sim --device-memory-mib x", "--device-memory-mib"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
 // Whether `pipelab devices` says the cuda backend can run here.

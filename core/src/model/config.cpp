@@ -178,6 +178,7 @@ void validate_config(const RunConfig& c) {
   }
   check_in_range(kWatchdogSecondsRange, c.watchdog_seconds);
   check_in_range(kLearningRateRange, c.model.learning_rate);
+  check_in_range(kDeviceMemoryMibRange, c.device_memory_mib);
   if (c.warmup_steps < -1 || c.warmup_steps > kMaxWarmupSteps)
     PIPELAB_USAGE_ERROR("--warmup",
                         "must be between 0 and " + std::to_string(kMaxWarmupSteps) + ", got " +
@@ -232,6 +233,8 @@ std::string to_json(const RunConfig& c) {
   j["cpu"] = {{"gemm", to_string(c.cpu.gemm)}};
   j["warmup_steps"] = c.warmup_steps;
   j["repeat_steps"] = c.repeat_steps;
+  // Only with a cap: every other config's JSON stays as it was.
+  if (c.device_memory_mib > 0) j["device_memory_mib"] = c.device_memory_mib;
   return j.dump();
 }
 

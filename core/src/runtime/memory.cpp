@@ -2,11 +2,19 @@
 #include "pipelab/runtime/memory.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
+#include <string>
 
 #include "pipelab/error.h"
 
 namespace pipelab {
+
+std::string format_mib(std::uint64_t bytes) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
 
 MemoryCharge::MemoryCharge(DeviceMemory* memory, MemoryCategory category, std::uint64_t bytes)
     : memory_(memory), category_(category), bytes_(bytes) {
@@ -44,9 +52,28 @@ MemoryCharge DeviceMemory::charge(MemoryCategory category, std::uint64_t bytes) 
   return MemoryCharge(this, category, bytes);
 }
 
+void DeviceMemory::set_cap(std::uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cap_ = bytes;
+}
+
 void DeviceMemory::add(MemoryCategory category, std::uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   const int c = static_cast<int>(category);
+  if (cap_ > 0) {
+    const std::uint64_t total = std::accumulate(current_.begin(), current_.end(), std::uint64_t{0});
+    if (bytes > cap_ || total > cap_ - bytes) {
+      std::string held;
+      for (int k = 0; k < kMemoryCategoryCount; ++k)
+        held += std::string(k ? ", " : "") + to_string(static_cast<MemoryCategory>(k)) + " " +
+                format_mib(current_[k]);
+      PIPELAB_THROW("device " + std::to_string(device_) + " is out of memory: " + format_mib(bytes) + " more " +
+                        to_string(category) + " on top of " + format_mib(total) + " held (" + held +
+                        ") is over its --device-memory-mib cap of " + format_mib(cap_),
+                    "the run's buffers need more than the prediction (params, grads and stash) said; "
+                    "raise the cap, or split the model over more devices (-K)");
+    }
+  }
   current_[c] += bytes;
   peak_[c] = std::max(peak_[c], current_[c]);
   record_locked();

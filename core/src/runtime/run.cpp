@@ -12,6 +12,7 @@
 #include "pipelab/error.h"
 #include "pipelab/runtime/event_engine.h"
 #include "pipelab/runtime/executor.h"
+#include "pipelab/runtime/memory_cap.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/schedule_file.h"
@@ -99,6 +100,14 @@ struct PreparedRun {
   std::vector<Trace> traces;  // one per timed step
 };
 
+// The run's backend, each device's allocator capped at --device-memory-mib (if set).
+std::unique_ptr<Backend> make_run_backend(const RunResult& r) {
+  auto backend = make_backend(r.config, r.partition, r.schedule.microbatches);
+  if (const std::uint64_t cap = device_memory_cap_bytes(r.config))
+    for (int d = 0; d < r.partition.stages(); ++d) backend->memory(d).set_cap(cap);
+  return backend;
+}
+
 PreparedRun prepare(const RunConfig& requested) {
   PreparedRun p;
   RunResult& r = p.result;
@@ -120,7 +129,9 @@ PreparedRun prepare(const RunConfig& requested) {
       PIPELAB_USAGE_ERROR("--p2p", e.message(), e.hint());
     }
   }
-  p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
+  // --device-memory-mib: refused before any backend allocates, from the sim's prediction.
+  check_memory_cap(r.config, r.partition, r.schedule);
+  p.backend = make_run_backend(r);
   p.options.watchdog_seconds = r.config.watchdog_seconds;
   r.theory = schedule_theory(r.schedule);
   r.plan = step_plan(r.config);
@@ -133,7 +144,7 @@ Trace one_step(PreparedRun& p, bool warm_up) {
   RunResult& r = p.result;
   if (!p.backend->supports_warm_up()) {
     // No restart in place: every step after the first gets a fresh backend.
-    if (!p.traces.empty()) p.backend = make_backend(r.config, r.partition, r.schedule.microbatches);
+    if (!p.traces.empty()) p.backend = make_run_backend(r);
   } else {
     p.backend->set_warm_up(warm_up);
   }

@@ -103,6 +103,10 @@ struct RunConfig {
   /// --repeat: timed steps, the median one reported; -1 = the backend's default (step_plan()).
   int repeat_steps = -1;
   double watchdog_seconds = 60.0;  ///< executor aborts if no action finishes for this long
+  /// --device-memory-mib: the memory of each device in MiB, 0 = no cap. A run whose
+  /// predicted per-device peak exceeds it is refused before it starts (runtime/memory_cap.h),
+  /// and each device's allocator refuses a charge past it while the step runs.
+  double device_memory_mib = 0;
   std::string trace_path;          ///< "" = no trace file
 };
 

@@ -45,6 +45,8 @@ constexpr SettingRange kLinkLatencyUsRange{"--link-latency-us", 0, 1e6, true, "5
 constexpr SettingRange kStageSkewRange{"--stage-skew", 1e-3, 1e3, false, "1,1,2,1"};
 /// Watchdog: 1 ms .. 1e6 s (11.6 days); no step of this kit needs more.
 constexpr SettingRange kWatchdogSecondsRange{"--watchdog-s", 1e-3, 1e6, false, "60"};
+/// --device-memory-mib: each device's memory, 1 KiB .. 1 PiB, or 0 = no cap (the default).
+constexpr SettingRange kDeviceMemoryMibRange{"--device-memory-mib", 1.0 / 1024, 1024.0 * 1024 * 1024, true, "16384"};
 /// SGD learning rate: 0 (no update) .. 1000. The parameters are fp32: a larger rate
 /// only turns them into inf, and the transparency check into NaN.
 constexpr SettingRange kLearningRateRange{"--lr", 0, 1e3, true, "0.01"};

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "pipelab/trace/trace.h"
@@ -17,6 +18,9 @@
 namespace pipelab {
 
 class DeviceMemory;
+
+/// "12.34 MiB": bytes for messages, two decimals.
+std::string format_mib(std::uint64_t bytes);
 
 /// RAII: `bytes` charged to `category` of a device until destroyed or reset.
 class MemoryCharge {
@@ -51,8 +55,13 @@ class DeviceMemory {
   /// device's virtual clock on sim).
   DeviceMemory(int device, std::function<double()> now_us);
 
-  /// Charge `bytes` to `category`; released when the returned handle dies.
+  /// Charge `bytes` to `category`; released when the returned handle dies. Throws
+  /// pipelab::Error, charging nothing, when the charge would take the device's total
+  /// past its cap (set_cap): the allocator of a device with that much memory would fail.
   MemoryCharge charge(MemoryCategory category, std::uint64_t bytes);
+
+  /// The device's memory in bytes (--device-memory-mib); 0 = no cap (the default).
+  void set_cap(std::uint64_t bytes);
 
   /// Bytes held now, per category.
   MemoryBytes current() const;
@@ -81,6 +90,7 @@ class DeviceMemory {
   MemoryBytes peak_{};
   std::uint64_t peak_total_ = 0;
   int underflows_ = 0;
+  std::uint64_t cap_ = 0;  // 0 = no cap
   std::vector<MemorySample> samples_;
 };
 
