@@ -13,6 +13,7 @@
 
 #include "pipelab/backends/backends.h"
 #include "pipelab/error.h"
+#include "pipelab/exercise.h"  // split_microbatches (ex03)
 #include "pipelab/model/memory_plan.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/runtime/run.h"
@@ -134,7 +135,7 @@ TEST(CpuSplitBackward, WeightBeforeItsInputIsAClearError) {
     execute_unchecked(s, *backend);
     FAIL() << "W before its I ran";
   } catch (const Error& e) {
-    const std::string what = e.what();
+    const std::string what = e.message();
     EXPECT_NE(what.find("W0 s0"), std::string::npos) << what;
     EXPECT_NE(what.find("no I of this micro-batch"), std::string::npos) << what;
   }
