@@ -3,7 +3,10 @@
 
 Every rule below is quoted from docs/backends.md ("sim: discrete-event simulation" and "The
 sim's rules, one by one") and docs/gpipe.md (the schedules); nothing is read from the C++
-sources. For random configurations this script runs
+sources. The split backward (I and W, backends.md "The split backward") is replayed on two
+schedules of this script's own, GPipe with every B as I then W (right after it, or every W
+deferred to just before the optimizer step), which it hands to the binary as a schedule file
+(docs/schedule-file.md). For random configurations this script runs
 
     pipelab run --backend sim --json ...
 
@@ -14,9 +17,11 @@ mismatches are printed), 2 on a usage error.
 """
 import json
 import math
+import os
 import random
 import subprocess
 import sys
+import tempfile
 
 RTOL = 1e-9
 
@@ -64,6 +69,15 @@ def backward(s, m, K):
     return ops
 
 
+def backward_input(s, m, K):
+    # backends.md "The split backward": I sends the input gradient as B does; W moves no data.
+    return [op if op[0] != "B" else ("I", m) for op in backward(s, m, K)]
+
+
+# The split-backward schedules of this script (GPipe's order, every B as I + W).
+SPLIT_SCHEDULES = ("gpipe-iw", "gpipe-iw-deferred")
+
+
 def program(kind, s, K, M, remat):
     ops = []
     if kind in ("naive", "gpipe"):
@@ -71,6 +85,15 @@ def program(kind, s, K, M, remat):
             ops += forward(s, m, K)
         for m in reversed(range(M)):
             ops += backward(s, m, K)
+    elif kind in SPLIT_SCHEDULES:  # W(s,m) right after I(s,m), or every W after the last I
+        for m in range(M):
+            ops += forward(s, m, K)
+        for m in reversed(range(M)):
+            ops += backward_input(s, m, K)
+            if kind == "gpipe-iw":
+                ops.append(("W", m))
+        if kind == "gpipe-iw-deferred":
+            ops += [("W", m) for m in reversed(range(M))]
     else:  # 1f1b: min(K - s, M) warm-up forwards, then B and F alternating, then the rest of B
         warmup = min(K - s, M)
         for m in range(warmup):
@@ -82,10 +105,10 @@ def program(kind, s, K, M, remat):
             next_f, next_b = next_f + 1, next_b + 1
         for m in range(next_b, M):
             ops += backward(s, m, K)
-    if remat:  # R(s,m) goes just before the RecvGrad that precedes B(s,m), or before a bare B
+    if remat:  # R(s,m) goes just before the RecvGrad that precedes B(s,m) (or I), or before a bare one
         out = []
         for i, op in enumerate(ops):
-            if op[0] == "RecvG" or (op[0] == "B" and not (i > 0 and ops[i - 1][0] == "RecvG")):
+            if op[0] == "RecvG" or (op[0] in ("B", "I") and not (i > 0 and ops[i - 1][0] == "RecvG")):
                 out.append(("R", op[1]))
             out.append(op)
         ops = out
@@ -98,14 +121,18 @@ def compute_us(op, s, cfg, layers, rows):
     kind, m = op
     last = s == cfg["K"] - 1
     P = 2 * d * h + h + d
-    if kind in ("F", "R", "B"):
+    if kind in ("F", "R", "B", "I", "W"):
         b = rows[m]
         fwd = layers[s] * (4 * b * d * h + 10 * b * h + 2 * b * d)
-        loss = 6 * b * d  # the CLI keeps the loss: 2/3 of it with F, 1/3 with B, on the last stage
+        loss = 6 * b * d  # the CLI keeps the loss: 2/3 of it with F, 1/3 with B (or I), on the last stage
         if kind == "F":
             flops = fwd + (loss * 2 / 3 if last else 0)
         elif kind == "R":
             flops = fwd
+        elif kind == "I":
+            flops = layers[s] * (4 * b * d * h + 11 * b * h + 2 * b * d) + (loss / 3 if last else 0)
+        elif kind == "W":
+            flops = layers[s] * (4 * b * d * h + b * h + b * d)
         else:
             flops = layers[s] * (8 * b * d * h + 12 * b * h + 3 * b * d) + (loss / 3 if last else 0)
     else:  # OptimizerStep: 2·P·n_s FLOPs
@@ -161,11 +188,12 @@ def replay(cfg):
                 pc[s] += 1
                 progress = True
     assert all(pc[s] == len(programs[s]) for s in range(K)), "replay deadlocked"
-    # metrics.md: makespan over all spans; busy = union of F, B, R spans; comm = sum of sends.
+    # metrics.md: makespan over all spans; busy = union of F, B, R (and I, W: backends.md rule 8)
+    # spans; comm = sum of sends.
     makespan = max(e for *_, e in spans) - min(st for *_, st, _ in spans)
     busy = []
     for s in range(K):
-        work = sorted((st, e) for d, lane, k, st, e in spans if d == s and k in ("F", "B", "R"))
+        work = sorted((st, e) for d, lane, k, st, e in spans if d == s and k in ("F", "B", "R", "I", "W"))
         total, cur_s, cur_e = 0.0, None, None
         for st, e in work:
             if cur_e is None or st > cur_e:
@@ -186,7 +214,7 @@ def replay(cfg):
 def random_config(rng):
     K = rng.randint(1, 6)
     L = rng.randint(K, K + 7)
-    schedule = rng.choice(["naive", "gpipe", "1f1b"])
+    schedule = rng.choice(["naive", "gpipe", "1f1b", *SPLIT_SCHEDULES])
     B = rng.randint(1, 40)
     M = 1 if schedule == "naive" else rng.randint(1, min(B, 12))
     return {
@@ -201,13 +229,28 @@ def random_config(rng):
     }
 
 
-def cli_args(cfg):
+def schedule_file_text(cfg):
+    # docs/schedule-file.md: a header, then one line per stage of <stage><kind><micro-batch>
+    # tokens and OPT; the sends and receives are left out (the parser inserts them around
+    # F, B and I as the replay's program does).
+    K, M = cfg["K"], cfg["M"]
+    lines = [f"stages {K} microbatches {M}" + (" remat" if cfg["remat"] else "")]
+    for s in range(K):
+        ops = program(cfg["schedule"], s, K, M, cfg["remat"])
+        tokens = ["OPT" if k == "Opt" else f"{s}{k}{m}" for k, m in ops if k in ("F", "B", "I", "W", "R", "Opt")]
+        lines.append(" ".join(tokens))
+    return "\n".join(lines) + "\n"
+
+
+def cli_args(cfg, schedule_file=None):
     # Only the flags that apply are given (the CLI refuses the others): no link or
     # partition flags with K = 1 (one device has no links, one stage holds every layer);
-    # naive gets -M 1, its M by definition (the default 8 is checked against B).
+    # naive gets -M 1, its M by definition (the default 8 is checked against B). A split
+    # schedule runs from `schedule_file` (K, M and remat typed as the file's: allowed).
+    schedule = ["--schedule-file", schedule_file] if schedule_file else ["--schedule", cfg["schedule"]]
     args = ["run", "--backend", "sim", "--json", "-q", "-K", str(cfg["K"]), "-M", str(cfg["M"]),
             "--layers", str(cfg["L"]), "--width", str(cfg["d"]), "--hidden", str(cfg["h"]),
-            "--batch", str(cfg["B"]), "--schedule", cfg["schedule"], "--device-tflops", repr(cfg["tflops"])]
+            "--batch", str(cfg["B"]), *schedule, "--device-tflops", repr(cfg["tflops"])]
     if cfg["K"] == 1:
         cfg["gbps"] = cfg["latency"] = 0.0
         cfg["partition"] = "even"
@@ -230,8 +273,17 @@ def close(got, want):
 
 def check(binary, cfg):
     """The mismatches of one configuration, as lines (empty when the replay matches)."""
-    args = cli_args(cfg)
-    proc = subprocess.run([binary] + args, capture_output=True, text=True)
+    schedule_file = None
+    if cfg["schedule"] in SPLIT_SCHEDULES:
+        fd, schedule_file = tempfile.mkstemp(prefix=cfg["schedule"] + "-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(schedule_file_text(cfg))
+    args = cli_args(cfg, schedule_file)
+    try:
+        proc = subprocess.run([binary] + args, capture_output=True, text=True)
+    finally:
+        if schedule_file:
+            os.unlink(schedule_file)
     if proc.returncode != 0:
         return ["pipelab " + " ".join(args) + f" exited {proc.returncode}: {proc.stderr.strip()}"]
     run = json.loads(proc.stdout)["runs"][0]

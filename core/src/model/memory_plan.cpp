@@ -38,6 +38,19 @@ std::uint64_t StageMemoryPlan::recompute_stash_bytes(int rows) const {
   return full_stash_bytes(rows) - input_bytes(rows);
 }
 
+std::uint64_t StageMemoryPlan::block_output_grad_bytes(int rows) const {
+  return boundary_bytes(spec, rows);  // dy has the shape of the block's output: (b, d) fp32
+}
+
+std::uint64_t StageMemoryPlan::block_preactivation_grad_bytes(int rows) const {
+  return hidden_bytes(rows);  // da has the shape of a: (b, h) fp32
+}
+
+std::uint64_t StageMemoryPlan::weight_stash_bytes(int rows) const {
+  // dy and da of each of the n blocks: n · 4 · b · (d + h).
+  return (block_output_grad_bytes(rows) + block_preactivation_grad_bytes(rows)) * static_cast<std::uint64_t>(blocks);
+}
+
 StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int stage, bool remat) {
   StageMemoryPlan plan;
   plan.spec = spec;

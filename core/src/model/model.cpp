@@ -153,21 +153,42 @@ void block_forward(const ModelSpec& s, const BlockParams& p, const float* x, int
 void block_backward(const ModelSpec& s, const BlockParams& p, const float* x,
                     const BlockActivations& act, const float* dy, int rows, BlockParams& grad,
                     float* dx, std::vector<float>& scratch, k::GemmImpl gemm) {
+  // I then W. Every tensor sees the same kernel calls, in the same order, as the fused
+  // backward had: dx from the two I GEMMs, each gradient from its own W GEMM or row sum,
+  // and db1 summed row by row in order by bias_backward exactly as the fused GELU kernel
+  // summed it — so the result is the same to the bit.
+  // scratch: da (b, h), then I's discarded db1 sum (h).
+  const std::size_t da_floats = static_cast<std::size_t>(rows) * s.hidden;
+  scratch.resize(da_floats + static_cast<std::size_t>(s.hidden));
+  block_backward_input(s, p, act, dy, rows, scratch.data(), dx, scratch.data() + da_floats, gemm);
+  block_backward_weight(s, x, act, dy, scratch.data(), rows, grad, gemm);
+}
+
+void block_backward_input(const ModelSpec& s, const BlockParams& p, const BlockActivations& act,
+                          const float* dy, int rows, float* da, float* dx, float* dbias_scratch,
+                          k::GemmImpl gemm) {
   const int d = s.width, h = s.hidden;
-  scratch.resize(static_cast<std::size_t>(rows) * h);
-  float* dg = scratch.data();  // (b, h), reused in place as da below
+  // dg (b, h) = dy (b, d) · W2 (d, h), written into da and turned into da in place below.
+  k::gemm(gemm, Trans::No, Trans::No, rows, h, d, 1.f, dy, d, p.w2.data(), h, 0.f, da, h);
+  // da = dg ⊙ GELU'(a) (in place). The kernel also sums db1 = Σ_rows da; that is W's
+  // (block_backward_weight adds it to the gradient), so here it goes to a scratch sum.
+  std::fill(dbias_scratch, dbias_scratch + h, 0.f);
+  k::bias_gelu_backward(da, act.a.data(), da, dbias_scratch, rows, h);
+  // dx (b, d) = da (b, h) · W1 (h, d) + dy   (the residual passes dy straight through)
+  k::gemm(gemm, Trans::No, Trans::No, rows, d, h, 1.f, da, h, p.w1.data(), d, 0.f, dx, d);
+  k::add_inplace(dx, dy, static_cast<std::size_t>(rows) * d);
+}
+
+void block_backward_weight(const ModelSpec& s, const float* x, const BlockActivations& act, const float* dy,
+                           const float* da, int rows, BlockParams& grad, k::GemmImpl gemm) {
+  const int d = s.width, h = s.hidden;
   // dW2 (d, h) += dyᵀ (d, b) · g (b, h);   db2 += Σ_rows dy
   k::gemm(gemm, Trans::Yes, Trans::No, d, h, rows, 1.f, dy, d, act.g.data(), h, 1.f, grad.w2.data(), h);
   k::bias_backward(dy, grad.b2.data(), rows, d);
-  // dg (b, h) = dy (b, d) · W2 (d, h)
-  k::gemm(gemm, Trans::No, Trans::No, rows, h, d, 1.f, dy, d, p.w2.data(), h, 0.f, dg, h);
-  // da = dg ⊙ GELU'(a) (in place);  db1 += Σ_rows da
-  k::bias_gelu_backward(dg, act.a.data(), dg, grad.b1.data(), rows, h);
-  // dW1 (h, d) += daᵀ (h, b) · x (b, d)
-  k::gemm(gemm, Trans::Yes, Trans::No, h, d, rows, 1.f, dg, h, x, d, 1.f, grad.w1.data(), d);
-  // dx (b, d) = da (b, h) · W1 (h, d) + dy   (the residual passes dy straight through)
-  k::gemm(gemm, Trans::No, Trans::No, rows, d, h, 1.f, dg, h, p.w1.data(), d, 0.f, dx, d);
-  k::add_inplace(dx, dy, static_cast<std::size_t>(rows) * d);
+  // dW1 (h, d) += daᵀ (h, b) · x (b, d);   db1 += Σ_rows da (rows in order, as the fused
+  // GELU-backward kernel sums it: the same bits)
+  k::gemm(gemm, Trans::Yes, Trans::No, h, d, rows, 1.f, da, h, x, d, 1.f, grad.w1.data(), d);
+  k::bias_backward(da, grad.b1.data(), rows, h);
 }
 
 double block_forward_flops(const ModelSpec& s, int rows) {
@@ -178,9 +199,29 @@ double block_forward_flops(const ModelSpec& s, int rows) {
 }
 
 double block_backward_flops(const ModelSpec& s, int rows) {
-  // Four GEMMs (dW2, dg, dW1, dx) of 2·b·d·h each: twice the forward.
+  // Four GEMMs (dW2, dg, dW1, dx) of 2·b·d·h each: twice the forward; in all
+  // 8·b·d·h + 12·b·h + 3·b·d, defined as its two halves so that I + W is B exactly
+  // (every term is an integer below 2⁵³, so the sum is exact in double).
+  return block_backward_input_flops(s, rows) + block_backward_weight_flops(s, rows);
+}
+
+double block_backward_input_flops(const ModelSpec& s, int rows) {
+  // Two GEMMs (dg = dy·W2, dx = da·W1) of 2·b·d·h each. Of the backward's 12 element-wise
+  // FLOPs per hidden element, GELU'(a) and the product dg ⊙ GELU'(a) are I's 11 (GELU'
+  // costs about what the forward's bias+GELU does, ~10, plus the multiply; the 12th, the
+  // db1 sum, is W's). Of its 3 per output element, one is db2's sum (W's), one the
+  // residual add dx += dy (I's); the third is the rough count's allowance with no one
+  // kernel behind it, and stays with I, the half on the critical path. The cpu's I also
+  // sums a discarded db1 (the fused kernel): not counted, it is not the model's work.
   const double b = rows, d = s.width, h = s.hidden;
-  return 8.0 * b * d * h + 12.0 * b * h + 3.0 * b * d;
+  return 4.0 * b * d * h + 11.0 * b * h + 2.0 * b * d;
+}
+
+double block_backward_weight_flops(const ModelSpec& s, int rows) {
+  // Two GEMMs (dW2 = dyᵀ·g, dW1 = daᵀ·x) of 2·b·d·h each, plus the two bias sums: one add
+  // per hidden element (db1 = Σ da) and one per output element (db2 = Σ dy).
+  const double b = rows, d = s.width, h = s.hidden;
+  return 4.0 * b * d * h + 1.0 * b * h + 1.0 * b * d;
 }
 
 double step_gemm_flops(const ModelSpec& s) {

@@ -9,6 +9,10 @@
 //                     every block's x, a, g, from F to B
 //   F keeps         = full stash; with remat only the input
 //   R adds          = full stash − input                 (remat rebuilds it just before B)
+//   I adds          = n · 4 · b · (d + h)                every block's dy and da, from I to W
+// A micro-batch run as B frees F's (and R's) stash at the end of B. One run as I + W
+// (the split backward) keeps F's (and R's) stash until W, which still reads every
+// block's x and g, and frees it with I's dy and da at the end of W.
 // Buffers (a stage output until it is sent, received gradients, workspaces) are what
 // each backend's code really allocates, so they are not planned here.
 #pragma once
@@ -54,6 +58,15 @@ struct StageMemoryPlan {
   std::uint64_t forward_stash_bytes(int rows) const;
   /// What R adds to the kept input: full_stash_bytes() − input_bytes().
   std::uint64_t recompute_stash_bytes(int rows) const;
+
+  // ---- per micro-batch of `rows` rows, what I (BackwardInput) charges until W
+  /// One block's output gradient dy (b, d), which W needs for dW2 and db2: 4 · b · d.
+  std::uint64_t block_output_grad_bytes(int rows) const;
+  /// One block's pre-activation gradient da (b, h), which W needs for dW1 and db1: 4 · b · h.
+  std::uint64_t block_preactivation_grad_bytes(int rows) const;
+  /// What I keeps for W: every block's dy and da, n · 4 · b · (d + h). Freed at W, together
+  /// with F's stash (and R's), which W still reads.
+  std::uint64_t weight_stash_bytes(int rows) const;
 };
 
 /// The plan of `stage` of `partition` for `spec`, with or without remat.

@@ -116,16 +116,40 @@ void block_forward(const ModelSpec& spec, const BlockParams& p, const float* x, 
                    BlockActivations& act, float* y, kernels::cpu::GemmImpl gemm);
 
 /// Backward of block_forward: given dy (b, d), accumulate parameter gradients into
-/// `grad` and write dx (b, d). `scratch` (b·h floats) is overwritten. Four GEMMs on `gemm`.
+/// `grad` and write dx (b, d). `scratch` (b·h + h floats) is overwritten. Four GEMMs on `gemm`.
+/// The same operations, in the same order per tensor, as block_backward_input followed by
+/// block_backward_weight (which it calls), so the two paths agree to the bit.
 void block_backward(const ModelSpec& spec, const BlockParams& p, const float* x,
                     const BlockActivations& act, const float* dy, int rows, BlockParams& grad,
                     float* dx, std::vector<float>& scratch, kernels::cpu::GemmImpl gemm);
 
+/// I, the input-gradient half of block_backward: given dy (b, d), write
+///   dg = dy · W2 (b, h),  da = dg ⊙ GELU'(a) into `da` (b·h floats, kept for W),
+///   dx = da · W1 + dy (b, d)   (the residual passes dy straight through).
+/// Two GEMMs on `gemm`; touches no gradient. dy and da are what block_backward_weight needs
+/// (with F's x and g), so the caller keeps both until then. `dbias_scratch` (h floats) is
+/// overwritten: the fused GELU-backward kernel also sums db1, which belongs to W.
+void block_backward_input(const ModelSpec& spec, const BlockParams& p, const BlockActivations& act,
+                          const float* dy, int rows, float* da, float* dx, float* dbias_scratch,
+                          kernels::cpu::GemmImpl gemm);
+
+/// W, the weight-gradient half of block_backward: from F's x (b, d) and g (in `act`) and
+/// I's dy (b, d) and da (b, h), accumulate
+///   dW2 += dyᵀ · g,  db2 += Σ_rows dy,  dW1 += daᵀ · x,  db1 += Σ_rows da
+/// into `grad`. Two GEMMs on `gemm`; reads no parameter.
+void block_backward_weight(const ModelSpec& spec, const float* x, const BlockActivations& act, const float* dy,
+                           const float* da, int rows, BlockParams& grad, kernels::cpu::GemmImpl gemm);
+
 /// FLOPs of one block for `rows` rows (two GEMMs dominate: 2·b·d·h each);
 /// backward is twice the forward (gradients w.r.t. inputs and weights).
 double block_forward_flops(const ModelSpec& spec, int rows);
-/// FLOPs of one block's backward for `rows` rows (see block_forward_flops()).
+/// FLOPs of one block's backward for `rows` rows (see block_forward_flops()):
+/// block_backward_input_flops + block_backward_weight_flops.
 double block_backward_flops(const ModelSpec& spec, int rows);
+/// FLOPs of block_backward_input for `rows` rows: 4·b·d·h + 11·b·h + 2·b·d.
+double block_backward_input_flops(const ModelSpec& spec, int rows);
+/// FLOPs of block_backward_weight for `rows` rows: 4·b·d·h + b·h + b·d.
+double block_backward_weight_flops(const ModelSpec& spec, int rows);
 /// FLOPs of the loss for `rows` rows (softmax + log: ~5 per logit, forward + backward).
 double loss_flops(const ModelSpec& spec, int rows);
 /// GEMM FLOPs of one training step of the whole batch: per block, forward 2 GEMMs of

@@ -3,8 +3,10 @@
 // Each device owns its stage's parameters and gradients, charged to its own
 // DeviceMemory. Per micro-batch a stage keeps (Stash) the input of each of its
 // blocks and their activations from F to B — or, with remat, only the stage's
-// input, rebuilt by Recompute just before B. A send copies the tensor into a
-// buffer charged to the receiver (the cpu stand-in for a device-to-device copy).
+// input, rebuilt by Recompute just before B. A split backward (I then W) keeps them
+// until W, and I adds every block's dy and da for W (cpu_backward.cpp). A send copies
+// the tensor into a buffer charged to the receiver (the cpu stand-in for a
+// device-to-device copy).
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
 // micro-batch gradients add up to the full batch's: to the bit with --gemm reference,
 // to rounding with --gemm blas (config.cpu.gemm; kernels/include/pipelab/kernels/cpu.h).
@@ -19,6 +21,7 @@
 #include <ctime>
 #include <cstring>
 
+#include "cpu_stage.h"
 #include "pipelab/backends/backends.h"
 #include "pipelab/backends/microbatches.h"
 #include "pipelab/error.h"
@@ -33,51 +36,10 @@ namespace {
 namespace k = kernels::cpu;
 using Clock = std::chrono::steady_clock;
 
-std::uint64_t float_bytes(std::size_t n) { return 4ull * n; }
-
-// A tensor held by a device: data plus its memory charge.
-struct Held {
-  std::vector<float> data;
-  MemoryCharge charge;
-
-  void hold(DeviceMemory& mem, MemoryCategory cat, std::vector<float> values) {
-    charge = MemoryCharge();  // release first: the accounting follows the buffer
-    data = std::move(values);
-    charge = mem.charge(cat, float_bytes(data.size()));
-  }
-  void release() {
-    data.clear();
-    data.shrink_to_fit();
-    charge.reset();
-  }
-};
-
-// What a stage keeps for one micro-batch between its F and its B.
-struct MicrobatchState {
-  Held input;        // stage input (b, d): Stash, kept until B
-  std::vector<Held> block_inputs;             // inputs of blocks 1..n-1 of the stage (b, d)
-  std::vector<BlockActivations> activations;  // per block: a, g (b, h)
-  MemoryCharge activation_charge;             // Stash bytes of `activations`
-  Held output;       // stage output (b, d): Buffers until sent; logits (Stash) on the last stage
-  Held grad_output;  // dL/d output (b, d): received (Buffers) or dlogits on the last stage
-  Held grad_input;   // dL/d input (b, d): Buffers until sent
-};
-
-struct Stage {
-  int first_layer = 0;
-  StageMemoryPlan memory_plan;  // what the stage holds, in bytes
-  std::vector<BlockParams> params;
-  std::vector<BlockParams> grads;
-  std::vector<MemoryCharge> resident;  // params + grads
-  std::vector<MicrobatchState> mb;
-  std::vector<float> scratch;
-  // The a, g buffers of dropped activations, reused by the next F/R of this stage (one
-  // worker thread): a fresh (b, h) vector would be fresh pages from the OS each time
-  // (glibc maps large blocks): ~10% of a step in page faults. Memory charges are unchanged:
-  // they follow what a micro-batch holds, not these spares.
-  std::vector<BlockActivations> spare_activations;
-  double loss = 0;  // Σ over micro-batches of (scaled) loss, last stage only
-};
+using cpu_detail::float_bytes;
+using cpu_detail::Held;
+using cpu_detail::MicrobatchState;
+using cpu_detail::Stage;
 
 // The payload of a cpu transfer: the filled buffer, charged to the receiver.
 struct CpuPayload {
@@ -99,6 +61,7 @@ class CpuBackend final : public Backend {
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
       Stage& st = stages_[d];
+      st.index = d;
       st.first_layer = partition.first_layer(d);
       st.memory_plan = plan_stage_memory(spec_, partition, d, remat_);
       for (int l = partition.first_layer(d); l < partition.end_layer(d); ++l) {
@@ -149,7 +112,15 @@ class CpuBackend final : public Backend {
     switch (a.kind) {
       case ActionKind::Forward: forward(a.stage, a.microbatch, /*recompute=*/false); break;
       case ActionKind::Recompute: forward(a.stage, a.microbatch, /*recompute=*/true); break;
-      case ActionKind::Backward: backward(a.stage, a.microbatch); break;
+      case ActionKind::Backward:
+        cpu_detail::stage_backward(stages_[a.stage], *memory_[a.stage], step_data(), a.microbatch);
+        break;
+      case ActionKind::BackwardInput:  // cpu_backward.cpp: the split backward's I, then its W
+        cpu_detail::stage_backward_input(stages_[a.stage], *memory_[a.stage], step_data(), a.microbatch);
+        break;
+      case ActionKind::BackwardWeight:
+        cpu_detail::stage_backward_weight(stages_[a.stage], step_data(), a.microbatch);
+        break;
       case ActionKind::OptimizerStep: optimizer_step(a.stage); break;
       default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");
     }
@@ -214,6 +185,9 @@ class CpuBackend final : public Backend {
 
   bool is_last(int stage) const { return stage == partition_.stages() - 1; }
 
+  // What the stage math reads (cpu_stage.h).
+  cpu_detail::StepData step_data() const { return {spec_, gemm_, batch_, microbatches_}; }
+
   // F (recompute = false) or R (recompute = true) of one micro-batch on a stage.
   void forward(int stage, int m, bool recompute) {
     Stage& st = stages_[stage];
@@ -267,55 +241,7 @@ class CpuBackend final : public Backend {
     } else if (!recompute) {
       mb.output.hold(mem, MemoryCategory::Buffers, out);  // until SendActivation
     }
-    if (remat_ && !recompute) drop_activations(st, mb, is_last(stage));
-  }
-
-  // Free what F kept, except the stage input (remat keeps only that).
-  static void drop_activations(Stage& st, MicrobatchState& mb, bool last) {
-    mb.block_inputs.clear();
-    for (BlockActivations& act : mb.activations) st.spare_activations.push_back(std::move(act));
-    mb.activations.clear();
-    mb.activation_charge.reset();
-    if (last) mb.output.release();
-  }
-
-  void backward(int stage, int m) {
-    Stage& st = stages_[stage];
-    MicrobatchState& mb = st.mb[m];
-    DeviceMemory& mem = *memory_[stage];
-    const int rows = microbatches_.rows[m];
-    const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
-    const int blocks = static_cast<int>(st.params.size());
-    if (static_cast<int>(mb.activations.size()) != blocks)
-      PIPELAB_THROW(to_string(Action{ActionKind::Backward, stage, m}) + ": activations missing",
-                    "with remat the schedule needs a Recompute before each B");
-    if (is_last(stage)) {
-      // dlogits = (softmax − onehot) · scale (1/B: the batch mean), into the gradient buffer.
-      const float scale = microbatch_loss_scale(rows, spec_.batch);  // ex03
-      std::vector<float> dlogits(n);
-      k::softmax_xent_backward(mb.output.data.data(), batch_.labels.data() + microbatches_.offsets[m],
-                               dlogits.data(), rows, spec_.width, scale);
-      mb.grad_output.hold(mem, MemoryCategory::Buffers, std::move(dlogits));
-    }
-    if (mb.grad_output.data.size() != n)
-      PIPELAB_THROW(to_string(Action{ActionKind::Backward, stage, m}) + ": no output gradient",
-                    "the schedule must receive the gradient before B");
-    // Workspace: dy and dx (b, d) and the block's scratch (b, h).
-    const MemoryCharge workspace = mem.charge(
-        MemoryCategory::Buffers, 2 * float_bytes(n) + float_bytes(static_cast<std::size_t>(rows) * spec_.hidden));
-    std::vector<float> dy = mb.grad_output.data, dx(n);
-    for (int i = blocks - 1; i >= 0; --i) {
-      const float* x = i == 0 ? mb.input.data.data() : mb.block_inputs[i - 1].data.data();
-      block_backward(spec_, st.params[i], x, mb.activations[i], dy.data(), rows, st.grads[i], dx.data(),
-                     st.scratch, gemm_);
-      dy.swap(dx);
-    }
-    // Everything this micro-batch kept is freed; the input gradient waits for SendGrad.
-    mb.input.release();
-    mb.output.release();
-    mb.grad_output.release();
-    drop_activations(st, mb, false);
-    if (stage > 0) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
+    if (remat_ && !recompute) cpu_detail::drop_activations(st, mb, is_last(stage));
   }
 
   void optimizer_step(int stage) {

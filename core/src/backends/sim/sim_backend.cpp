@@ -4,6 +4,9 @@
 //   compute time = FLOPs / device rate × stage skew
 //     F = Σ_layers block_forward_flops(b) (+ ⅔ of the loss on the last stage)
 //     B = Σ_layers block_backward_flops(b) (+ ⅓ of the loss on the last stage)
+//     I = Σ_layers block_backward_input_flops(b) (+ ⅓ of the loss on the last stage:
+//         the loss backward starts the input gradient, as it starts B)
+//     W = Σ_layers block_backward_weight_flops(b)          (I + W = B exactly)
 //     R = Σ_layers block_forward_flops(b)
 //     OptimizerStep = 2 FLOPs per parameter (read grad, update)
 //   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links)
@@ -13,7 +16,9 @@
 // Memory is the stage's StageMemoryPlan (model/memory_plan.h), which the cpu and
 // cuda backends charge by too: params and grads for the stage's layers; per
 // micro-batch the block stash (or only the stage input under remat) from the start
-// of F (or R) to the end of B.
+// of F (or R) to the end of B — or, for a micro-batch whose backward is split, to the
+// end of W (W still reads every block's x and g), plus I's dy and da from the start of
+// I to the end of W.
 #include <map>
 
 #include "pipelab/backends/backends.h"
@@ -34,7 +39,8 @@ class SimBackend final : public Backend {
         rows_(split_microbatches(config.model.batch, microbatches)),
         clock_(partition.stages(), 0.0),
         link_free_(partition.stages(), {0.0, 0.0}),
-        stash_(partition.stages()) {
+        stash_(partition.stages()),
+        weight_stash_(partition.stages()) {
     const int K = partition.stages();
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
@@ -71,13 +77,23 @@ class SimBackend final : public Backend {
         stash_[d][a.microbatch].recompute =
             memory_[d]->charge(MemoryCategory::Stash, plans_[d].recompute_stash_bytes(rows_[a.microbatch]));
         break;
+      case ActionKind::BackwardInput:
+        // I allocates what W reads: every block's dy and da. Kept in a table of its own,
+        // sized on the first I, so schedules without a split backward pay nothing for it.
+        if (weight_stash_[d].empty()) weight_stash_[d].resize(rows_.size());
+        weight_stash_[d][a.microbatch] =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[d].weight_stash_bytes(rows_[a.microbatch]));
+        break;
       default:
         break;
     }
     clock_[d] = span.end_us;
-    if (a.kind == ActionKind::Backward) {  // freed after B: F's stash, then R's
+    // Freed at the end of the backward's last half: B, or W of a split backward (I frees
+    // nothing: W still reads F's stash). F's stash, then R's, then I's.
+    if (a.kind == ActionKind::Backward || a.kind == ActionKind::BackwardWeight) {
       stash_[d][a.microbatch].forward.reset();
       stash_[d][a.microbatch].recompute.reset();
+      if (a.kind == ActionKind::BackwardWeight && !weight_stash_[d].empty()) weight_stash_[d][a.microbatch].reset();
     }
     return span;
   }
@@ -120,6 +136,13 @@ class SimBackend final : public Backend {
       case ActionKind::Backward:
         flops = layers * block_backward_flops(spec_, rows_[a.microbatch]);
         if (with_loss) flops += loss_flops(spec_, rows_[a.microbatch]) / 3.0;
+        break;
+      case ActionKind::BackwardInput:  // the loss backward is where the input gradient starts
+        flops = layers * block_backward_input_flops(spec_, rows_[a.microbatch]);
+        if (with_loss) flops += loss_flops(spec_, rows_[a.microbatch]) / 3.0;
+        break;
+      case ActionKind::BackwardWeight:
+        flops = layers * block_backward_weight_flops(spec_, rows_[a.microbatch]);
         break;
       case ActionKind::Recompute:
         flops = layers * block_forward_flops(spec_, rows_[a.microbatch]);
@@ -165,6 +188,9 @@ class SimBackend final : public Backend {
     MemoryCharge recompute;  // charged by R: the rest of the stash
   };
   std::vector<std::vector<MicrobatchStash>> stash_;  // [device][mb]
+  // [device][mb]: charged by I, what W reads (every block's dy and da); empty on a device
+  // until its first I.
+  std::vector<std::vector<MemoryCharge>> weight_stash_;
 };
 
 }  // namespace
