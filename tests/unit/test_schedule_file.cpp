@@ -87,6 +87,23 @@ TEST(ScheduleFile, RecomputeMakesARematSchedule) {
 
 // [SECTION] errors: each names the file and the line (and the token where there is one)
 
+TEST(ScheduleFile, SplitBackwardTokensGetTheirCommunication) {
+  // I is wrapped like B (RecvGrad before it, SendGrad after); W is local.
+  const Schedule s = parse_schedule_text("0F0 0I0 0W0 OPT\n1F0 1I0 1W0 OPT\n", "split.txt");
+  const std::vector<Action> stage0 = {{ActionKind::Forward, 0, 0},       {ActionKind::SendActivation, 0, 0},
+                                      {ActionKind::RecvGrad, 0, 0},      {ActionKind::BackwardInput, 0, 0},
+                                      {ActionKind::BackwardWeight, 0, 0}, {ActionKind::OptimizerStep, 0, -1}};
+  const std::vector<Action> stage1 = {{ActionKind::RecvActivation, 1, 0}, {ActionKind::Forward, 1, 0},
+                                      {ActionKind::BackwardInput, 1, 0},  {ActionKind::SendGrad, 1, 0},
+                                      {ActionKind::BackwardWeight, 1, 0}, {ActionKind::OptimizerStep, 1, -1}};
+  EXPECT_EQ(s.per_stage[0], stage0);
+  EXPECT_EQ(s.per_stage[1], stage1);
+}
+
+TEST(ScheduleFileErrors, AnIWithoutItsWIsTheValidatorsMessage) {
+  EXPECT_NE(parse_error("0F0 0I0 OPT\n").find("missing W0 s0"), std::string::npos) << parse_error("0F0 0I0 OPT\n");
+}
+
 TEST(ScheduleFileErrors, UnknownTokenNamesLineColumnAndToken) {
   const std::string m = parse_error("stages 2 microbatches 2\n0F0 0F1 0B1 0B0 OPT\n1F0 1X1 1B1 1B0 OPT\n");
   EXPECT_NE(m.find("lesson.txt:3:5: '1X1'"), std::string::npos) << m;
@@ -141,8 +158,6 @@ TEST(ScheduleFileErrors, EmptyFileNamesTheFileAndLine) {
 }
 
 TEST(ScheduleFileErrors, ReservedSyntaxIsNotSupportedYet) {
-  EXPECT_NE(parse_error("0F0 0W0 0B0\n").find("lesson.txt:1:5: '0W0' is a weight-gradient action (W): not supported yet"),
-            std::string::npos);
   EXPECT_NE(parse_error("0F0c1 0B0c1\n").find("lesson.txt:1:1: '0F0c1' names a model chunk (c<N>): not supported yet"),
             std::string::npos);
 }

@@ -31,6 +31,8 @@ Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
 Action SG(int s, int m) { return {K::SendGrad, s, m}; }
 Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
 Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
+Action I(int s, int m) { return {K::BackwardInput, s, m}; }
+Action W(int s, int m) { return {K::BackwardWeight, s, m}; }
 
 Schedule make(int stages, int microbatches, std::vector<std::vector<Action>> per_stage) {
   Schedule s;
@@ -421,6 +423,78 @@ TEST(Validate, LargeDeadlockIsFast) {
   EXPECT_NE(message.find("stage 63 waits at RecvAct4095 s63 for SendAct4095 s62 from stage 62"),
             std::string::npos);
   EXPECT_LT(seconds, 3.0);
+}
+
+// ---------------------------------------------------------------- the split backward (I, W)
+
+// GPipe K = 2, M = 2 with each B split into I and W, the W's deferred to just before
+// the optimizer step (written out by hand).
+Schedule literal_split_2x2() {
+  return make(2, 2,
+              {{F(0, 0), SA(0, 0), F(0, 1), SA(0, 1), RG(0, 1), I(0, 1), RG(0, 0), I(0, 0), W(0, 1), W(0, 0),
+                Opt(0)},
+               {RA(1, 0), F(1, 0), RA(1, 1), F(1, 1), I(1, 1), SG(1, 1), I(1, 0), SG(1, 0), W(1, 0), W(1, 1),
+                Opt(1)}});
+}
+
+TEST(ValidateSplitBackward, AcceptsIAndWInsteadOfB) { EXPECT_EQ(validation_error(literal_split_2x2()), ""); }
+
+TEST(ValidateSplitBackward, AcceptsAMixOfWholeAndSplitBackwards) {
+  // Micro-batch 0 with one B, micro-batch 1 split: each (stage, micro-batch) picks its form.
+  const Schedule s = make(1, 2, {{F(0, 0), F(0, 1), I(0, 1), B(0, 0), W(0, 1), Opt(0)}});
+  EXPECT_EQ(validation_error(s), "");
+}
+
+TEST(ValidateSplitBackward, RejectsBAndIOfOneMicrobatch) {
+  const Schedule s = make(1, 1, {{F(0, 0), I(0, 0), B(0, 0), W(0, 0), Opt(0)}});
+  expect_invalid(s, {"B0 s0 and I0 s0 both run", "computed twice"});
+}
+
+TEST(ValidateSplitBackward, RejectsIWithoutW) {
+  Schedule s = literal_split_2x2();
+  remove_action(s, W(1, 1));
+  expect_invalid(s, {"missing W1 s1", "I1 s1"});
+}
+
+TEST(ValidateSplitBackward, RejectsWWithoutI) {
+  const Schedule s = make(1, 1, {{F(0, 0), W(0, 0), Opt(0)}});
+  expect_invalid(s, {"W0 s0 has no I0 s0"});
+}
+
+TEST(ValidateSplitBackward, RejectsWBeforeItsI) {
+  const Schedule s = make(1, 1, {{F(0, 0), W(0, 0), I(0, 0), Opt(0)}});
+  expect_invalid(s, {"W0 s0 comes before I0 s0", "W needs the gradients I keeps"});
+}
+
+TEST(ValidateSplitBackward, RejectsSendGradBeforeItsI) {
+  Schedule s = literal_split_2x2();
+  auto& p = s.per_stage[1];
+  std::swap(*std::find(p.begin(), p.end(), I(1, 1)), *std::find(p.begin(), p.end(), SG(1, 1)));
+  expect_invalid(s, {"SendGrad1 s1 comes before I1 s1", "it sends I's input-gradient"});
+}
+
+TEST(ValidateSplitBackward, RejectsIBeforeItsGradientArrives) {
+  Schedule s = literal_split_2x2();
+  auto& p = s.per_stage[0];
+  std::swap(*std::find(p.begin(), p.end(), I(0, 1)), *std::find(p.begin(), p.end(), RG(0, 1)));
+  expect_invalid(s, {"I1 s0 comes before RecvGrad1 s0", "I needs its output-gradient"});
+}
+
+TEST(ValidateSplitBackward, RejectsOptimizerStepBeforeAW) {
+  Schedule s = literal_split_2x2();
+  auto& p = s.per_stage[0];
+  std::swap(*std::find(p.begin(), p.end(), W(0, 0)), *std::find(p.begin(), p.end(), Opt(0)));
+  expect_invalid(s, {"Opt s0 comes before W0 s0"});
+}
+
+TEST(ValidateSplitBackward, RejectsRecomputeAfterItsI) {
+  const Schedule s = make(1, 1, {{F(0, 0), I(0, 0), R(0, 0), W(0, 0), Opt(0)}});
+  expect_invalid(s, {"R0 s0 comes after I0 s0"});
+}
+
+TEST(ValidateSplitBackward, MissingBackwardIsNamedAsB) {
+  const Schedule s = make(1, 2, {{F(0, 0), F(0, 1), I(0, 1), W(0, 1), Opt(0)}});
+  expect_invalid(s, {"missing B0 s0"});
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ constexpr FileToken kFileTokens[] = {
     {ActionKind::Recompute, "R"},        {ActionKind::SendActivation, "SEND_F"},
     {ActionKind::RecvActivation, "RECV_F"}, {ActionKind::SendGrad, "SEND_B"},
     {ActionKind::RecvGrad, "RECV_B"},    {ActionKind::OptimizerStep, "OPT"},
+    // B's two halves, PyTorch's letters: I the input gradient, W the weight gradient.
+    {ActionKind::BackwardInput, "I"},    {ActionKind::BackwardWeight, "W"},
 };
 
 /// The optimizer step is a whole token: once per stage, no stage or micro-batch number.
@@ -46,8 +48,8 @@ inline bool is_communication(ActionKind kind) {
          kind == ActionKind::SendGrad || kind == ActionKind::RecvGrad;
 }
 
-/// `compute_order` (no sends or receives) of stage `stage` with each F and B wrapped in
-/// its communication (append_forward / append_backward); `origin[i]` is the index in
+/// `compute_order` (no sends or receives) of stage `stage` with each F, B and I wrapped
+/// in its communication (append_forward / append_backward / append_backward_input); `origin[i]` is the index in
 /// compute_order of the action that brought program action i.
 inline std::vector<Action> insert_communication(const std::vector<Action>& compute_order, int stage, int stages,
                                                 std::vector<std::size_t>* origin = nullptr) {
@@ -58,6 +60,8 @@ inline std::vector<Action> insert_communication(const std::vector<Action>& compu
       append_forward(program, stage, a.microbatch, stages);
     } else if (a.kind == ActionKind::Backward) {
       append_backward(program, stage, a.microbatch, stages);
+    } else if (a.kind == ActionKind::BackwardInput) {
+      append_backward_input(program, stage, a.microbatch, stages);
     } else {
       program.push_back(a);
     }

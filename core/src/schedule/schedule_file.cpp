@@ -108,11 +108,7 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
   }
   if (kind.empty() || i != t.text.size())
     PIPELAB_THROW(at(source, t) + "is not an action", kTokenHint);
-  // Reserved by issue 13 (deliverables 1-2): the syntax is kept, the actions do not exist yet.
-  if (kind == "W")
-    PIPELAB_THROW(at(source, t) + "is a weight-gradient action (W): not supported yet",
-                  "pipelab's B computes the whole backward today; the B/W split is planned (issue 13), "
-                  "write B instead");
+  // Reserved by issue 13 (deliverable 1): the syntax is kept, chunks do not exist yet.
   if (chunk)
     PIPELAB_THROW(at(source, t) + "names a model chunk (c<N>): not supported yet",
                   "each device holds one stage today; virtual stages are planned (issue 13), drop the c<N>");
@@ -195,7 +191,7 @@ void check_remat(const std::string& source, const std::vector<std::vector<Action
   for (std::size_t s = 0; s < written.size(); ++s)
     for (std::size_t i = 0; i < written[s].size(); ++i) {
       const Action& b = written[s][i];
-      if (b.kind != ActionKind::Backward) continue;
+      if (!is_input_backward(b.kind)) continue;  // B, or I of the split pair
       const Action r{ActionKind::Recompute, b.stage, b.microbatch};
       if (std::find(written[s].begin(), written[s].end(), r) == written[s].end())
         PIPELAB_THROW(at(source, tokens[s][i]) + "has no " + detail::file_token(r) + " on its line, but the file "
@@ -317,7 +313,12 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
       for (int m = 0; m < microbatches; ++m)
         for (ActionKind kind : {ActionKind::Forward, ActionKind::Backward}) {
           const Action needed{kind, static_cast<int>(st), m};
-          if (std::find(written[st].begin(), written[st].end(), needed) == written[st].end())
+          // A split backward (I, then W) stands for B; validate() checks the pair.
+          const Action split{ActionKind::BackwardInput, static_cast<int>(st), m};
+          const auto has = [&](const Action& a) {
+            return std::find(written[st].begin(), written[st].end(), a) != written[st].end();
+          };
+          if (!has(needed) && !(kind == ActionKind::Backward && has(split)))
             PIPELAB_THROW(source + ":" + std::to_string(stage_lines[st]) + ": stage " + std::to_string(st) +
                               "'s line has no " + detail::file_token(needed) + ": missing " + to_string(needed),
                           "every stage runs F and B of every micro-batch 0.." + std::to_string(microbatches - 1));

@@ -3,6 +3,7 @@
 // Four passes, each O(total actions) over dense (stage, micro-batch) tables:
 //   1. shape        — every action in its own stage's list, ids in range;
 //   2. completeness — each needed action exactly once, nothing unneeded, Opt last, R between F and B;
+//                     a micro-batch's backward is one B, or one I and one W (the split backward);
 //   3. order        — within a stage, each action after the ones it consumes;
 //   4. deadlock     — symbolic execution: sends never block, a receive blocks until
 //                     its matching send has executed. Each stage runs until it blocks;
@@ -26,8 +27,12 @@ namespace {
 // [SECTION] action tables -----------------------------------------------------------
 
 // The kinds that occur once per (stage, micro-batch); OptimizerStep is per stage.
-constexpr int kPerMicrobatchKinds = 7;
-int kind_index(ActionKind kind) { return static_cast<int>(kind); }  // Forward..RecvGrad = 0..6
+constexpr int kPerMicrobatchKinds = 9;
+// Forward..RecvGrad = 0..6; OptimizerStep (7) has no cell; BackwardInput, BackwardWeight = 7, 8.
+int kind_index(ActionKind kind) {
+  const int k = static_cast<int>(kind);
+  return k < static_cast<int>(ActionKind::OptimizerStep) ? k : k - 1;
+}
 
 bool valid_kind(ActionKind kind) {
   const int k = static_cast<int>(kind);
@@ -51,20 +56,22 @@ bool needed(ActionKind kind, int stage, int stages) {
 }
 
 // Position of each (kind, stage, micro-batch) in its stage's program, -1 if absent.
+// 32-bit: check_shape refuses a program of 2^31 actions or more, and half the bytes
+// of a K=1024 M=1024 table is half the time validate() spends filling it.
 class PositionTable {
  public:
   PositionTable(int stages, int microbatches)
       : microbatches_(microbatches),
         pos_(static_cast<std::size_t>(kPerMicrobatchKinds) * stages * microbatches, -1) {}
 
-  std::int64_t& at(ActionKind kind, int stage, int microbatch) {
+  std::int32_t& at(ActionKind kind, int stage, int microbatch) {
     const std::size_t cell = static_cast<std::size_t>(stage) * microbatches_ + microbatch;
     return pos_[cell * kPerMicrobatchKinds + kind_index(kind)];
   }
 
  private:
   int microbatches_;
-  std::vector<std::int64_t> pos_;
+  std::vector<std::int32_t> pos_;
 };
 
 std::string name(ActionKind kind, int stage, int microbatch) {
@@ -95,6 +102,9 @@ void check_shape(const Schedule& sc) {
 
   for (int s = 0; s < sc.stages; ++s) {
     const auto& program = sc.per_stage[s];
+    if (program.size() >= (std::size_t{1} << 31))
+      PIPELAB_THROW("stage " + std::to_string(s) + "'s program has " + std::to_string(program.size()) + " actions",
+                    "a stage's program holds fewer than 2^31 actions: use fewer micro-batches");
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& a = program[i];
       if (!valid_kind(a.kind))
@@ -137,8 +147,31 @@ std::string missing_message(ActionKind kind, int s, int m) {
   return msg;
 }
 
+// Throws unless (s, m)'s backward is exactly one form: B alone, or I with W.
+void check_backward_form(PositionTable& pos, int s, int m) {
+  const bool b = pos.at(ActionKind::Backward, s, m) >= 0;
+  const bool i = pos.at(ActionKind::BackwardInput, s, m) >= 0;
+  const bool w = pos.at(ActionKind::BackwardWeight, s, m) >= 0;
+  if (b && (i || w))
+    PIPELAB_THROW(name(ActionKind::Backward, s, m) + " and " +
+                      name(i ? ActionKind::BackwardInput : ActionKind::BackwardWeight, s, m) +
+                      " both run: the backward of micro-batch " + std::to_string(m) + " on stage " +
+                      std::to_string(s) + " would be computed twice",
+                  "a micro-batch's backward is one B, or its two halves I (input gradient) and W (weight "
+                  "gradient): keep one form");
+  if (i && !w)
+    PIPELAB_THROW("missing " + name(ActionKind::BackwardWeight, s, m) + ": stage " + std::to_string(s) + " runs " +
+                      name(ActionKind::BackwardInput, s, m) +
+                      " but never accumulates that micro-batch's weight gradient",
+                  "every I needs its W (append_weight_backward) after it, before the OptimizerStep");
+  if (w && !i)
+    PIPELAB_THROW(name(ActionKind::BackwardWeight, s, m) + " has no " + name(ActionKind::BackwardInput, s, m) +
+                      ": W accumulates the weight gradient from what I keeps",
+                  "run I (append_backward_input) before W, or use one B instead of the pair");
+}
+
 // Fills `pos` and `opt_pos`; throws on duplicates, unneeded, missing and misplaced actions.
-void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std::int64_t>& opt_pos) {
+void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std::int32_t>& opt_pos) {
   const int K = sc.stages;
   const int M = sc.microbatches;
 
@@ -147,7 +180,7 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
     const auto& program = sc.per_stage[s];
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& a = program[i];
-      const auto here = static_cast<std::int64_t>(i);
+      const auto here = static_cast<std::int32_t>(i);
       if (a.kind == ActionKind::OptimizerStep) {
         if (opt_pos[s] >= 0)
           PIPELAB_THROW("duplicate " + to_string(a) + " (" + at_position(s, opt_pos[s]) + " and #" +
@@ -164,46 +197,59 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
                             : "the last stage sends no activation and receives no gradient; "
                               "append_forward/append_backward add only the needed send/recv");
       }
-      std::int64_t& slot = pos.at(a.kind, s, a.microbatch);
+      std::int32_t& slot = pos.at(a.kind, s, a.microbatch);
       if (slot >= 0)
         PIPELAB_THROW("duplicate " + to_string(a) + " (" + at_position(s, slot) + " and #" +
                           std::to_string(i) + ")",
-                      "every (stage, micro-batch) runs each of F, B and its send/recv exactly once");
+                      "every (stage, micro-batch) runs each of F, B (or I and W) and its send/recv exactly once");
       slot = here;
     }
   }
 
-  // Missing actions, by stage then micro-batch.
-  constexpr ActionKind kRequired[] = {ActionKind::RecvActivation, ActionKind::Forward,
-                                      ActionKind::SendActivation, ActionKind::RecvGrad,
-                                      ActionKind::Backward,       ActionKind::SendGrad};
+  // The backward of each (stage, micro-batch): one B, or the split pair I + W — never
+  // both (the gradient would be accumulated twice), never half a pair.
   for (int s = 0; s < K; ++s)
-    for (int m = 0; m < M; ++m)
-      for (ActionKind kind : kRequired)
+    for (int m = 0; m < M; ++m) check_backward_form(pos, s, m);
+
+  // Missing actions, by stage then micro-batch. The backward's kind is B or I (above).
+  for (int s = 0; s < K; ++s)
+    for (int m = 0; m < M; ++m) {
+      const ActionKind backward =
+          pos.at(ActionKind::BackwardInput, s, m) >= 0 ? ActionKind::BackwardInput : ActionKind::Backward;
+      const ActionKind required[] = {ActionKind::RecvActivation, ActionKind::Forward, ActionKind::SendActivation,
+                                     ActionKind::RecvGrad,       backward,            ActionKind::SendGrad};
+      for (ActionKind kind : required)
         if (needed(kind, s, K) && pos.at(kind, s, m) < 0)
           PIPELAB_THROW(missing_message(kind, s, m),
-                        "every stage runs F and B of every micro-batch; use append_forward / "
-                        "append_backward so each carries its send/recv");
+                        "every stage runs F and B (or I and W) of every micro-batch; use append_forward / "
+                        "append_backward (append_backward_input) so each carries its send/recv");
+    }
 
-  // OptimizerStep after all of its stage's B; Recompute between F and B.
+  // OptimizerStep after all of its stage's B and W; Recompute between F and B (or I).
   for (int s = 0; s < K; ++s) {
     for (int m = 0; m < M; ++m) {
-      const std::int64_t b = pos.at(ActionKind::Backward, s, m);
-      if (opt_pos[s] >= 0 && opt_pos[s] < b)
-        PIPELAB_THROW(name(ActionKind::OptimizerStep, s, -1) + " comes before " +
-                          name(ActionKind::Backward, s, m) + " (stage " + std::to_string(s) + ", actions #" +
-                          std::to_string(opt_pos[s]) + " < #" + std::to_string(b) + ", 0-based)",
+      const bool split = pos.at(ActionKind::BackwardInput, s, m) >= 0;
+      // The last gradient-accumulating action of (s, m): B, or W for the split pair.
+      const ActionKind last_kind = split ? ActionKind::BackwardWeight : ActionKind::Backward;
+      const std::int32_t last = pos.at(last_kind, s, m);
+      if (opt_pos[s] >= 0 && opt_pos[s] < last)
+        PIPELAB_THROW(name(ActionKind::OptimizerStep, s, -1) + " comes before " + name(last_kind, s, m) +
+                          " (stage " + std::to_string(s) + ", actions #" + std::to_string(opt_pos[s]) + " < #" +
+                          std::to_string(last) + ", 0-based)",
                       "the optimizer step uses the gradients of every micro-batch: put it last");
-      const std::int64_t r = pos.at(ActionKind::Recompute, s, m);
+      // The action that consumes the activations: B, or I for the split pair.
+      const ActionKind backward_kind = split ? ActionKind::BackwardInput : ActionKind::Backward;
+      const std::int32_t b = pos.at(backward_kind, s, m);
+      const std::int32_t r = pos.at(ActionKind::Recompute, s, m);
       if (r < 0) continue;
-      const std::int64_t f = pos.at(ActionKind::Forward, s, m);
+      const std::int32_t f = pos.at(ActionKind::Forward, s, m);
       if (r < f)
         PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes before " + name(ActionKind::Forward, s, m) +
                           " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " < #" +
                           std::to_string(f) + ", 0-based)",
                       "recompute re-runs the forward from its stashed input: it goes after F, before B");
       if (r > b)
-        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes after " + name(ActionKind::Backward, s, m) +
+        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes after " + name(backward_kind, s, m) +
                           " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " > #" +
                           std::to_string(b) + ", 0-based)",
                       "B needs the recomputed activations: put Recompute before B (see with_recompute)");
@@ -238,20 +284,31 @@ void check_order(const Schedule& sc, PositionTable& pos) {
           pre[count++] = {ActionKind::Forward, "B needs F's stashed activations"};
           if (s < K - 1) pre[count++] = {ActionKind::RecvGrad, "B needs its output-gradient"};
           break;
+        case ActionKind::BackwardInput:
+          pre[count++] = {ActionKind::Forward, "I needs F's stashed activations"};
+          if (s < K - 1) pre[count++] = {ActionKind::RecvGrad, "I needs its output-gradient"};
+          break;
+        case ActionKind::BackwardWeight:
+          pre[count++] = {ActionKind::BackwardInput, "W needs the gradients I keeps"};
+          break;
         case ActionKind::SendGrad:
-          pre[count++] = {ActionKind::Backward, "it sends B's input-gradient"};
+          if (pos.at(ActionKind::BackwardInput, s, a.microbatch) >= 0)
+            pre[count++] = {ActionKind::BackwardInput, "it sends I's input-gradient"};
+          else
+            pre[count++] = {ActionKind::Backward, "it sends B's input-gradient"};
           break;
         default:
           break;
       }
       for (int p = 0; p < count; ++p) {
-        const std::int64_t at = pos.at(pre[p].kind, s, a.microbatch);
-        if (at > static_cast<std::int64_t>(i))
+        const std::int32_t at = pos.at(pre[p].kind, s, a.microbatch);
+        if (at > static_cast<std::int32_t>(i))
           PIPELAB_THROW(to_string(a) + " comes before " + name(pre[p].kind, s, a.microbatch) + " in stage " +
                             std::to_string(s) + "'s program (actions #" + std::to_string(i) + " < #" +
                             std::to_string(at) + ", 0-based): " + pre[p].why,
-                        "order each micro-batch as RecvAct F SendAct ... RecvGrad B SendGrad "
-                        "(append_forward / append_backward do this)");
+                        "order each micro-batch as RecvAct F SendAct ... RecvGrad B SendGrad, or ... "
+                        "RecvGrad I SendGrad ... W (append_forward, append_backward, "
+                        "append_backward_input and append_weight_backward do this)");
       }
     }
   }
@@ -342,7 +399,7 @@ void validate(const Schedule& schedule) {
       for (const Action& a : program) {
         if (a.microbatch < 0 || a.microbatch >= limit) continue;
         if (a.kind == ActionKind::Forward) has_f[a.microbatch] = 1;
-        if (a.kind == ActionKind::Backward) has_b[a.microbatch] = 1;
+        if (is_input_backward(a.kind)) has_b[a.microbatch] = 1;  // B, or I of the split pair
       }
       for (int m = 0; m < limit; ++m) {
         if (!has_f[m]) PIPELAB_THROW(missing_message(ActionKind::Forward, s, m),
@@ -354,7 +411,7 @@ void validate(const Schedule& schedule) {
   }
 
   PositionTable pos(K, M);
-  std::vector<std::int64_t> opt_pos(K, -1);
+  std::vector<std::int32_t> opt_pos(K, -1);
   check_completeness(schedule, pos, opt_pos);
   check_order(schedule, pos);
   check_deadlock(schedule);

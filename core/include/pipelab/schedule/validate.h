@@ -4,14 +4,15 @@
 // offending action (and for a deadlock the stage that would wait forever):
 //   1. shape: per_stage.size() == stages, every action's stage equals its list,
 //      micro-batch ids in [0, microbatches), OptimizerStep has microbatch -1;
-//   2. completeness: every F(s, m) and B(s, m) exactly once; every needed
-//      send/recv exactly once (RecvActivation for s > 0, SendActivation for
-//      s < K-1, RecvGrad for s < K-1, SendGrad for s > 0); at most one
-//      OptimizerStep per stage, after all of that stage's B; Recompute at most
-//      once per (s, m), between F(s, m) and B(s, m);
+//   2. completeness: every F(s, m) exactly once, and its backward in one form: one
+//      B(s, m), or the split pair I(s, m) (input gradient) and W(s, m) (weight gradient),
+//      never both forms; every needed send/recv exactly once (RecvActivation for s > 0,
+//      SendActivation for s < K-1, RecvGrad for s < K-1, SendGrad for s > 0); at most
+//      one OptimizerStep per stage, after all of that stage's B and W; Recompute at most
+//      once per (s, m), between F(s, m) and its B (or I);
 //   3. order within a stage: F(s,m) after RecvActivation(s,m); SendActivation(s,m)
-//      after F(s,m); B(s,m) after F(s,m) and after RecvGrad(s,m); SendGrad(s,m)
-//      after B(s,m);
+//      after F(s,m); B(s,m) or I(s,m) after F(s,m) and after RecvGrad(s,m);
+//      SendGrad(s,m) after B(s,m) or I(s,m); W(s,m) after I(s,m);
 //   4. deadlock freedom: symbolic execution with non-blocking sends and blocking
 //      receives; if no stage can advance before all finish, names each stuck
 //      stage's action and what it waits for.
