@@ -63,14 +63,9 @@ Theory one_f_one_b_theory(int devices, int microbatches) {
   return theory;
 }
 
-// The zero-bubble rows' remat would put R before each I, where it does not fit in a wait
-// for the gradient (with_remat_theory's assumption) and ex07's with_recompute ignores I.
+// The zero-bubble rows split B into I and W: their remat puts R before each I
+// (with_recompute_before_input), which ex07's with_recompute (B only) does not.
 bool splits_backward(ScheduleKind kind) { return kind == ScheduleKind::ZbH1 || kind == ScheduleKind::ZbH2; }
-
-void refuse_remat(ScheduleKind kind) {
-  PIPELAB_THROW(std::string("remat is not supported for the zero-bubble schedule '") + to_string(kind) + "' yet",
-                "run it without --remat, or use gpipe or 1f1b with --remat");
-}
 
 std::vector<ScheduleInfo> make_registry() {
   return {
@@ -89,20 +84,21 @@ std::vector<ScheduleInfo> make_registry() {
        "1F1B", "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // Zero-bubble (schedule/zero_bubble.h, docs/zero-bubble.md): the theory is one step's,
       // at F:I:W = 1:1:1, exact for every K and M; the paper's bubble and where it applies
-      // are in the source text. No remat (refuse_remat).
+      // are in the source text. Remat: R before each I; at F:I:W:R = 1:1:1:1 the idle time
+      // stays what it is without (tests), with_remat_theory's assumption.
       {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", false, zb_h1_schedule, zb_h1_theory,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H1: bubble (K-1)(T_F+T_I-T_W), exact for one step when "
        "M >= K and T_W <= min(T_F, T_I) (else (K-1)max(T_F+T_I-T_W, T_F, T_I)); at F:I:W = 1:1:1 the "
        "formula shown, also for M < K. Peak min(K, M) micro-batches in flight on every stage",
-       "ZB-H1"},
+       "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))"},
       {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", false, zb_h2_schedule, zb_h2_theory,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H2: bubble (K-1)(T_F+T_I-2T_W), 0 at equal costs in the "
        "steady state of many steps; one step alone keeps the last stage's (K-1)T_F ramp, so not exact "
        "here: at F:I:W = 1:1:1 the formula shown (K-1 idle for M >= 2K-2; ZB-H1's order for M < 2K-2). "
        "Peak min(2K-1, M) in flight (min(K, M) for M < 2K-2)",
-       "ZB-H2"},
+       "ZB-H2", "4M/(4M+max(K-1, 2K-1-M))"},
   };
 }
 
@@ -146,9 +142,8 @@ std::string Schedule::name() const { return std::string(to_string(kind)) + (rema
 
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat) {
   const ScheduleInfo& row = schedule_info(kind);
-  if (remat && splits_backward(kind)) refuse_remat(kind);
   Schedule s = row.generate(devices, row.single_microbatch ? 1 : microbatches);
-  if (remat) s = with_recompute(s);
+  if (remat) s = splits_backward(kind) ? with_recompute_before_input(s) : with_recompute(s);
   return s;
 }
 
@@ -164,7 +159,6 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
     return theory;
   }
   const ScheduleInfo& row = schedule_info(kind);
-  if (remat && splits_backward(kind)) refuse_remat(kind);
   Theory theory = row.theory(devices, row.single_microbatch ? 1 : microbatches);
   theory.schedule = row.theory_name ? row.theory_name : row.name;
   theory.formula = row.theory_formula;

@@ -95,6 +95,30 @@ Schedule zb_h2_schedule(int devices, int microbatches) {
                               microbatches);
 }
 
+Schedule with_recompute_before_input(const Schedule& schedule) {
+  Schedule out = schedule;
+  out.remat = true;
+  for (auto& program : out.per_stage) {
+    std::vector<Action> rewritten;
+    rewritten.reserve(program.size() * 2);
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      const Action& a = program[i];
+      // R goes before the backward's RecvGrad (so it runs while the gradient is on its way),
+      // or right before the backward when no RecvGrad precedes it (the last stage).
+      const bool recv_then_backward = a.kind == ActionKind::RecvGrad && i + 1 < program.size() &&
+                                      is_input_backward(program[i + 1].kind) &&
+                                      program[i + 1].microbatch == a.microbatch;
+      const bool bare_backward = is_input_backward(a.kind) &&
+                                 !(i > 0 && program[i - 1].kind == ActionKind::RecvGrad &&
+                                   program[i - 1].microbatch == a.microbatch);
+      if (recv_then_backward || bare_backward) rewritten.push_back({ActionKind::Recompute, a.stage, a.microbatch});
+      rewritten.push_back(a);
+    }
+    program = std::move(rewritten);
+  }
+  return out;
+}
+
 int zero_bubble_peak_in_flight(ScheduleKind kind, int devices, int microbatches) {
   check_k_m("zero_bubble_peak_in_flight", devices, microbatches);
   if (kind != ScheduleKind::ZbH1 && kind != ScheduleKind::ZbH2)

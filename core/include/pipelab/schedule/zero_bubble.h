@@ -52,6 +52,14 @@ Schedule zb_h1_schedule(int devices, int microbatches);
 /// unless K >= 1 and M >= 1.
 Schedule zb_h2_schedule(int devices, int microbatches);
 
+/// Re-materialization for a schedule that splits B: Recompute(s, m) in front of each
+/// I(s, m), before the RecvGrad(s, m) that directly precedes it when there is one (so it
+/// overlaps the wait for the gradient), as ex07's with_recompute does for B; a B gets its R
+/// the same way. Every other action keeps its order; `remat` is set. generate_schedule
+/// uses it for zb-h1 and zb-h2 (with_recompute is the students' and knows only B). At
+/// F:I:W:R = 1:1:1:1 it leaves the idle time unchanged (tests/unit/test_zero_bubble.cpp).
+Schedule with_recompute_before_input(const Schedule& schedule);
+
 /// Peak number of micro-batches every stage of `kind` (ZbH1 or ZbH2) holds from F to W:
 /// min(K, M) for ZB-H1, min(2K - 1, M) for ZB-H2 (min(K, M) when M < 2K - 2: ZB-H1's
 /// order). Throws pipelab::Error for another kind.
