@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -307,6 +309,14 @@ TEST(ZeroBubble, DescribeListsTheTriples) {
             "zb-h1: 2 stages, 2 micro-batches\n"
             "  stage 0: F0 SendAct0 F1 SendAct1 RecvGrad0 I0 W0 RecvGrad1 I1 W1 Opt\n"
             "  stage 1: RecvAct0 F0 I0 SendGrad0 RecvAct1 F1 I1 SendGrad1 W0 W1 Opt\n");
+}
+
+TEST(ZeroBubble, TheDocsListingIsDescribesOutput) {
+  std::ifstream in(std::string(PIPELAB_SOURCE_DIR) + "/docs/zero-bubble.md");
+  ASSERT_TRUE(in) << "docs/zero-bubble.md";
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(doc.find(describe(zb_h1_schedule(4, 8))), std::string::npos) << describe(zb_h1_schedule(4, 8));
+  EXPECT_NE(doc.find(describe(zb_h2_schedule(4, 8))), std::string::npos) << describe(zb_h2_schedule(4, 8));
 }
 
 }  // namespace
