@@ -1,10 +1,12 @@
 // registry.cpp — the schedule table: one row per schedule, and the theory formulas.
 #include "pipelab/schedule/registry.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
+#include "pipelab/schedule/zero_bubble.h"
 
 namespace pipelab {
 
@@ -24,6 +26,8 @@ Theory fill_drain_theory(int devices, int microbatches) {
   // T_naive = K·M·(t_f + t_b) (one stage at a time, the cost model is linear in rows)
   // over T = (M + K - 1)·(t_f + t_b): docs/gpipe.md, "Speedup over naive".
   theory.ideal_speedup = k * m / (m + k - 1.0);
+  // Fill-drain runs all M forwards before the first backward: all M are stashed.
+  theory.peak_stash_microbatches = m;
   theory.schedule = "GPipe";
   theory.formula = "M/(M+K-1)";
   return theory;
@@ -51,6 +55,18 @@ namespace {
 // Naive model parallelism is fill-drain with one micro-batch: utilization 1/K.
 Theory naive_theory(int devices, int /*microbatches*/) { return fill_drain_theory(devices, 1); }
 
+// 1F1B has fill-drain's bubble, but the first stage starts its first B after K forwards
+// (ex09's warm-up), so it stashes min(K, M) micro-batches instead of M.
+Theory one_f_one_b_theory(int devices, int microbatches) {
+  Theory theory = fill_drain_theory(devices, microbatches);
+  theory.peak_stash_microbatches = std::min(devices, microbatches);
+  return theory;
+}
+
+// The zero-bubble rows split B into I and W: their remat puts R before each I
+// (with_recompute_before_input), which ex07's with_recompute (B only) does not.
+bool splits_backward(ScheduleKind kind) { return kind == ScheduleKind::ZbH1 || kind == ScheduleKind::ZbH2; }
+
 std::vector<ScheduleInfo> make_registry() {
   return {
       // The remat formulas are with_remat_theory() of the row's: M(F+B+R) busy per device,
@@ -63,9 +79,26 @@ std::vector<ScheduleInfo> make_registry() {
        "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // 1F1B reorders the same fill-drain work: the same bubble, less stash.
       {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", false, one_f_one_b_schedule,
-       fill_drain_theory, "M/(M+K-1)",
+       one_f_one_b_theory, "M/(M+K-1)",
        "PipeDream-Flush (Narayanan et al. 2021): the bubble of fill-drain, at most K micro-batches stashed",
        "1F1B", "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
+      // Zero-bubble (schedule/zero_bubble.h, docs/zero-bubble.md): the theory is one step's,
+      // at F:I:W = 1:1:1, exact for every K and M; the paper's bubble and where it applies
+      // are in the source text. Remat: R before each I; at F:I:W:R = 1:1:1:1 the idle time
+      // stays what it is without (tests), with_remat_theory's assumption.
+      {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", false, zb_h1_schedule, zb_h1_theory,
+       "3M/max(3M+K-1, 2M+2K-1)",
+       "Qi et al. 2024 (arXiv 2401.10241) ZB-H1: bubble (K-1)(T_F+T_I-T_W), exact for one step when "
+       "M >= K and T_W <= min(T_F, T_I) (else (K-1)max(T_F+T_I-T_W, T_F, T_I)); at F:I:W = 1:1:1 the "
+       "formula shown, also for M < K. Peak min(K, M) micro-batches in flight on every stage",
+       "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))"},
+      {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", false, zb_h2_schedule, zb_h2_theory,
+       "3M/max(3M+K-1, 2M+2K-1)",
+       "Qi et al. 2024 (arXiv 2401.10241) ZB-H2: bubble (K-1)(T_F+T_I-2T_W), 0 at equal costs in the "
+       "steady state of many steps; one step alone keeps the last stage's (K-1)T_F ramp, so not exact "
+       "here: at F:I:W = 1:1:1 the formula shown (K-1 idle for M >= 2K-2; ZB-H1's order for M < 2K-2). "
+       "Peak min(2K-1, M) in flight (min(K, M) for M < 2K-2)",
+       "ZB-H2", "4M/(4M+max(K-1, 2K-1-M))"},
   };
 }
 
@@ -110,7 +143,7 @@ std::string Schedule::name() const { return std::string(to_string(kind)) + (rema
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat) {
   const ScheduleInfo& row = schedule_info(kind);
   Schedule s = row.generate(devices, row.single_microbatch ? 1 : microbatches);
-  if (remat) s = with_recompute(s);
+  if (remat) s = splits_backward(kind) ? with_recompute_before_input(s) : with_recompute(s);
   return s;
 }
 

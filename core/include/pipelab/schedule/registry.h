@@ -18,10 +18,14 @@ namespace pipelab {
 /// What each compute action costs relative to a forward, as a theory assumes it. The
 /// nominal ratio is the cost model's to within 1% (docs/backends.md): a block's backward
 /// runs four GEMMs of the forward's size, a recompute is a forward without the loss.
+/// The zero-bubble schedules split B into I and W; nominally each costs a forward
+/// (F:I:W = 1:1:1, so I + W = B = 2 as before).
 struct CostRatio {
-  double forward = 1;    ///< F (t_f)
-  double backward = 2;   ///< B (t_b)
-  double recompute = 1;  ///< R (t_r)
+  double forward = 1;          ///< F (t_f)
+  double backward = 2;         ///< B (t_b)
+  double recompute = 1;        ///< R (t_r)
+  double backward_input = 1;   ///< I, B's input-gradient half (t_i; the zero-bubble paper's T_B)
+  double backward_weight = 1;  ///< W, B's weight-gradient half (t_w; the paper's T_W)
 };
 
 /// Theory for balanced stages and free links (labelled "theory" wherever shown).
@@ -35,6 +39,11 @@ struct Theory {
   /// T_naive / T: naive model parallelism with the same options over this schedule,
   /// e.g. K·M / (M + K - 1) for fill-drain (docs/gpipe.md).
   double ideal_speedup = 1;
+  /// Peak number of micro-batches the first stage holds activations for at once (from
+  /// its F to its B, or to its W when B is split into I and W): M for fill-drain,
+  /// min(K, M) for 1F1B and ZB-H1, min(2K - 1, M) for ZB-H2. With remat it counts the
+  /// micro-batches whose stage input is held (remat keeps the inputs, not the blocks').
+  double peak_stash_microbatches = 0;
   std::string schedule;  ///< how labels name the schedule: "GPipe", "naive", "1F1B"
   std::string options;   ///< the options the formula depends on: "" or "remat, F:B:R = 1:2:1"
   std::string formula;   ///< the utilization formula, as printed: "M/(M+K-1)"

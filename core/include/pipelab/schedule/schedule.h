@@ -64,8 +64,15 @@ bool is_compute(ActionKind kind);
 bool is_input_backward(ActionKind kind);
 
 /// Which schedule a Schedule is: a row of the registry (schedule/registry.h), or
-/// Custom for one built by hand (tests, a student's experiment).
-enum class ScheduleKind { Naive, Gpipe, OneFOneB, Custom };
+/// Custom for one built by hand (tests, a student's experiment). Custom stays last.
+enum class ScheduleKind {
+  Naive,     ///< "naive": one batch through K stages
+  Gpipe,     ///< "gpipe": fill-drain
+  OneFOneB,  ///< "1f1b": PipeDream-Flush
+  ZbH1,      ///< "zb-h1": zero-bubble ZB-H1, 1F1B's memory (schedule/zero_bubble.h)
+  ZbH2,      ///< "zb-h2": zero-bubble ZB-H2, 2K-1 micro-batches in flight (schedule/zero_bubble.h)
+  Custom,    ///< "custom": built by hand
+};
 
 /// One ordered action list per stage.
 struct Schedule {
