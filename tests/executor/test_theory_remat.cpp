@@ -37,8 +37,32 @@ double doc_utilization(int K, int M, bool remat, double t_f, double t_b) {
   return M * (2 * t_f + t_b) / (M * (2 * t_f + t_b) + (K - 1) * (t_f + t_b));
 }
 
+// Whether the row's schedules split B into I and W (the zero-bubble rows): their theory
+// is stated at F:I:W = 1:1:1 and checked exactly against a unit-time simulation of the
+// schedule in tests/unit/test_zero_bubble.cpp; the sim's block FLOPs put I and W within
+// 7% of F here, so on the sim the formula holds to within 0.02 (0.015 at worst here), not 1e-9.
+bool splits_backward(ScheduleKind kind) {
+  for (const auto& program : generate_schedule(kind, 2, 2, false).per_stage)
+    for (const Action& a : program)
+      if (a.kind == ActionKind::BackwardInput) return true;
+  return false;
+}
+
 TEST(TheoryRemat, EveryRowMatchesTheSimAtTheCostModelsRatio) {
   for (const ScheduleInfo& row : schedule_registry()) {
+    if (splits_backward(row.kind)) {
+      for (int K : {1, 2, 3, 4, 6})
+        for (int M : {1, 2, 3, 4, 8, 16})
+          for (bool remat : {false, true}) {
+            const RunResult r = run_step(balanced_sim(row.kind, K, M, remat));
+            SCOPED_TRACE(r.schedule.name() + " K=" + std::to_string(K) + " M=" + std::to_string(M));
+            const Theory nominal = schedule_theory(r.schedule);
+            EXPECT_EQ(r.theory.utilization, nominal.utilization);
+            EXPECT_EQ(r.trace.meta.theory_utilization, nominal.utilization);
+            EXPECT_NEAR(r.metrics.mean_utilization, nominal.utilization, 0.02);
+          }
+      continue;
+    }
     for (int K : {1, 2, 3, 4, 6}) {
       for (int M : {1, 2, 3, 4, 8, 16}) {
         for (bool remat : {false, true}) {

@@ -20,6 +20,8 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::Naive, "Naive model parallelism"},
     {ScheduleKind::Gpipe, "GPipe"},
     {ScheduleKind::OneFOneB, "1F1B"},
+    {ScheduleKind::ZbH1, "ZB-H1 (zero bubble)"},
+    {ScheduleKind::ZbH2, "ZB-H2 (zero bubble)"},
     {ScheduleKind::Custom, "custom"},
 };
 
