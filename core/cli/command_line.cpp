@@ -105,7 +105,7 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "cpu, cuda: abort if no action finishes for this many seconds, 1e-3..1e6")
       ->type_name("FLOAT")
       ->capture_default_str();
-  cmd.add_option("--device-memory-mib", f.device_memory_mib,
+  cmd.add_option("--device-memory-mib,--memory-cap-mib", f.device_memory_mib,
                  "memory of each device in MiB; a run whose predicted per-device peak exceeds it is refused "
                  "(0 = no cap)")
       ->type_name("FLOAT")
@@ -168,6 +168,14 @@ CommandLine::CommandLine() {
   csv = sweep->add_option("--csv", csv_path, "write CSV (to FILE, or stdout without one)")->expected(0, 1);
   sweep->add_option("--plot", sweep_flags.plot_path,
                     "draw measured speedup and bubble against M beside the theory curves (an SVG file)");
+  advise = app.add_subcommand("advise", "which schedule, M and remat: the fastest configurations that fit "
+                                        "--device-memory-mib, on the sim's cost model");
+  advise_flags.microbatches = "1,2,4,8,16,32,64";  // before add_common_flags: --help shows it
+  advise_flags.backend = "sim";
+  add_common_flags(*advise, advise_flags, false);
+  advise->add_option("--top", advise_top, "how many fitting configurations to list")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   devices = app.add_subcommand("devices", "which backends can run here, and why not");
   devices->add_option("-K,--devices", devices_config.devices, "show the cuda placement for K devices")
       ->capture_default_str();
@@ -184,6 +192,7 @@ Subcommand CommandLine::parse(int argc, char** argv) {
   if (run->parsed()) return Subcommand::Run;
   if (compare->parsed()) return Subcommand::Compare;
   if (sweep->parsed()) return Subcommand::Sweep;
+  if (advise->parsed()) return Subcommand::Advise;
   if (bench->parsed()) return Subcommand::Bench;
   return Subcommand::Devices;
 }

@@ -66,16 +66,18 @@ struct BenchFlags {
 };
 
 /// Which subcommand the command line named (exactly one is required).
-enum class Subcommand { Run, Compare, Sweep, Devices, Bench };
+enum class Subcommand { Run, Compare, Sweep, Advise, Devices, Bench };
 
 /// The whole command line: one app, three subcommands sharing the common flags,
 /// `devices` and `bench`. Not copyable: CLI11 holds pointers into the flag structs.
 struct CommandLine {
   CLI::App app{"pipelab: naive model parallelism and GPipe pipeline parallelism, measured"};
-  CommonFlags run_flags, compare_flags, sweep_flags;
+  CommonFlags run_flags, compare_flags, sweep_flags, advise_flags;
+  int advise_top = 5;  ///< advise --top: how many fitting configurations to list
   CLI::App* run = nullptr;
   CLI::App* compare = nullptr;
   CLI::App* sweep = nullptr;
+  CLI::App* advise = nullptr;
   CLI::App* devices = nullptr;
   CLI::App* bench = nullptr;
   BenchFlags bench_flags;

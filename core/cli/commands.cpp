@@ -19,8 +19,10 @@
 #include "pipelab/backends/backends.h"
 #include "pipelab/bench.h"
 #include "pipelab/error.h"
+#include "pipelab/report/advice_table.h"
 #include "pipelab/report/report.h"
 #include "pipelab/report/sweep_plot.h"
+#include "pipelab/runtime/advise.h"
 #include "pipelab/runtime/memory_cap.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/schedule_file.h"  // schedule_text (--describe)
@@ -138,6 +140,27 @@ int cmd_compare(CommonFlags& f) {
     std::cout << format_comparison(cmp);
   }
   return cmp.max_rel_diff && !cmp.transparency_ok ? 1 : 0;
+}
+
+int cmd_advise(CommonFlags& f, int top) {
+  // Before finish_config, which would announce another backend's default model.
+  if (f.backend != "sim")
+    PIPELAB_USAGE_ERROR("--backend", "advise predicts on the sim's cost model, not on " + f.backend,
+                        "drop --backend; check the advice on real devices with `pipelab compare --schedules ...`");
+  RunConfig base = finish_config(f, true);
+  if (!base.trace_path.empty())
+    PIPELAB_USAGE_ERROR("--trace", "has no effect with advise: it writes no traces",
+                        "drop --trace; `pipelab run --trace` writes the trace of the configuration you pick");
+  const std::vector<int> ms = parse_int_list(f.microbatches, "--microbatches");
+  validate_config(base);  // K, the model and the sim's settings, before the first run
+  const Advice advice = advise(base, ms, [&](int done, int total) { progress_bar(f, done, total, "configurations"); });
+  check_printable(advice);  // no inf or NaN in the table or the JSON
+  if (f.json) {
+    std::cout << advice_json(advice).dump(2) << std::endl;
+  } else {
+    std::cout << format_advice(advice, top);
+  }
+  return advice.fitting > 0 ? 0 : 1;
 }
 
 int cmd_sweep(CommonFlags& f, const std::string& csv_path, bool csv_flag) {

@@ -25,6 +25,10 @@ int cmd_compare(CommonFlags& flags);
 /// "-": stdout).
 int cmd_sweep(CommonFlags& flags, const std::string& csv_path, bool csv_flag);
 /// `pipelab devices`: the backends and, for `config` (K, placement), the GPU part.
+/// `pipelab advise`: every schedule × M × remat on the sim, the fastest that fit
+/// --device-memory-mib (runtime/advise.h). Exit 0, or 1 when nothing fits.
+int cmd_advise(CommonFlags& flags, int top);
+
 int cmd_devices(const RunConfig& config);
 /// `pipelab bench`: the benchmark tables (or JSON; --out also writes it to a file).
 int cmd_bench(const BenchFlags& flags);

@@ -75,4 +75,15 @@ void check_printable(const RunResult& r, const std::optional<double>& max_rel_di
   if (max_rel_diff) require_finite(*max_rel_diff, "run", "the transparency difference");
 }
 
+void check_printable(const Advice& advice) {
+  for (const Candidate& c : advice.candidates) {
+    if (!c.unavailable.empty()) continue;
+    const std::string run = std::string(to_string(c.schedule)) + (c.remat ? "+remat" : "") + " M=" +
+                            std::to_string(c.microbatches);
+    require_finite(c.step_ms, run, "the step time");
+    require_finite(c.bubble_fraction, run, "the bubble fraction");
+    require_finite(c.theory.bubble_fraction, run, "the theory bubble fraction");
+  }
+}
+
 }  // namespace pipelab::cli

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "pipelab/runtime/advise.h"  // Advice
 #include "pipelab/runtime/run.h"  // RunResult, Comparison
 
 namespace pipelab::cli {
@@ -24,6 +25,9 @@ void check_printable(const std::vector<RunResult>& runs);
 
 /// Both runs of a comparison, the speedups and the transparency difference.
 void check_printable(const Comparison& c);
+
+/// Every candidate the advisor ran: its step time, bubble and theory.
+void check_printable(const Advice& advice);
 
 /// A run's transparency difference (run): NaN would read as "not checked".
 void check_printable(const RunResult& r, const std::optional<double>& max_rel_diff);

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
       case Subcommand::Run: return cmd_run(cli.run_flags);
       case Subcommand::Compare: return cmd_compare(cli.compare_flags);
       case Subcommand::Sweep: return cmd_sweep(cli.sweep_flags, cli.csv_path, cli.csv_requested());
+      case Subcommand::Advise: return cmd_advise(cli.advise_flags, cli.advise_top);
       case Subcommand::Bench: return cmd_bench(cli.bench_flags);
       case Subcommand::Devices: return cmd_devices(finish_devices_config(cli));
     }

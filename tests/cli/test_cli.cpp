@@ -92,7 +92,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"run --backend sim --device-memory-mib 1", "--device-memory-mib"},
                       BadInput{"compare --backend sim --device-memory-mib 1", "--device-memory-mib"},
                       BadInput{"run --backend sim --device-memory-mib -5", "--device-memory-mib"},
-                      BadInput{"run --backend sim --device-memory-mib x", "--device-memory-mib"}),
+                      BadInput{"run --backend sim --device-memory-mib x", "--device-memory-mib"},
+                      BadInput{"advise --backend cpu", "--backend"},
+                      BadInput{"advise --trace /tmp/x.json", "--trace"},
+                      BadInput{"advise -M 0,2", "--microbatches"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
 // Whether `pipelab devices` says the cuda backend can run here.
@@ -231,6 +234,23 @@ TEST(Cli, SweepPrintsOneRowPerMicrobatchCountAndCsv) {
   // Header + naive baseline + 3 GPipe rows.
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
   EXPECT_EQ(r.out.rfind("schedule,devices,microbatches", 0), 0u) << r.out;
+}
+
+TEST(Cli, AdviseListsTheFastestThatFitAndExitsOneWhenNothingDoes) {
+  const CliResult fits = run_pipelab("advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 1,2,4 --top 3 "
+                                     "--memory-cap-mib 1 -q --json");
+  ASSERT_EQ(fits.exit_code, 0) << fits.err;
+  const auto j = nlohmann::json::parse(fits.out);
+  EXPECT_GT(j["fitting"].get<int>(), 0);
+  EXPECT_EQ(j["cost_model"], "sim");
+  for (const auto& c : j["candidates"])
+    if (c["fits"].get<bool>()) {
+      EXPECT_LE(c["peak_memory_bytes"].get<std::uint64_t>(), j["device_memory_cap_bytes"].get<std::uint64_t>());
+    }
+  const CliResult none = run_pipelab("advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 1,2 "
+                                     "--device-memory-mib 0.001 -q");
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+  EXPECT_NE(none.out.find("nothing fits"), std::string::npos) << none.out;
 }
 
 TEST(Cli, DevicesExplainsCuda) {
