@@ -11,7 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "pipelab/runtime/run.h"  // RunResult, Comparison
+#include "pipelab/runtime/compare_schedules.h"  // ScheduleComparison
+#include "pipelab/runtime/run.h"                // RunResult, Comparison
 
 namespace pipelab::cli {
 
@@ -24,6 +25,9 @@ void check_printable(const std::vector<RunResult>& runs);
 
 /// Both runs of a comparison, the speedups and the transparency difference.
 void check_printable(const Comparison& c);
+
+/// Every row of `compare --schedules`: its run, speedups and transparency difference.
+void check_printable(const ScheduleComparison& c);
 
 /// A run's transparency difference (run): NaN would read as "not checked".
 void check_printable(const RunResult& r, const std::optional<double>& max_rel_diff);
