@@ -162,6 +162,12 @@ CommandLine::CommandLine() {
   add_common_flags(*run, run_flags, true);
   compare = app.add_subcommand("compare", "naive model parallelism vs GPipe, side by side");
   add_common_flags(*compare, compare_flags, false);
+  compare->add_option("--schedules", compare_flags.schedules,
+                      "compare these schedules instead, paired, speedups over the first: a comma-separated "
+                      "list of " + schedule_names(", ") + " (e.g. naive,gpipe,1f1b)");
+  // Hidden (group ""): a --schedule typed on compare is refused with a hint, not unknown.
+  compare->add_option("--schedule", compare_flags.refused_schedule)->group("");
+  compare->add_option("--schedule-file", compare_flags.refused_schedule_file)->group("");
   sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
   sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
   add_common_flags(*sweep, sweep_flags, false);

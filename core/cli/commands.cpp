@@ -5,6 +5,7 @@
 #include <algorithm>
 #include "cli/commands.h"
 #include "cli/finite_checks.h"
+#include "cli/schedule_list.h"
 
 #include <unistd.h>
 
@@ -21,8 +22,10 @@
 #include "pipelab/error.h"
 #include "pipelab/report/advice_table.h"
 #include "pipelab/report/report.h"
+#include "pipelab/report/schedule_table.h"
 #include "pipelab/report/sweep_plot.h"
 #include "pipelab/runtime/advise.h"
+#include "pipelab/runtime/compare_schedules.h"
 #include "pipelab/runtime/memory_cap.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/schedule_file.h"  // schedule_text (--describe)
@@ -107,7 +110,48 @@ int cmd_run(CommonFlags& f) {
   return diff && *diff > transparency_tolerance(r.config) ? 1 : 0;
 }
 
+namespace {
+
+// `compare --schedules a,b,c`: every listed schedule, paired, one row each; exit 1 if
+// any run's transparency check failed.
+int compare_listed_schedules(CommonFlags& f, const std::vector<ScheduleKind>& kinds) {
+  RunConfig c = finish_config(f, false);
+  // Each schedule's config, checked (count, duplicates, M > batch, ...) before any run.
+  schedule_comparison_configs(c, kinds);
+  resolve_backend(c.backend);  // cuda without a GPU fails here, before any output
+  // One trace per schedule, named after it: out.json → out-naive.json, out-1f1b.json.
+  std::vector<std::string> paths;
+  if (!c.trace_path.empty())
+    for (ScheduleKind kind : kinds) {
+      paths.push_back(suffixed(c.trace_path, to_string(kind)));
+      check_output_path("--trace", paths.back());
+    }
+  const ScheduleComparison cmp = compare_schedules(c, kinds, [&](const std::string& m) { progress(f, "running " + m); });
+  check_printable(cmp);  // no inf or NaN in the table, the JSON or the traces
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    write_chrome_trace_file(cmp.rows[i].run.trace, paths[i]);
+    // The replay beside it, for pipelab-viz: the same schedule on dedicated devices.
+    if (cmp.rows[i].run.replay)
+      write_chrome_trace_file(cmp.rows[i].run.replay->trace,
+                              suffixed(c.trace_path, std::string(to_string(kinds[i])) + "-replayed"));
+  }
+  if (!paths.empty())
+    progress(f, "traces written to " + paths.front() + " ... " + paths.back() +
+                    (cmp.rows.front().run.replay ? " (and each one's -replayed beside it)" : ""));
+  if (f.json) {
+    std::cout << schedule_comparison_json(cmp).dump(2) << std::endl;
+  } else {
+    std::cout << format_schedule_comparison(cmp);
+  }
+  return cmp.transparency_ok() ? 0 : 1;
+}
+
+}  // namespace
+
 int cmd_compare(CommonFlags& f) {
+  // --schedules (or a refused --schedule) first: before the model line on stderr.
+  const std::vector<ScheduleKind> kinds = finish_schedule_list(f);
+  if (!kinds.empty()) return compare_listed_schedules(f, kinds);
   RunConfig c = finish_config(f, false);
   validate_config(c);
   resolve_backend(c.backend);  // cuda without a GPU fails here, before any output

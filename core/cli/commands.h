@@ -3,7 +3,8 @@
 // code. Progress goes to stderr unless --quiet.
 //
 //   pipelab run     one step of one schedule; 1 if the transparency check failed
-//   pipelab compare naive MP vs GPipe side by side; 1 if the transparency check failed
+//   pipelab compare naive MP vs GPipe side by side; 1 if the transparency check failed;
+//                   with --schedules a,b,c every listed schedule, one row each
 //   pipelab sweep   naive, then GPipe over a list of M (table, --json or --csv)
 //   pipelab devices which backends can run here, and why not
 //   pipelab bench   GPU benchmarks (pipelab_bench)
@@ -19,7 +20,8 @@ namespace pipelab::cli {
 
 /// `pipelab run`: one step; exit 1 if its numerics differ from the reference.
 int cmd_run(CommonFlags& flags);
-/// `pipelab compare`: naive (M = 1) and GPipe; exit 1 if the transparency check failed.
+/// `pipelab compare`: naive (M = 1) and GPipe, or with --schedules every listed schedule
+/// (schedule_table.h); exit 1 if a transparency check failed.
 int cmd_compare(CommonFlags& flags);
 /// `pipelab sweep`: `csv_flag` is whether --csv was given, `csv_path` its FILE ("" or
 /// "-": stdout).

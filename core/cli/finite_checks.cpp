@@ -70,6 +70,17 @@ void check_printable(const Comparison& c) {
   if (c.max_rel_diff) require_finite(*c.max_rel_diff, "compare", "the transparency difference");
 }
 
+void check_printable(const ScheduleComparison& c) {
+  for (const ScheduleRow& row : c.rows) {
+    const std::string run = row.run.schedule.name();
+    check_printable(row.run);
+    require_finite(row.paired.median, run, "the speedup");
+    require_finite(row.paired.ratios, run, "the step ratio", "pair");
+    if (row.replayed_speedup) require_finite(*row.replayed_speedup, run, "the replayed speedup");
+    if (row.max_rel_diff) require_finite(*row.max_rel_diff, run, "the transparency difference");
+  }
+}
+
 void check_printable(const RunResult& r, const std::optional<double>& max_rel_diff) {
   check_printable(r);
   if (max_rel_diff) require_finite(*max_rel_diff, "run", "the transparency difference");

@@ -11,8 +11,9 @@
 #include <optional>
 #include <vector>
 
-#include "pipelab/runtime/advise.h"  // Advice
-#include "pipelab/runtime/run.h"  // RunResult, Comparison
+#include "pipelab/runtime/advise.h"             // Advice
+#include "pipelab/runtime/compare_schedules.h"  // ScheduleComparison
+#include "pipelab/runtime/run.h"                // RunResult, Comparison
 
 namespace pipelab::cli {
 
@@ -28,6 +29,9 @@ void check_printable(const Comparison& c);
 
 /// Every candidate the advisor ran: its step time, bubble and theory.
 void check_printable(const Advice& advice);
+
+/// Every row of `compare --schedules`: its run, speedups and transparency difference.
+void check_printable(const ScheduleComparison& c);
 
 /// A run's transparency difference (run): NaN would read as "not checked".
 void check_printable(const RunResult& r, const std::optional<double>& max_rel_diff);

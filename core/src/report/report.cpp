@@ -273,7 +273,6 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   return j;
 }
 
-namespace {
 nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance) {
   if (!max_rel_diff)
     return {{"max_rel_diff", nullptr}, {"ok", nullptr}, {"tolerance", tolerance}, {"reference", nullptr}};
@@ -282,7 +281,6 @@ nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunCo
           {"ok", *max_rel_diff <= tolerance},
           {"tolerance", tolerance}};
 }
-}  // namespace
 
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json j;

@@ -205,7 +205,7 @@ RunResult finish(PreparedRun& p) {
 
 // Runs the prepared runs paired: warm-ups first, then timed step i of every run
 // before step i + 1 of any.
-std::vector<RunResult> run_paired(std::vector<PreparedRun>& runs, const SweepProgress& progress) {
+std::vector<RunResult> alternate_steps(std::vector<PreparedRun>& runs, const SweepProgress& progress) {
   std::size_t total = 0;
   int rounds = 0;
   for (const PreparedRun& p : runs) {
@@ -231,7 +231,7 @@ std::vector<RunResult> run_paired(std::vector<PreparedRun>& runs, const SweepPro
 RunResult run_step(const RunConfig& requested) {
   std::vector<PreparedRun> runs;
   runs.push_back(prepare(requested));
-  return std::move(run_paired(runs, {}).front());
+  return std::move(alternate_steps(runs, {}).front());
 }
 
 RepeatedRun run_repeated(const RunConfig& requested, int timed_steps) {
@@ -281,12 +281,16 @@ std::vector<RunConfig> sweep_configs(const RunConfig& config, const std::vector<
   return configs;
 }
 
-std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
-                                 const SweepProgress& progress) {
-  const std::vector<RunConfig> configs = sweep_configs(config, microbatch_counts);
+std::vector<RunResult> run_paired(const std::vector<RunConfig>& configs, const SweepProgress& progress) {
+  // Every run is built (and so checked) before the first step of any.
   std::vector<PreparedRun> runs;
   for (const RunConfig& c : configs) runs.push_back(prepare(c));
-  return run_paired(runs, progress);
+  return alternate_steps(runs, progress);
+}
+
+std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
+                                 const SweepProgress& progress) {
+  return run_paired(sweep_configs(config, microbatch_counts), progress);
 }
 
 ReferenceKind reference_kind(const RunConfig& c) {

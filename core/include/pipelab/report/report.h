@@ -18,6 +18,10 @@ namespace pipelab {
 /// One run as a JSON object (the elements of "runs"). speedup is null when unknown.
 nlohmann::json run_json(const RunResult& run, std::optional<double> speedup_vs_naive);
 
+/// {"reference","max_rel_diff","ok","tolerance"} of one transparency check (all but
+/// the tolerance null when `max_rel_diff` is: no numerics).
+nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance);
+
 /// {"runs":[naive, gpipe], "transparency":{"max_rel_diff","ok"}}.
 nlohmann::json comparison_json(const Comparison& c);
 

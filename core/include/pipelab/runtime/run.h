@@ -100,6 +100,11 @@ using SweepProgress = std::function<void(std::size_t step, std::size_t total, co
 std::vector<RunResult> run_sweep(const RunConfig& config, const std::vector<int>& microbatch_counts,
                                  const SweepProgress& progress = {});
 
+/// The runs `configs` ask for, paired like run_sweep(): all are prepared (validated,
+/// built) and warmed up first, then timed step i of every run before step i + 1 of any,
+/// so a slow period of the machine hits every run alike. Results in the order given.
+std::vector<RunResult> run_paired(const std::vector<RunConfig>& configs, const SweepProgress& progress = {});
+
 /// A speedup measured step by step: the ratios of paired steps (naive step i over
 /// this run's step i), their median and spread.
 struct PairedSpeedup {

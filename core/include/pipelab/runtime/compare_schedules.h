@@ -1,0 +1,54 @@
+// pipelab/runtime/compare_schedules.h — several registry schedules on the same model,
+// devices and backend, paired step by step (`pipelab compare --schedules a,b,c`).
+//
+//   RunConfig + [kinds] → one RunConfig per kind (M as scheduled) → run_paired() →
+//   RunResults → speedups over the first, peak in-flight micro-batches, transparency
+//
+// compare() (run.h) is the two-schedule case the labs read (naive vs GPipe); this is the
+// general one, for any schedules of the registry, in the order listed.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipelab/runtime/run.h"
+
+namespace pipelab {
+
+/// One schedule's row of a schedule comparison.
+struct ScheduleRow {
+  RunResult run;         ///< the run (its trace is the median timed step)
+  PairedSpeedup paired;  ///< over the first listed schedule: the first row's ratios are all 1
+  /// first's replayed makespan / this one's (cpu, cuda): "replayed from measured costs".
+  std::optional<double> replayed_speedup;
+  /// Peak micro-batches in flight per device, measured from the trace (in_flight.h).
+  std::vector<int> peak_in_flight;
+  /// Transparency of this run vs the reference step (cpu, cuda; nullopt on sim).
+  std::optional<double> max_rel_diff;
+  bool transparency_ok = false;  ///< max_rel_diff <= the tolerance
+};
+
+/// Every listed schedule's row; the first is the baseline of every speedup.
+struct ScheduleComparison {
+  std::vector<ScheduleRow> rows;  ///< one per schedule, in the order listed
+  ReferenceKind reference = ReferenceKind::Cpu;  ///< what max_rel_diff compares with
+  double tolerance = kTransparencyTolerance;     ///< transparency_tolerance() of the runs
+  /// Every row with numerics passed (true on sim, where none is checked).
+  bool transparency_ok() const;
+};
+
+/// One config per kind: `config` with that schedule and M = scheduled_microbatches (1 for
+/// naive), each validated before anything runs. UsageError naming --schedules for fewer
+/// than 2 kinds, a kind listed twice, or ScheduleKind::Custom (not a registry row).
+std::vector<RunConfig> schedule_comparison_configs(const RunConfig& config, const std::vector<ScheduleKind>& kinds);
+
+/// Runs every schedule of `kinds` on `config`'s model, devices and backend, paired step
+/// by step (run_paired), and on backends with numerics checks each run against the
+/// transparency reference. `progress` (may be empty) gets a short message per phase.
+/// A backend that cannot run a schedule's actions throws its pipelab::Error.
+ScheduleComparison compare_schedules(const RunConfig& config, const std::vector<ScheduleKind>& kinds,
+                                     const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace pipelab

@@ -1,0 +1,177 @@
+// schedule_table.cpp — `pipelab compare --schedules`: table and JSON (schedule_table.h).
+#include "pipelab/report/schedule_table.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "pipelab/report/report.h"  // format_number, describe_config, transparency_json
+
+namespace pipelab {
+namespace {
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+std::vector<std::uint64_t> stash_bytes_per_device(const RunResult& r) {
+  std::vector<std::uint64_t> out;
+  for (const MemoryBytes& m : r.metrics.peak_memory_by_category) out.push_back(m[static_cast<int>(MemoryCategory::Stash)]);
+  return out;
+}
+
+int max_of(const std::vector<int>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+
+// "naive, gpipe, 1f1b": the schedules as listed.
+std::string listed(const ScheduleComparison& c) {
+  std::string out;
+  for (const ScheduleRow& row : c.rows) out += (out.empty() ? "" : ", ") + row.run.schedule.name();
+  return out;
+}
+
+// Column by column: the rows' printf below, each header right-aligned over its column.
+const char* kHeader =
+    "# schedule       M   step time    speedup (x first)     bubble (%)       bubble/busy       in flight       stash\n"
+    "#                         (ms)   median [min - max]  measured  theory  measured  theory  (peak, max)  (MiB, max)\n";
+
+std::string row_line(const ScheduleRow& row) {
+  const RunResult& r = row.run;
+  const std::string speedup = format_number("%.2f", row.paired.median) + " [" + format_number("%.2f", row.paired.min) +
+                              " - " + format_number("%.2f", row.paired.max) + "]";
+  char line[256];
+  // The bubble twice: the GPipe paper's share of the step and Megatron's idle over busy
+  // (metrics.h), each measured from the trace beside the registry's theory.
+  std::snprintf(line, sizeof line, "  %-12s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %12d %11.2f\n",
+                r.schedule.name().c_str(), r.schedule.microbatches, r.metrics.makespan_ms, speedup.c_str(),
+                100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.bubble_over_busy,
+                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), mib(max_peak_stash_bytes(r)));
+  return line;
+}
+
+// "# theory (balanced stages, free links): naive 1/K = 25.0%, gpipe M/(M+K-1) = 72.7%, ...".
+std::string theory_line(const ScheduleComparison& c) {
+  std::string out = "# theory (registry; balanced stages, free links): utilization";
+  for (const ScheduleRow& row : c.rows)
+    out += (&row == &c.rows.front() ? " " : ", ") + row.run.theory.name() + " " + row.run.theory.formula + " = " +
+           format_number("%.1f%%", 100 * row.run.theory.utilization);
+  return out + "; bubble = 1 - utilization, bubble/busy = bubble / utilization\n";
+}
+
+std::string transparency_lines(const ScheduleComparison& c) {
+  const RunConfig& config = c.rows.front().run.config;
+  if (!c.rows.front().max_rel_diff)
+    return "# transparency: not checked (the " + std::string(to_string(config.backend)) +
+           " backend computes no numerics)\n";
+  std::ostringstream out;
+  out << "# transparency: loss, gradients and updated parameters of each run vs " << describe(c.reference)
+      << " (tolerance " << format_number("%.0e", c.tolerance) << "), max normwise rel diff:\n";
+  for (const ScheduleRow& row : c.rows) {
+    char line[128];
+    std::snprintf(line, sizeof line, "#   %-12s %s %s\n", row.run.schedule.name().c_str(),
+                  row.max_rel_diff ? format_number("%.2e", *row.max_rel_diff).c_str() : "-",
+                  row.transparency_ok ? "OK" : "FAILED");
+    out << line;
+  }
+  return out.str();
+}
+
+// The replays (cpu, cuda): every number on the line is "replayed from measured costs".
+std::string replay_line(const ScheduleComparison& c) {
+  const auto has_replay = [](const ScheduleRow& row) { return row.replayed_speedup.has_value(); };
+  if (!std::all_of(c.rows.begin(), c.rows.end(), has_replay)) return "";
+  const ReplayResult& first = *c.rows.front().run.replay;
+  std::ostringstream out;
+  out << "# replayed from measured costs (" << (first.cpu_time ? "thread CPU time" : "measured spans");
+  if (first.steps > 1) out << ", each action's median over " << first.steps << " steps";
+  out << ", one dedicated device per stage), speedup over " << c.rows.front().run.schedule.name() << ":";
+  for (const ScheduleRow& row : c.rows)
+    out << (&row == &c.rows.front() ? " " : ", ") << row.run.schedule.name() << " "
+        << format_number("%.3f ms", row.run.replay->metrics.makespan_ms) << " "
+        << format_number("%.2fx", *row.replayed_speedup);
+  return out.str() + "\n";
+}
+
+nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
+  const RunResult& r = row.run;
+  nlohmann::json j;
+  j["schedule"] = r.schedule.name();
+  j["devices"] = r.config.devices;
+  j["microbatches"] = r.schedule.microbatches;  // as scheduled: naive is 1
+  j["backend"] = to_string(r.config.backend);
+  j["remat"] = r.config.remat;
+  j["step_time_ms"] = r.metrics.makespan_ms;  // the median timed step
+  j["step_times_ms"] = r.step_ms;
+  j["median_step"] = r.median_step;
+  // The shape of compare's "speedup", over the first listed schedule ("baseline").
+  j["speedup"] = {{"median", row.paired.median},
+                  {"min", row.paired.min},
+                  {"max", row.paired.max},
+                  {"paired", row.paired.ratios},
+                  {"replayed", row.replayed_speedup ? nlohmann::json(*row.replayed_speedup) : nlohmann::json(nullptr)}};
+  const std::vector<std::uint64_t> stash = stash_bytes_per_device(r);
+  j["measured"] = {{"bubble_fraction", r.metrics.bubble_fraction},
+                   {"bubble_over_busy", r.metrics.bubble_over_busy},
+                   {"mean_utilization", r.metrics.mean_utilization},
+                   {"utilization", r.metrics.utilization},
+                   {"peak_in_flight_microbatches", max_of(row.peak_in_flight)},
+                   {"peak_in_flight_per_device", row.peak_in_flight},
+                   {"peak_stash_bytes", max_peak_stash_bytes(r)},
+                   {"peak_stash_mib", mib(max_peak_stash_bytes(r))},
+                   {"peak_stash_bytes_per_device", stash}};
+  j["theory"] = {{"utilization", r.theory.utilization},
+                 {"bubble_fraction", r.theory.bubble_fraction},
+                 {"bubble_over_busy", r.theory.bubble_over_busy()},
+                 {"ideal_speedup", r.theory.ideal_speedup},
+                 {"name", r.theory.name()},
+                 {"formula", r.theory.formula}};
+  if (r.replay)
+    j["replay"] = {{"label", "replayed from measured costs"},
+                   {"step_time_ms", r.replay->metrics.makespan_ms},
+                   {"bubble_fraction", r.replay->metrics.bubble_fraction},
+                   {"bubble_over_busy", r.replay->metrics.bubble_over_busy}};
+  else
+    j["replay"] = nullptr;
+  j["transparency"] = transparency_json(row.max_rel_diff, r.config, c.tolerance);
+  return j;
+}
+
+}  // namespace
+
+std::uint64_t max_peak_stash_bytes(const RunResult& run) {
+  const std::vector<std::uint64_t> stash = stash_bytes_per_device(run);
+  return stash.empty() ? 0 : *std::max_element(stash.begin(), stash.end());
+}
+
+std::string format_schedule_comparison(const ScheduleComparison& c) {
+  std::ostringstream out;
+  if (c.rows.empty()) return out.str();
+  const RunResult& first = c.rows.front().run;
+  out << "# pipelab compare: " << listed(c) << ", paired step by step (speedups over " << first.schedule.name()
+      << ")\n# " << describe_config(first.config) << "\n"
+      << kHeader;
+  for (const ScheduleRow& row : c.rows) out << row_line(row);
+  if (first.plan.timed > 1)
+    out << "# steps: " << first.plan.warmup << " warm-up + " << first.plan.timed
+        << " timed per schedule, alternating; each row is its schedule's median step\n";
+  out << "# in flight: a device's micro-batches from the start of their F to the end of their last backward, peak over "
+         "the step,\n#   max over devices (measured from the trace); stash: the allocator's peak, max over devices\n"
+      << theory_line(c) << transparency_lines(c) << replay_line(c);
+  return out.str();
+}
+
+nlohmann::json schedule_comparison_json(const ScheduleComparison& c) {
+  nlohmann::json j;
+  j["schedules"] = nlohmann::json::array();
+  if (c.rows.empty()) return j;
+  const RunResult& first = c.rows.front().run;
+  j["baseline"] = first.schedule.name();  // every "speedup" is over this one
+  j["backend"] = to_string(first.config.backend);
+  j["devices"] = first.config.devices;
+  for (const ScheduleRow& row : c.rows) j["schedules"].push_back(row_json(row, c));
+  const bool checked = c.rows.front().max_rel_diff.has_value();
+  j["transparency"] = {{"reference", checked ? nlohmann::json(c.reference == ReferenceKind::Cpu ? "cpu" : "cuda")
+                                             : nlohmann::json(nullptr)},
+                       {"ok", checked ? nlohmann::json(c.transparency_ok()) : nlohmann::json(nullptr)},
+                       {"tolerance", c.tolerance}};
+  return j;
+}
+
+}  // namespace pipelab
