@@ -128,16 +128,17 @@ int compare_listed_schedules(CommonFlags& f, const std::vector<ScheduleKind>& ki
     }
   const ScheduleComparison cmp = compare_schedules(c, kinds, [&](const std::string& m) { progress(f, "running " + m); });
   check_printable(cmp);  // no inf or NaN in the table, the JSON or the traces
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    write_chrome_trace_file(cmp.rows[i].run.trace, paths[i]);
-    // The replay beside it, for pipelab-viz: the same schedule on dedicated devices.
-    if (cmp.rows[i].run.replay)
-      write_chrome_trace_file(cmp.rows[i].run.replay->trace,
-                              suffixed(c.trace_path, std::string(to_string(kinds[i])) + "-replayed"));
-  }
-  if (!paths.empty())
-    progress(f, "traces written to " + paths.front() + " ... " + paths.back() +
+  if (!c.trace_path.empty()) {
+    for (const ScheduleRow& row : cmp.rows) {  // the schedules that ran (none refused by the cap)
+      const std::string name = to_string(row.run.config.schedule);
+      write_chrome_trace_file(row.run.trace, suffixed(c.trace_path, name));
+      // The replay beside it, for pipelab-viz: the same schedule on dedicated devices.
+      if (row.run.replay) write_chrome_trace_file(row.run.replay->trace, suffixed(c.trace_path, name + "-replayed"));
+    }
+    progress(f, "traces written to " + suffixed(c.trace_path, to_string(cmp.rows.front().run.config.schedule)) +
+                    " ... " + suffixed(c.trace_path, to_string(cmp.rows.back().run.config.schedule)) +
                     (cmp.rows.front().run.replay ? " (and each one's -replayed beside it)" : ""));
+  }
   if (f.json) {
     std::cout << schedule_comparison_json(cmp).dump(2) << std::endl;
   } else {

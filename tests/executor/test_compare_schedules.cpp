@@ -16,6 +16,7 @@
 #include "pipelab/report/schedule_table.h"
 #include "pipelab/runtime/compare_schedules.h"
 #include "pipelab/schedule/registry.h"
+#include "split_backward_tolerance.h"
 
 namespace pipelab {
 namespace {
@@ -42,7 +43,7 @@ std::vector<ScheduleKind> every_schedule() {
   return kinds;
 }
 
-TEST(CompareSchedules, SimRowsMatchTheirRegistryTheoryExactly) {
+TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
   const std::vector<ScheduleKind> kinds = every_schedule();
   ASSERT_GE(kinds.size(), 2u);
   const ScheduleComparison c = compare_schedules(balanced_sim(4, 8), kinds);
@@ -54,11 +55,17 @@ TEST(CompareSchedules, SimRowsMatchTheirRegistryTheoryExactly) {
     const ScheduleInfo& info = schedule_info(kinds[i]);
     EXPECT_EQ(row.run.schedule.microbatches, info.single_microbatch ? 1 : 8);
     const Theory theory = schedule_theory(kinds[i], 4, row.run.schedule.microbatches, false);
-    EXPECT_NEAR(row.run.metrics.bubble_fraction, theory.bubble_fraction, 1e-9);
-    EXPECT_NEAR(row.run.metrics.bubble_over_busy, theory.bubble_over_busy(), 1e-9);
+    // Exact for whole-B schedules; the zero-bubble rows' 1:1:1 formula within the sim's
+    // I:W cost spread (split_backward_tolerance.h).
+    const bool split = testing_split::splits_backward(row.run.schedule);
+    EXPECT_NEAR(row.run.metrics.bubble_fraction, theory.bubble_fraction,
+                split ? testing_split::kBubbleTolerance : 1e-9);
+    EXPECT_NEAR(row.run.metrics.bubble_over_busy, theory.bubble_over_busy(),
+                split ? testing_split::kBubbleOverBusyTolerance : 1e-9);
     EXPECT_EQ(row.run.theory.bubble_fraction, theory.bubble_fraction);
     // Over the first: its ideal speedup relative to the first's (both over naive).
-    EXPECT_NEAR(row.paired.median, theory.ideal_speedup / c.rows[0].run.theory.ideal_speedup, 1e-9);
+    const double ideal = theory.ideal_speedup / c.rows[0].run.theory.ideal_speedup;
+    EXPECT_NEAR(row.paired.median, ideal, split ? testing_split::kSpeedupRelativeTolerance * ideal : 1e-9);
     EXPECT_FALSE(row.max_rel_diff) << "the sim computes no numerics";
     EXPECT_EQ(row.peak_in_flight.size(), 4u);
   }
@@ -91,6 +98,28 @@ TEST(CompareSchedules, RefusesFewerThanTwoDuplicatesAndCustom) {
   const std::vector<RunConfig> configs = schedule_comparison_configs(c, {ScheduleKind::Naive, ScheduleKind::Gpipe});
   EXPECT_EQ(configs[0].microbatches, 1);
   EXPECT_EQ(configs[1].microbatches, 2);
+}
+
+TEST(CompareSchedules, ASchedulesOverTheMemoryCapIsRefusedAndTheOthersRun) {
+  // GPipe holds all M micro-batches' stash, 1F1B at most K: a cap between their peaks
+  // (each measured by its own uncapped run) refuses GPipe alone.
+  RunConfig c = balanced_sim(2, 8);
+  const RunResult gpipe = run_step([&] { RunConfig g = c; g.schedule = ScheduleKind::Gpipe; return g; }());
+  const RunResult one_f = run_step([&] { RunConfig o = c; o.schedule = ScheduleKind::OneFOneB; return o; }());
+  const auto peak = [](const RunResult& r) {
+    return *std::max_element(r.metrics.peak_memory_bytes.begin(), r.metrics.peak_memory_bytes.end());
+  };
+  ASSERT_LT(peak(one_f), peak(gpipe));
+  c.device_memory_mib = (static_cast<double>(peak(one_f) + peak(gpipe)) / 2.0) / (1024.0 * 1024.0);
+  const ScheduleComparison cmp = compare_schedules(c, {ScheduleKind::Gpipe, ScheduleKind::OneFOneB, ScheduleKind::Naive});
+  ASSERT_EQ(cmp.refused.size(), 2u);  // naive holds the whole batch's stash too
+  EXPECT_EQ(cmp.refused[0].schedule, ScheduleKind::Gpipe);
+  EXPECT_NE(cmp.refused[0].reason.find("over the cap"), std::string::npos) << cmp.refused[0].reason;
+  ASSERT_EQ(cmp.rows.size(), 1u);
+  EXPECT_EQ(cmp.rows[0].run.config.schedule, ScheduleKind::OneFOneB);
+  // None fits: the first refusal is the error.
+  c.device_memory_mib = 1.0 / 1024;
+  EXPECT_THROW(compare_schedules(c, {ScheduleKind::Gpipe, ScheduleKind::OneFOneB}), UsageError);
 }
 
 TEST(CompareSchedules, CpuRunsEachPassTransparency) {

@@ -16,6 +16,7 @@
 #include "pipelab/error.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/registry.h"
+#include "split_backward_tolerance.h"
 #include "pipelab/schedule/validate.h"
 
 namespace pipelab {
@@ -82,16 +83,6 @@ RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches) {
   return c;
 }
 
-// Whether the schedule splits B into I and W (the zero-bubble rows). Their theory is
-// stated at F:I:W = 1:1:1 and checked exactly against a unit-time simulation of the
-// schedule (tests/unit/test_zero_bubble.cpp); the sim's block FLOPs put I and W within
-// 7% of F at this model, so here the formula holds to within 0.02 (0.015 at worst), not 1e-9.
-bool splits_backward(const Schedule& s) {
-  for (const auto& program : s.per_stage)
-    for (const Action& a : program)
-      if (a.kind == ActionKind::BackwardInput) return true;
-  return false;
-}
 
 TEST_P(RegistrySchedule, SimOnBalancedStagesMatchesItsTheory) {
   for (int K : {1, 2, 3, 4}) {
@@ -99,12 +90,12 @@ TEST_P(RegistrySchedule, SimOnBalancedStagesMatchesItsTheory) {
       const RunResult r = run_step(balanced_sim(row().kind, K, M));
       SCOPED_TRACE(r.schedule.name() + " K=" + std::to_string(K) + " M=" + std::to_string(M));
       const Theory theory = row().theory(K, r.schedule.microbatches);
-      const double tolerance = splits_backward(r.schedule) ? 0.02 : 1e-9;
+      const double tolerance = testing_split::splits_backward(r.schedule) ? testing_split::kBubbleTolerance : 1e-9;
       EXPECT_NEAR(r.metrics.mean_utilization, theory.utilization, tolerance);
       EXPECT_NEAR(r.metrics.bubble_fraction, theory.bubble_fraction, tolerance);
       EXPECT_NEAR(theory.utilization + theory.bubble_fraction, 1.0, 1e-12);
       // Megatron's convention, idle over busy, measured and in theory.
-      EXPECT_NEAR(r.metrics.bubble_over_busy, theory.bubble_over_busy(), splits_backward(r.schedule) ? 0.05 : 1e-9);
+      EXPECT_NEAR(r.metrics.bubble_over_busy, theory.bubble_over_busy(), testing_split::splits_backward(r.schedule) ? testing_split::kBubbleOverBusyTolerance : 1e-9);
       // The run and its trace carry the row's theory, computed once.
       EXPECT_EQ(r.theory.utilization, theory.utilization);
       EXPECT_EQ(r.trace.meta.theory_utilization, theory.utilization);

@@ -154,6 +154,8 @@ std::string format_schedule_comparison(const ScheduleComparison& c) {
   out << "# in flight: a device's micro-batches from the start of their F to the end of their last backward, peak over "
          "the step,\n#   max over devices (measured from the trace); stash: the allocator's peak, max over devices\n"
       << theory_line(c) << transparency_lines(c) << replay_line(c);
+  for (const RefusedSchedule& r : c.refused)
+    out << "# refused, not run: " << to_string(r.schedule) << ": " << r.reason << "\n";
   return out.str();
 }
 
@@ -166,6 +168,9 @@ nlohmann::json schedule_comparison_json(const ScheduleComparison& c) {
   j["backend"] = to_string(first.config.backend);
   j["devices"] = first.config.devices;
   for (const ScheduleRow& row : c.rows) j["schedules"].push_back(row_json(row, c));
+  j["refused"] = nlohmann::json::array();  // over --device-memory-mib, not run
+  for (const RefusedSchedule& r : c.refused)
+    j["refused"].push_back({{"schedule", to_string(r.schedule)}, {"reason", r.reason}});
   const bool checked = c.rows.front().max_rel_diff.has_value();
   j["transparency"] = {{"reference", checked ? nlohmann::json(c.reference == ReferenceKind::Cpu ? "cpu" : "cuda")
                                              : nlohmann::json(nullptr)},

@@ -5,6 +5,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/report/in_flight.h"
+#include "pipelab/runtime/memory_cap.h"
 #include "pipelab/schedule/registry.h"
 
 namespace pipelab {
@@ -43,7 +44,21 @@ ScheduleComparison compare_schedules(const RunConfig& config, const std::vector<
   auto say = [&](const std::string& what) {
     if (progress) progress(what);
   };
-  const std::vector<RunConfig> configs = schedule_comparison_configs(config, kinds);
+  ScheduleComparison out;
+  // --device-memory-mib: a schedule over the cap is refused, the others still compare —
+  // the point of the cap is to show which ones fit (issue: why split a model at all).
+  std::vector<RunConfig> configs;
+  std::optional<UsageError> first_refusal;
+  for (const RunConfig& c : schedule_comparison_configs(config, kinds)) {
+    try {
+      check_memory_cap(c);
+      configs.push_back(c);
+    } catch (const UsageError& e) {
+      out.refused.push_back({c.schedule, e.message()});
+      if (!first_refusal) first_refusal = e;
+    }
+  }
+  if (configs.empty()) throw *first_refusal;
   const std::size_t count = configs.size();
   std::vector<RunResult> runs = run_paired(configs, [&](std::size_t step, std::size_t total, const RunConfig& next) {
     const std::string which = std::string(to_string(next.schedule)) + " (K=" + std::to_string(next.devices) +
@@ -53,7 +68,6 @@ ScheduleComparison compare_schedules(const RunConfig& config, const std::vector<
                        : which + ", step " + std::to_string(step / count + 1) + "/" + std::to_string(total / count));
   });
 
-  ScheduleComparison out;
   const RunResult& first = runs.front();
   out.tolerance = transparency_tolerance(first.config);
   out.reference = reference_kind(first.config);

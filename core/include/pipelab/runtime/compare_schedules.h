@@ -30,9 +30,19 @@ struct ScheduleRow {
   bool transparency_ok = false;  ///< max_rel_diff <= the tolerance
 };
 
+/// A listed schedule that did not run: its predicted per-device peak is over
+/// --device-memory-mib (runtime/memory_cap.h).
+struct RefusedSchedule {
+  ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which one
+  std::string reason;  ///< check_memory_cap's message: the device, its bytes by category, the cap
+};
+
 /// Every listed schedule's row; the first is the baseline of every speedup.
 struct ScheduleComparison {
-  std::vector<ScheduleRow> rows;  ///< one per schedule, in the order listed
+  std::vector<ScheduleRow> rows;  ///< one per schedule that ran, in the order listed
+  /// The listed schedules over the memory cap, refused before anything ran (the rows
+  /// compare the others; the first of those is the baseline).
+  std::vector<RefusedSchedule> refused;
   ReferenceKind reference = ReferenceKind::Cpu;  ///< what max_rel_diff compares with
   double tolerance = kTransparencyTolerance;     ///< transparency_tolerance() of the runs
   /// Every row with numerics passed (true on sim, where none is checked).
@@ -47,7 +57,9 @@ std::vector<RunConfig> schedule_comparison_configs(const RunConfig& config, cons
 /// Runs every schedule of `kinds` on `config`'s model, devices and backend, paired step
 /// by step (run_paired), and on backends with numerics checks each run against the
 /// transparency reference. `progress` (may be empty) gets a short message per phase.
-/// A backend that cannot run a schedule's actions throws its pipelab::Error.
+/// A backend that cannot run a schedule's actions throws its pipelab::Error. With
+/// --device-memory-mib, a schedule whose predicted peak is over the cap is refused (kept
+/// in `refused`) and the others run; if none fits, the first refusal is thrown.
 ScheduleComparison compare_schedules(const RunConfig& config, const std::vector<ScheduleKind>& kinds,
                                      const std::function<void(const std::string&)>& progress = {});
 
