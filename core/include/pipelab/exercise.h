@@ -83,7 +83,7 @@ double busy_time(std::vector<Interval> spans);
 /// What one step's trace says about utilization. Times in µs, like the trace.
 struct TraceUtilization {
   double makespan_us = 0;           ///< T = max(end) - min(start) over every event, every lane
-  std::vector<double> busy_us;      ///< per device: busy_time of its compute spans (F, B, R)
+  std::vector<double> busy_us;      ///< per device: busy_time of its compute spans (F, B, R, I, W)
   std::vector<double> utilization;  ///< per device: busy_us / T (0 when T is 0)
   double mean_utilization = 0;      ///< mean over devices of utilization
   double bubble_fraction = 0;       ///< 1 - mean_utilization (0 when T is 0: no step, no bubble)
@@ -91,7 +91,7 @@ struct TraceUtilization {
 
 /// ex04: the metrics of docs/metrics.md ("Definitions for one step") for `trace`, over
 /// trace.meta.devices devices (one entry per device, also for a device without events:
-/// it was idle). Only F, B and Recompute are busy (is_compute, schedule.h);
+/// it was idle). Only F, B, Recompute, I and W are busy (is_compute, schedule.h);
 /// OptimizerStep and send/recv spans are not, but every event counts for the makespan
 /// (0 for a trace without events).
 /// Throws pipelab::Error for an event whose device is outside [0, trace.meta.devices).

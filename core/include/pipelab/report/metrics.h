@@ -2,7 +2,7 @@
 //
 // Definitions (docs/metrics.md, used everywhere, tests included):
 //   makespan T      = max(end) - min(start) over all events of the step
-//   busy_d          = length of the union of compute spans (F, B, R) on device d
+//   busy_d          = length of the union of compute spans (F, B, R, I, W) on device d
 //   utilization_d   = busy_d / T
 //   bubble_fraction = 1 - mean_d utilization_d
 //   theory (balanced stages, fill-drain): utilization M / (M + K - 1),
