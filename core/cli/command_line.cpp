@@ -167,7 +167,8 @@ CommandLine::CommandLine() {
                       "list of " + schedule_names(", ") + " (e.g. naive,gpipe,1f1b)");
   // Hidden (group ""): a --schedule typed on compare is refused with a hint, not unknown.
   compare->add_option("--schedule", compare_flags.refused_schedule)->group("");
-  compare->add_option("--schedule-file", compare_flags.refused_schedule_file)->group("");
+  compare->add_option("--schedule-file", compare_flags.schedule_file,
+                      "with --schedules: add this file's schedule as the last row (its K, M and remat hold for all)");
   sweep = app.add_subcommand("sweep", "GPipe over a list of micro-batch counts");
   sweep_flags.microbatches = "1,2,4,8,16,32";  // before add_common_flags: --help shows it
   add_common_flags(*sweep, sweep_flags, false);

@@ -48,7 +48,7 @@ struct CommonFlags {
   std::string schedules;      ///< compare --schedules a,b,c (schedule_list.h; "" = naive vs GPipe)
   /// compare's hidden --schedule and --schedule-file: typed only to be refused by name
   /// (schedule_list.h); never read, so finish_config never sees them.
-  std::string refused_schedule, refused_schedule_file;
+  std::string refused_schedule;
   bool describe = false;      ///< run --describe: print the schedule in the file format, run nothing
   RunConfig config;  ///< the flags CLI11 parses straight into their field (numbers, --remat)
   std::vector<CLI::Option*> model_options;  ///< --layers --width --hidden --batch

@@ -20,17 +20,20 @@ bool typed(const CommonFlags& f, const char* name) {
 std::vector<ScheduleKind> finish_schedule_list(const CommonFlags& f) {
   const bool listed = typed(f, "--schedules");
   // compare names its schedules itself (naive and GPipe) or takes them from --schedules:
-  // a single --schedule, or a file's, would be silently ignored, so both are refused.
+  // a single --schedule would be silently ignored, so it is refused; a --schedule-file
+  // joins a --schedules list as its last row (a file's K, M and remat then hold for all).
   for (const char* single : {"--schedule", "--schedule-file"}) {
     if (!typed(f, single)) continue;
+    if (listed && std::string(single) == "--schedule-file") continue;
     if (listed)
       PIPELAB_USAGE_ERROR("--schedules", std::string("conflicts with ") + single +
                                              ": --schedules names every schedule compare runs",
                           std::string("drop ") + single + ", and list its schedule in --schedules");
     PIPELAB_USAGE_ERROR(single, "`pipelab compare` takes no " + std::string(single) +
                                     ": it runs naive vs GPipe, or the schedules --schedules lists",
-                        std::string("use --schedules naive,gpipe,1f1b to compare schedules, or `pipelab run ") + single +
-                            " ...` to run one");
+                        std::string("use --schedules naive,gpipe,1f1b to compare schedules (add --schedule-file FILE "
+                                    "to put a file's schedule beside them), or `pipelab run ") +
+                            single + " ...` to run one");
   }
   std::vector<ScheduleKind> kinds;
   if (!listed) return kinds;
@@ -46,6 +49,7 @@ std::vector<ScheduleKind> finish_schedule_list(const CommonFlags& f) {
       PIPELAB_USAGE_ERROR("--schedules", e.message().substr(e.flag().size() + 2), e.hint());
     }
   }
+  if (typed(f, "--schedule-file")) kinds.push_back(ScheduleKind::Custom);  // the file's row, last
   return kinds;
 }
 

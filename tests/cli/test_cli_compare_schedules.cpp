@@ -29,10 +29,27 @@ void expect_usage_error(const std::string& args, const std::string& says) {
 TEST(CompareSchedules, ConflictsWithScheduleAndScheduleFile) {
   expect_usage_error("compare --backend sim --schedules naive,gpipe --schedule 1f1b",
                      "--schedules: conflicts with --schedule:");
-  expect_usage_error("compare --backend sim --schedules naive,gpipe --schedule-file s.txt",
-                     "--schedules: conflicts with --schedule-file");
   // Without --schedules, compare still takes no single schedule, and says what does.
   expect_usage_error("compare --backend sim --schedule 1f1b", "--schedule: `pipelab compare` takes no --schedule");
+}
+
+TEST(CompareSchedules, AScheduleFileIsTheLastRow) {
+  // The file is GPipe K=2 M=2 written by hand: the same actions in the same order as the
+  // generator's, so on the sim its row's step time is gpipe's to the last digit.
+  const std::string file = std::string(PIPELAB_SOURCE_DIR) + "/labs/tools/schedules/gpipe-k2-m2.txt";
+  const auto r = pipelab("compare --backend sim --schedules gpipe,1f1b --schedule-file " + file + " --json -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["schedules"].size(), 3u);
+  const auto& gpipe = j["schedules"][0];
+  const auto& custom = j["schedules"][2];
+  EXPECT_EQ(custom["schedule"], "custom");
+  EXPECT_EQ(custom["microbatches"], 2);
+  EXPECT_EQ(custom["step_time_ms"], gpipe["step_time_ms"]);
+  EXPECT_EQ(custom["measured"]["peak_stash_bytes"], gpipe["measured"]["peak_stash_bytes"]);
+  // A missing file is named.
+  expect_usage_error("compare --backend sim --schedules gpipe,1f1b --schedule-file /nonexistent/s.txt",
+                     "/nonexistent/s.txt");
 }
 
 TEST(CompareSchedules, UnknownNameGetsTheRegistrysError) {

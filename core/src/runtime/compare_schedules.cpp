@@ -21,16 +21,17 @@ std::vector<RunConfig> schedule_comparison_configs(const RunConfig& config, cons
                         "list two or more of " + schedule_names() + ", e.g. --schedules naive,gpipe,1f1b");
   std::vector<RunConfig> configs;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
-    if (kinds[i] == ScheduleKind::Custom)
-      PIPELAB_USAGE_ERROR("--schedules", "a schedule from a file cannot be compared here",
-                          "list registry schedules: " + schedule_names());
+    // A schedule from a file is the last row, and only with the file in the config.
+    if (kinds[i] == ScheduleKind::Custom && (config.schedule_file.empty() || i + 1 != kinds.size()))
+      PIPELAB_USAGE_ERROR("--schedules", "a custom schedule is compared only as the --schedule-file row",
+                          "list registry schedules (" + schedule_names() + ") and give the file with --schedule-file");
     if (std::find(kinds.begin(), kinds.begin() + static_cast<std::ptrdiff_t>(i), kinds[i]) !=
         kinds.begin() + static_cast<std::ptrdiff_t>(i))
       PIPELAB_USAGE_ERROR("--schedules", std::string("lists ") + to_string(kinds[i]) + " twice",
                           "name each schedule once; the first one listed is the baseline of the speedups");
     RunConfig c = config;
     c.schedule = kinds[i];
-    c.schedule_file.clear();
+    if (kinds[i] != ScheduleKind::Custom) c.schedule_file.clear();
     c.microbatches = scheduled_microbatches(c);  // naive: M = 1 by definition
     configs.push_back(c);
   }

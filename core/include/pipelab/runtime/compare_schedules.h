@@ -51,7 +51,8 @@ struct ScheduleComparison {
 
 /// One config per kind: `config` with that schedule and M = scheduled_microbatches (1 for
 /// naive), each validated before anything runs. UsageError naming --schedules for fewer
-/// than 2 kinds, a kind listed twice, or ScheduleKind::Custom (not a registry row).
+/// than 2 kinds, a kind listed twice, or ScheduleKind::Custom anywhere but last or without
+/// config.schedule_file (the file's row: compare --schedules ... --schedule-file FILE).
 std::vector<RunConfig> schedule_comparison_configs(const RunConfig& config, const std::vector<ScheduleKind>& kinds);
 
 /// Runs every schedule of `kinds` on `config`'s model, devices and backend, paired step
