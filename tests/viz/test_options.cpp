@@ -45,6 +45,13 @@ TEST(Options, TraceFilesAndHeadlessOutputs) {
   EXPECT_FALSE(r.options.bench);
 }
 
+TEST(Options, MoreThanTwoTraceFilesAreAccepted) {
+  // Up to kMaxStackedPanels are stacked; more are accepted here and reported on screen.
+  const ParsedArgs r = parse({"a.json", "b.json", "c.json", "d.json", "e.json"});
+  ASSERT_FALSE(r.exit) << r.message;
+  EXPECT_EQ(r.options.trace_files, (std::vector<std::string>{"a.json", "b.json", "c.json", "d.json", "e.json"}));
+}
+
 TEST(Options, BenchNeedsNoOutputFile) {
   const ParsedArgs r = parse({"big.json", "--headless", "--bench", "--frames", "100"});
   ASSERT_FALSE(r.exit) << r.message;
@@ -79,7 +86,6 @@ TEST(Options, UsageErrorsNameTheFlagAndExitWith2) {
                                               {"--size", "100x100"},
                                               {"--schedule", "pipedream"},
                                               {"--headless"},
-                                              {"a.json", "b.json", "c.json"},
                                               {"--stage-skew", "1,0,1"},
                                               {"--frames", "0"},
                                               {"--bogus"}}) {

@@ -50,8 +50,8 @@ void init_app_state(AppState& app, const VizOptions& options) {
   app.presentation = options.presentation;
   app.gpu0_at_bottom = !options.gpu0_on_top;
   app.show_controls = !options.hide_controls && !options.presentation;
-  if (!options.trace_files.empty()) copy_path(app.path_top, options.trace_files[0]);
-  if (options.trace_files.size() > 1) copy_path(app.path_bottom, options.trace_files[1]);
+  for (std::size_t i = 0; i < options.trace_files.size() && i < app.paths.size(); ++i)
+    copy_path(app.paths[i], options.trace_files[i]);
 }
 
 //-----------------------------------------------------------------------------
@@ -97,11 +97,18 @@ void load_trace_files(AppState& app, const std::vector<std::string>& paths) {
   }
   order_naive_first(panels);
   app.status = std::to_string(panels.size()) + " of " + std::to_string(paths.size()) + " trace file(s) loaded";
+  app.runs_not_shown = keep_stackable(panels);
+  if (app.runs_not_shown > 0) {
+    const std::string note = stacked_runs_note(panels.size(), app.runs_not_shown);
+    std::cerr << "pipelab-viz: " << note << std::endl;
+    app.status += ": " + note;
+  }
   set_panels(app, std::move(panels));
 }
 
 void start_live(AppState& app) {
   app.live = true;
+  app.runs_not_shown = 0;
   app.errors.clear();
   app.have_shown_settings = false;
   app.status = "live demo";

@@ -64,8 +64,9 @@ struct MemoryPlotCache {
 struct AppState {
   VizOptions options;
 
-  // What is shown: one or two panels, from files or from live runs.
+  // What is shown: up to kMaxStackedPanels panels, from files, or one or two from live runs.
   std::vector<Panel> panels;
+  std::size_t runs_not_shown = 0;  ///< trace files loaded beyond kMaxStackedPanels (the timeline says so)
   std::uint64_t panels_generation = 0;  ///< +1 whenever `panels` is replaced (invalidates the caches)
   bool live = true;             ///< panels come from `settings` (false: from trace files)
   LiveSettings settings;        ///< the controls
@@ -89,8 +90,7 @@ struct AppState {
   MemoryPlotCache memory_cache;
 
   // Trace file inputs in the controls column.
-  std::array<char, 512> path_top{};
-  std::array<char, 512> path_bottom{};
+  std::array<std::array<char, 512>, kMaxStackedPanels> paths{};  ///< top to bottom
 
   // Exports and exit.
   std::string status;  ///< last export / load message
@@ -116,7 +116,8 @@ void init_app_state(AppState& app, const VizOptions& options);
 
 /// Replace the panels (playhead, ←/→ boundaries and memory selection follow).
 void set_panels(AppState& app, std::vector<Panel> panels);
-/// Load one or two trace files; failures go to the error panel, good files are shown.
+/// Load trace files; failures go to the error panel, the good files are shown stacked (the
+/// first kMaxStackedPanels of them; the timeline reports the others).
 void load_trace_files(AppState& app, const std::vector<std::string>& paths);
 /// Switch to the live demo with the current settings.
 void start_live(AppState& app);

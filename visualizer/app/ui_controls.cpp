@@ -36,7 +36,11 @@ void loaded_runs(AppState& app) {
       const LoadedRunSummary& r = runs[i];
       ImGui::TableNextRow();
       ImGui::TableSetColumnIndex(0);
-      ImGui::TextUnformatted(runs.size() == 1 ? "only" : i == 0 ? "top" : "bottom");
+      // Top to bottom, as stacked on the timeline.
+      if (runs.size() == 1)
+        ImGui::TextUnformatted("only");
+      else
+        ImGui::Text("%zu%s", i + 1, i == 0 ? " (top)" : i + 1 == runs.size() ? " (bottom)" : "");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", r.source.c_str());
       ImGui::TableSetColumnIndex(1);
       ImGui::Text("%d", r.devices);
@@ -50,6 +54,8 @@ void loaded_runs(AppState& app) {
     ImGui::EndTable();
   }
   help_marker("Read from each file's pipelab metadata (trace.meta), as `pipelab run|compare` wrote it.");
+  if (app.runs_not_shown > 0)
+    ImGui::TextWrapped("%s", stacked_runs_note(app.panels.size(), app.runs_not_shown).c_str());
   if (ImGui::Button("Switch to the live demo", ImVec2(-1, 0))) start_live(app);
 }
 
@@ -66,17 +72,11 @@ void live_controls(AppState& app) {
       "another. More micro-batches, smaller bubble: (K-1)/(M+K-1).");
   // The registry's rows, in its order: a new schedule shows up here by itself.
   const std::vector<ScheduleInfo>& registry = schedule_registry();
-  std::vector<const char*> schedules;
-  int schedule = 0;
-  for (std::size_t i = 0; i < registry.size(); ++i) {
-    schedules.push_back(registry[i].name);
-    if (registry[i].kind == s.schedule) schedule = static_cast<int>(i);
-  }
+  const std::vector<const char*> schedules = schedule_picker_names();
+  int schedule = schedule_picker_index(s.schedule);
   if (ImGui::Combo("schedule", &schedule, schedules.data(), static_cast<int>(schedules.size())))
     s.schedule = registry[static_cast<std::size_t>(schedule)].kind;
-  help_marker(
-      "naive: the whole batch, F on GPU 0..K-1 then B back. gpipe: fill-drain, all F then all B per "
-      "micro-batch. 1f1b: after warm-up, one F then one B (same bubble, less stash).");
+  help_marker(schedule_picker_help().c_str());
   ImGui::Checkbox("naive above it", &s.compare_with_naive);
   help_marker("Show naive model parallelism (M = 1) on top, on the same time axis, for comparison.");
   ImGui::Checkbox("remat", &s.remat);
@@ -144,15 +144,20 @@ void live_controls(AppState& app) {
 //-----------------------------------------------------------------------------
 
 void file_controls(AppState& app) {
-  ImGui::TextWrapped("`pipelab compare --trace x.json` writes x-naive.json and x-gpipe.json.");
-  ImGui::SetNextItemWidth(-1);
-  ImGui::InputTextWithHint("##top", "top trace (.json)", app.path_top.data(), app.path_top.size());
-  ImGui::SetNextItemWidth(-1);
-  ImGui::InputTextWithHint("##bottom", "bottom trace (optional)", app.path_bottom.data(), app.path_bottom.size());
+  ImGui::TextWrapped(
+      "`pipelab compare --trace x.json` writes x-naive.json and x-gpipe.json (with --schedules a,b,..: "
+      "x-a.json, x-b.json, ...). Up to %zu stack on one time axis.",
+      kMaxStackedPanels);
+  for (std::size_t i = 0; i < app.paths.size(); ++i) {
+    const std::string id = "##trace" + std::to_string(i);
+    const std::string hint = i == 0 ? "top trace (.json)" : "trace " + std::to_string(i + 1) + " (optional)";
+    ImGui::SetNextItemWidth(-1);
+    ImGui::InputTextWithHint(id.c_str(), hint.c_str(), app.paths[i].data(), app.paths[i].size());
+  }
   if (ImGui::Button("Load traces", ImVec2(-1, 0))) {
     std::vector<std::string> paths;
-    if (app.path_top[0]) paths.emplace_back(app.path_top.data());
-    if (app.path_bottom[0]) paths.emplace_back(app.path_bottom.data());
+    for (const auto& path : app.paths)
+      if (path[0]) paths.emplace_back(path.data());
     load_trace_files(app, paths);
   }
 }

@@ -229,7 +229,7 @@ void box_tooltip(const Panel& panel, const BoxLayout& box) {
     tooltip_row("bytes", bytes);
     ImGui::EndTable();
   }
-  if (e.action.kind == ActionKind::OptimizerStep) ImGui::TextDisabled("not counted as busy time (only F, B, R are)");
+  if (e.action.kind == ActionKind::OptimizerStep) ImGui::TextDisabled("not counted as busy time (only F, B, R, I, W are)");
   if (box.snapped) ImGui::TextDisabled("shorter than a pixel at this width: drawn on the pixel column it touches");
   ImGui::TextDisabled("%s: %s", panel.title.c_str(), panel.source.c_str());
   ImGui::EndTooltip();
@@ -241,7 +241,7 @@ void bubble_tooltip(const Panel& panel, const BubbleLayout& b) {
   ImGui::Separator();
   ImGui::Text("from %s to %s", format_duration(b.start_us).c_str(), format_duration(b.end_us).c_str());
   ImGui::Text("idle for %s", format_duration(b.end_us - b.start_us).c_str());
-  ImGui::TextDisabled("%s: no F, B or R running on this device", panel.title.c_str());
+  ImGui::TextDisabled("%s: no F, B, R, I or W running on this device", panel.title.c_str());
   ImGui::EndTooltip();
 }
 
@@ -298,6 +298,7 @@ void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette
     params.canvas = area;
     params.font_px = font_px;
     params.gpu0_at_bottom = app.gpu0_at_bottom;
+    params.runs_not_shown = app.runs_not_shown;
     cache.layout = layout_timeline(app.panels, params, palette);
     cache.valid = true;
     cache.generation = app.panels_generation;
@@ -309,7 +310,11 @@ void draw_timeline(AppState& app, const Rect& area, float font_px, const Palette
   const TimelineLayout& layout = cache.layout;
   app.timeline_area.y1 = std::min(area.y1, layout.legend_band.y1 + font_px * 0.4f);  // --crop timeline: the drawing
 
-  for (std::size_t i = 0; i < app.panels.size(); ++i)
+  // More runs loaded than the timeline stacks: say so above the first panel.
+  if (!layout.note.empty())
+    draw->AddText(ImVec2(layout.note_band.x0, layout.note_band.centre().y - font_px * 0.5f), palette.error.packed(),
+                  layout.note.c_str());
+  for (std::size_t i = 0; i < layout.panels.size() && i < app.panels.size(); ++i)
     draw_panel(draw, app.panels[i], i > 0 ? &app.panels[0] : nullptr, layout.panels[i], layout, app.playback.time_us,
                palette, cache.hatch);
   draw_axis(draw, layout, palette, cache.hatch);

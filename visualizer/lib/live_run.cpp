@@ -5,6 +5,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/runtime/run.h"
+#include "pipelab/schedule/registry.h"
 
 namespace pipelab::viz {
 
@@ -12,6 +13,26 @@ bool LiveSettings::operator==(const LiveSettings& o) const {
   return devices == o.devices && microbatches == o.microbatches && schedule == o.schedule &&
          compare_with_naive == o.compare_with_naive && remat == o.remat && backend == o.backend &&
          link_gbps == o.link_gbps && link_latency_us == o.link_latency_us && stage_skew == o.stage_skew;
+}
+
+std::vector<const char*> schedule_picker_names() {
+  std::vector<const char*> names;
+  for (const ScheduleInfo& row : schedule_registry()) names.push_back(row.name);
+  return names;
+}
+
+int schedule_picker_index(ScheduleKind kind) {
+  const std::vector<ScheduleInfo>& registry = schedule_registry();
+  for (std::size_t i = 0; i < registry.size(); ++i)
+    if (registry[i].kind == kind) return static_cast<int>(i);
+  return 0;
+}
+
+std::string schedule_picker_help() {
+  std::string help;
+  for (const ScheduleInfo& row : schedule_registry())
+    help += std::string(help.empty() ? "" : "\n") + row.name + ": " + row.title;
+  return help + "\n(the schedule registry's rows; the zero-bubble ones split B into I and W)";
 }
 
 RunConfig to_run_config(const LiveSettings& s) {

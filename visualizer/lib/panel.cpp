@@ -7,6 +7,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/name_table.h"
+#include "pipelab/schedule/registry.h"
 #include "pipelab/trace/trace_reader.h"
 #include "pipelab_viz/time_axis.h"
 
@@ -103,6 +104,19 @@ Panel load_panel(const std::string& path) {
   return make_panel(std::move(trace), path);
 }
 
+std::size_t keep_stackable(std::vector<Panel>& panels) {
+  if (panels.size() <= kMaxStackedPanels) return 0;
+  const std::size_t dropped = panels.size() - kMaxStackedPanels;
+  panels.resize(kMaxStackedPanels);
+  return dropped;
+}
+
+std::string stacked_runs_note(std::size_t shown, std::size_t not_shown) {
+  if (not_shown == 0) return "";
+  return std::to_string(shown + not_shown) + " runs loaded: showing the first " + std::to_string(shown) +
+         " (pipelab-viz stacks at most " + std::to_string(kMaxStackedPanels) + " on one time axis)";
+}
+
 void order_naive_first(std::vector<Panel>& panels) {
   if (panels.size() == 2 && !panels[0].is_naive() && panels[1].is_naive()) std::swap(panels[0], panels[1]);
 }
@@ -132,8 +146,23 @@ std::string format_percent(double fraction) {
   return buf;
 }
 
+namespace {
+// Rows whose theory is fill-drain's (K-1)/(M+K-1) (naive with M = 1); a custom schedule
+// is shown against fill-drain's too (registry.h schedule_theory).
+bool fill_drain_theory_row(ScheduleKind kind) {
+  return kind == ScheduleKind::Naive || kind == ScheduleKind::Gpipe || kind == ScheduleKind::OneFOneB ||
+         kind == ScheduleKind::Custom;
+}
+}  // namespace
+
 std::string theory_bubble_label(const Panel& panel) {
   const std::string value = format_percent(panel.theory.bubble_fraction);
+  const ScheduleKind kind = panel.trace.meta.schedule_kind;
+  if (!fill_drain_theory_row(kind)) {
+    const ScheduleInfo& row = schedule_info(kind);
+    return value + " (" + (row.theory_name ? row.theory_name : row.name) + (panel.trace.meta.remat ? " + remat" : "") +
+           ")";
+  }
   // Naive is fill-drain with M = 1 (the registry's naive row), whatever meta.microbatches says.
   const int k = panel.devices(), m = panel.is_naive() ? 1 : panel.microbatches();
   if (panel.trace.meta.remat) return value + " (remat)";
@@ -141,6 +170,12 @@ std::string theory_bubble_label(const Panel& panel) {
 }
 
 std::string theory_bubble_formula(const Panel& panel) {
+  const ScheduleKind kind = panel.trace.meta.schedule_kind;
+  if (!fill_drain_theory_row(kind)) {
+    const ScheduleInfo& row = schedule_info(kind);
+    const char* u = panel.trace.meta.remat && row.remat_formula ? row.remat_formula : row.theory_formula;
+    return "1 - " + std::string(u);
+  }
   if (panel.trace.meta.remat)
     return panel.is_naive() ? "1 - (F+B+R)/((F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1"
                             : "1 - M(F+B+R)/(M(F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1";

@@ -108,6 +108,8 @@ std::string timeline_svg(const std::vector<Panel>& panels, const TimelineLayout&
              "middle");
     }
   }
+  if (!layout.note.empty())
+    text(o, layout.note_band.x0, layout.note_band.centre().y, f * 0.9f, palette.error, layout.note);
   // Time axis.
   const Rect& ab = layout.axis_band;
   o << "<line x1=\"" << ab.x0 << "\" y1=\"" << ab.y0 << "\" x2=\"" << ab.x1 << "\" y2=\"" << ab.y0 << "\" stroke=\""

@@ -204,6 +204,9 @@ float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0
       {"F forward", palette.forward, false, false},
       {"B backward", palette.backward, false, false},
       {"R recompute", palette.recompute, false, false},
+      // The zero-bubble schedules split B into I (input gradient) and W (weight gradient).
+      {"I backward-input", palette.backward_input, false, false},
+      {"W backward-weight", palette.backward_weight, false, false},
       {"Opt optimizer", palette.optimizer, false, false},
       {"send", palette.send, false, false},
       {"recv", palette.recv, false, false},
@@ -251,24 +254,31 @@ TimelineLayout layout_pass(const std::vector<Panel>& panels, const TimelineParam
   const Metrics m = metrics_for(params.font_px);
   const Rect& c = params.canvas;
   TimelineLayout tl;
+  // At most kMaxStackedPanels panels; the others are reported in the note band.
+  const std::size_t n = std::min(panels.size(), kMaxStackedPanels);
+  tl.runs_not_shown = params.runs_not_shown + (panels.size() - n);
+  tl.note = stacked_runs_note(n, tl.runs_not_shown);
   double longest = 0;
-  for (const Panel& p : panels) longest = std::max(longest, p.step_us);
+  for (std::size_t i = 0; i < n; ++i) longest = std::max(longest, panels[i].step_us);
   tl.axis = {0.0, longest > 0 ? longest : 1.0, std::round(c.x0 + m.gutter_left), std::round(c.x1 - m.gutter_right)};
   tl.hatch_origin = {c.x0, c.y0};
 
   // Heights: every row of every panel is equally tall, as tall as fits (at most
   // max_row_h), each panel its title band plus K rows. Below the last panel: the time axis, then the legend; spare
   // space stays at the bottom, so the axis sits right under the rows it measures.
-  const std::size_t n = panels.size();
   std::vector<LegendItem> probe;
   const float legend_x0 = c.x0 + m.gutter_left * 0.25f;
   const float legend_x1 = c.x1 - params.font_px * 0.5f;
   const float legend_h =
       layout_legend(probe, legend_x0, legend_x1, 0, params.font_px, palette, many_spans_entry) + params.font_px * 0.2f;
-  const float top = c.y0 + m.panel_gap * 0.5f;
+  float top = c.y0 + m.panel_gap * 0.5f;
+  if (!tl.note.empty()) {
+    tl.note_band = {tl.axis.x0, top, c.x1, std::ceil(top + m.title_h)};  // whole pixels: panels start on one
+    top = tl.note_band.y1;
+  }
   const float available = c.y1 - top - legend_h - m.axis_h - m.panel_gap * static_cast<float>(n > 0 ? n - 1 : 0);
   int rows = 0;
-  for (const Panel& p : panels) rows += std::max(p.devices(), 1);
+  for (std::size_t i = 0; i < n; ++i) rows += std::max(panels[i].devices(), 1);
   const float row_h = rows > 0 ? std::floor(std::min(m.max_row_h, (available - m.title_h * static_cast<float>(n)) /
                                                                       static_cast<float>(rows)))
                                : m.max_row_h;

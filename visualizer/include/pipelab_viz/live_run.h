@@ -42,6 +42,14 @@ struct LiveSettings {
   bool operator!=(const LiveSettings& o) const { return !(*this == o); }  ///< settings differ
 };
 
+/// The live schedule picker's entries: every schedule_registry() row's CLI name, in its
+/// order (a schedule added to the registry shows up by itself).
+std::vector<const char*> schedule_picker_names();
+/// Index of `kind` in schedule_picker_names() (0 when it is not a registry row).
+int schedule_picker_index(ScheduleKind kind);
+/// The picker's help text: one "name: title" line per registry row.
+std::string schedule_picker_help();
+
 /// The RunConfig of the bottom panel (the top one is the same with schedule naive).
 RunConfig to_run_config(const LiveSettings& settings);
 

@@ -1,7 +1,7 @@
 // pipelab_viz/options.h — the command line of pipelab-viz.
 //
 //   pipelab-viz                       classroom demo: naive vs GPipe, K=4, M=4, live on sim
-//   pipelab-viz a.json [b.json]       traces written by `pipelab run|compare --trace`
+//   pipelab-viz a.json [b.json ...]   traces written by `pipelab run|compare --trace`, stacked (up to 4)
 //   pipelab-viz --headless --frames 3 --screenshot out.png   render without a visible window
 //   pipelab-viz big.json --headless --bench --frames 100      load time, frame times, memory (frame_stats.h)
 //
@@ -18,7 +18,7 @@ namespace pipelab::viz {
 
 /// Everything the command line sets.
 struct VizOptions {
-  std::vector<std::string> trace_files;  ///< 0, 1 or 2
+  std::vector<std::string> trace_files;  ///< any number; the first kMaxStackedPanels that load are shown
   LiveSettings live;                     ///< used when no trace files are given
   bool headless = false;                 ///< hidden window, exits after `frames` frames
   int frames = 3;                        ///< headless: frames rendered before the screenshot and exit

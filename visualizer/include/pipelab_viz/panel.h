@@ -5,6 +5,7 @@
 // Times inside a panel are relative to its first event (the step's origin).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,7 +42,7 @@ struct Panel {
 };
 
 /// Human title of a schedule: Naive → "Naive model parallelism", Gpipe with remat →
-/// "GPipe + remat", OneFOneB → "1F1B", Custom → "custom".
+/// "GPipe + remat", OneFOneB → "1F1B", ZbH1 → "ZB-H1 (zero bubble)", Custom → "custom".
 std::string schedule_title(ScheduleKind kind, bool remat);
 
 /// Build a panel from a trace (computes metrics, origin and makespan; theory is the trace's).
@@ -51,6 +52,16 @@ Panel make_panel(const RunResult& run);
 /// Read a trace file into a panel. Throws pipelab::Error naming the path and the
 /// field at fault (from read_chrome_trace_file), or that the trace has no devices.
 Panel load_panel(const std::string& path);
+
+/// The most runs the timeline stacks on one time axis (pipelab-viz a.json b.json c.json d.json).
+constexpr std::size_t kMaxStackedPanels = 4;
+
+/// Keep the first kMaxStackedPanels panels (top to bottom) and return how many were
+/// dropped (0 when all fit). The app shows stacked_runs_note() for the dropped ones.
+std::size_t keep_stackable(std::vector<Panel>& panels);
+/// "6 runs loaded: showing the first 4 (pipelab-viz stacks at most 4 on one time axis)";
+/// "" when `not_shown` is 0.
+std::string stacked_runs_note(std::size_t shown, std::size_t not_shown);
 
 /// Put a naive panel on top when exactly one of two panels is naive (so
 /// `pipelab-viz x-gpipe.json x-naive.json`, the shell's glob order, still shows naive above).
@@ -70,11 +81,14 @@ std::string panel_summary(const Panel& panel, const Panel* baseline = nullptr);
 std::string format_percent(double fraction);
 
 /// The compare table's theory bubble: the trace's value (meta.theory_bubble_fraction, the
-/// run's own theory) and which formula it is: "42.9% = 3/7" for fill-drain (naive: M = 1),
-/// "36.0% (remat)" with remat, where the fill-drain fraction would be another number.
+/// run's own theory) and which formula it is: "42.9% = 3/7" for fill-drain (naive: M = 1,
+/// and 1F1B, which has fill-drain's bubble), "36.0% (remat)" with remat, where the
+/// fill-drain fraction would be another number, "11.1% (ZB-H1)" for a row with a formula
+/// of its own (the zero-bubble rows: their fraction is not (K-1)/(M+K-1)).
 std::string theory_bubble_label(const Panel& panel);
 /// The formula behind theory_bubble_label, for its tooltip: "(K-1)/(M+K-1)", "(K-1)/K", or
-/// with remat "1 - M(F+B+R)/(M(F+B+R)+(K-1)(F+B))" (docs/gpipe.md utilization_remat).
+/// with remat "1 - M(F+B+R)/(M(F+B+R)+(K-1)(F+B))" (docs/gpipe.md utilization_remat); for
+/// another registry row "1 - " its utilization formula (schedule_registry()).
 std::string theory_bubble_formula(const Panel& panel);
 
 /// What the controls column shows, read-only, for a run loaded from a trace file: its own

@@ -36,6 +36,8 @@ struct TimelineParams {
   Rect canvas;                 ///< the rectangle to fill (window pixels)
   float font_px = 16.0f;       ///< font size: every size in the layout scales with it
   bool gpu0_at_bottom = true;  ///< as in the GPipe paper's figure; false puts GPU 0 on top
+  /// Runs loaded but left out before the layout (keep_stackable): reported in the note band.
+  std::size_t runs_not_shown = 0;
 };
 
 /// One device's row: its compute lane and the thin send/recv lanes under it.
@@ -59,7 +61,7 @@ struct BoxLayout {
   Lane lane = Lane::Compute;   ///< which of its lanes
   Rect rect;                   ///< where it is drawn
   Rgba fill;                   ///< action_fill() of its kind and micro-batch; Palette::many_spans if mixed
-  std::string label;           ///< "F0", "B3", "R2", "Opt" when it fits (label_px > 0), else ""
+  std::string label;           ///< "F0", "B3", "R2", "I3", "W3", "Opt" when it fits (label_px > 0), else ""
   float label_px = 0;          ///< the font size the label fits at (label_font_px); 0: no label
   double start_us = 0;         ///< relative to the panel origin (the earliest start of a merged box)
   double end_us = 0;           ///< relative to the panel origin (the latest end of a merged box)
@@ -97,10 +99,14 @@ struct LegendItem {
   const char* help = nullptr;  ///< shown on hover (the "many spans" entry explains the level of detail)
 };
 
-/// The whole timeline: panels on one shared axis, ticks, legend.
+/// The whole timeline: up to kMaxStackedPanels panels on one shared axis, ticks, legend.
 struct TimelineLayout {
-  TimeAxis axis;                    ///< shared by every panel: [0, longest step]
-  std::vector<PanelLayout> panels;  ///< top to bottom, as given
+  TimeAxis axis;                    ///< shared by every panel: [0, longest step of the panels shown]
+  std::vector<PanelLayout> panels;  ///< top to bottom, as given: the first kMaxStackedPanels
+  /// Runs not drawn: params.runs_not_shown plus the panels given beyond kMaxStackedPanels.
+  std::size_t runs_not_shown = 0;
+  std::string note;  ///< stacked_runs_note() when runs_not_shown > 0, else ""
+  Rect note_band;    ///< above the first panel, where `note` is drawn (empty when no note)
   Rect axis_band;                   ///< tick marks and labels under the last panel
   std::vector<Tick> ticks;          ///< tick positions and labels
   Rect legend_band;                 ///< under the axis
@@ -109,7 +115,9 @@ struct TimelineLayout {
   bool has_merged = false;          ///< some box merges spans (the legend then explains the "many spans" colour)
 };
 
-/// Lay out `panels` (top to bottom, in order) on `params.canvas`.
+/// Lay out `panels` (top to bottom, in order) on `params.canvas`: every panel on the same
+/// TimeAxis (one µs-to-pixel scale), each with its title band. Only the first
+/// kMaxStackedPanels are laid out; the rest are counted in runs_not_shown and named in `note`.
 TimelineLayout layout_timeline(const std::vector<Panel>& panels, const TimelineParams& params, const Palette& palette);
 
 /// Screen row (0 = top) of `device` in a panel of `devices` rows.
@@ -118,7 +126,7 @@ int row_index(int device, int devices, bool gpu0_at_bottom);
 /// The box that draws (kind, device, micro-batch) in `layout` (maybe a merged one), or nullptr.
 const BoxLayout* find_box(const Panel& panel, const PanelLayout& layout, ActionKind kind, int device, int microbatch);
 
-/// Box label text: "F0", "B3", "R2", "Opt"; "" for communication.
+/// Box label text: "F0", "B3", "R2", "I3", "W3", "Opt"; "" for communication.
 std::string box_label(const Action& action);
 
 /// Estimated width in pixels of `text` at `font_px` (for SVG and fit decisions;
