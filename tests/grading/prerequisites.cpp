@@ -86,6 +86,16 @@ std::string one_f_one_b_schedule_problem() {
   return "";
 }
 
+std::string zb_h1_schedule_problem() {
+  for (int k = 1; k <= 8; ++k)
+    for (int m = 1; m <= 16; ++m) {
+      const std::string call = call_text("zb_h1_schedule", k, m);
+      const std::string problem = guarded(call, [&] { return schedule_problem(zb_h1_schedule(k, m), call, k, m); });
+      if (!problem.empty()) return problem;
+    }
+  return "";
+}
+
 std::string with_recompute_problem() {
   for (int k = 1; k <= 5; ++k)
     for (int m = 1; m <= 6; ++m)
@@ -142,6 +152,9 @@ std::string valid_gpipe_schedule() {
 }
 std::string valid_one_f_one_b_schedule() {
   return needs_first(one_f_one_b_schedule_problem(), "a valid schedule", "OneFOneB.PassesValidator");
+}
+std::string valid_zb_h1_schedule() {
+  return needs_first(zb_h1_schedule_problem(), "a valid schedule", "ZbH1.PassesValidator");
 }
 std::string valid_with_recompute() {
   return needs_first(with_recompute_problem(), "a valid schedule", "Remat.KeepsEverythingElse");

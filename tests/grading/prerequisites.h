@@ -49,6 +49,8 @@ std::string naive_schedule_problem();
 std::string gpipe_schedule_problem();
 /// one_f_one_b_schedule(K, M), K = 1..8, M = 1..16 (OneFOneB.PassesValidator).
 std::string one_f_one_b_schedule_problem();
+/// zb_h1_schedule(K, M), K = 1..8, M = 1..16 (ZbH1.PassesValidator).
+std::string zb_h1_schedule_problem();
 /// with_recompute of hand-built fill-drain and 1F1B schedules, K = 1..5, M = 1..6
 /// (Remat.KeepsEverythingElse).
 std::string with_recompute_problem();
@@ -64,6 +66,7 @@ std::string split_microbatches_problem();
 std::string valid_naive_schedule();
 std::string valid_gpipe_schedule();
 std::string valid_one_f_one_b_schedule();
+std::string valid_zb_h1_schedule();
 std::string valid_with_recompute();
 std::string valid_even_partition();
 /// For tests of other functions that run split_microbatches (the cpu and sim backends

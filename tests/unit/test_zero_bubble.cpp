@@ -1,5 +1,5 @@
-// test_zero_bubble.cpp — ZB-H1 and ZB-H2 (schedule/zero_bubble.h) against oracles that do
-// not call the generators:
+// test_zero_bubble.cpp — ZB-H1 (zb_h1_schedule, exercise ex10: pipelab/exercise.h) and ZB-H2
+// (schedule/zero_bubble.h) against oracles that do not call the generators:
 //   * a unit-time list scheduler written here with the paper's rules as limits (section 2
 //     of Qi et al. 2024): forwards first, at most d_i(s) + 1 forwards ahead of the I's (the
 //     warm-up), at most d_w + 1 micro-batches in flight (the memory limit), W's delayed

@@ -9,8 +9,8 @@
 // handouts (labs/NN_*/README.md) add hints. The graded tests (tests/grading/) check
 // the contracts against independent oracles, never against the reference solution.
 //
-// Every schedule generator (naive_schedule, gpipe_schedule, one_f_one_b_schedule)
-// starts from start_schedule(kind, "function_name", K, M) (schedule.h), so all check
+// Every schedule generator (naive_schedule, gpipe_schedule, one_f_one_b_schedule,
+// zb_h1_schedule) starts from start_schedule(kind, "function_name", K, M) (schedule.h), so all check
 // their inputs the same way: pipelab::Error unless devices >= 1 and microbatches >= 1.
 // Every other function here throws pipelab::Error (PIPELAB_THROW) for the inputs its
 // contract rules out.
@@ -178,5 +178,22 @@ void copy_activation(const ActivationCopy& copy);
 /// stages K, microbatches M. Throws pipelab::Error unless K >= 1 and M >= 1
 /// (start_schedule checks it).
 Schedule one_f_one_b_schedule(int devices, int microbatches);
+
+// ------------------------------------------------------- ex10 ZB-H1 (bonus)
+/// ex10: ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR 2024, section 2),
+/// one stage per device. Every backward is split in two: I (BackwardInput: the gradient
+/// of the stage's input, which stage s - 1 waits for) and W (BackwardWeight: the gradient
+/// of the stage's weights, which nobody waits for). Stage s of K runs, for
+/// x = 0, 1, ..., M - 1 + (K - 1), the triple
+///     F(x)   I(x - (K - 1 - s))   W(x - (K - 1))
+/// skipping every index outside [0, M), then one OptimizerStep. So stage s runs
+/// min(K - s, M) forwards before its first I (1F1B's warm-up), W(m) runs s triples
+/// after I(m) (in the same triple on stage 0), and every stage holds at most min(K, M)
+/// micro-batches from F to W. Each F carries its send/recv (append_forward), each I its gradient's
+/// (append_backward_input); W is local (append_weight_backward). No Backward (B) action.
+/// kind ScheduleKind::ZbH1 (name "zb-h1"), stages K, microbatches M. Throws
+/// pipelab::Error unless K >= 1 and M >= 1 (start_schedule checks it). The registry's
+/// "zb-h1" row calls it; zb_h2_schedule (schedule/zero_bubble.h) is not an exercise.
+Schedule zb_h1_schedule(int devices, int microbatches);
 
 }  // namespace pipelab

@@ -41,11 +41,9 @@
 
 namespace pipelab {
 
-/// ZB-H1 for K = `devices` stages and M = `microbatches` (see the file comment): kind
-/// ScheduleKind::ZbH1 ("zb-h1"). Each F carries its send/recv (append_forward), each I
-/// its gradient's (append_backward_input); W is local. Throws pipelab::Error unless
-/// K >= 1 and M >= 1 (start_schedule checks it).
-Schedule zb_h1_schedule(int devices, int microbatches);
+// ZB-H1's generator, zb_h1_schedule(K, M), is exercise ex10 (lab 08): it is declared, with
+// its contract, in pipelab/exercise.h and defined in the track's ex10_zero_bubble.cpp
+// (exercises/ or solutions/), like 1F1B's one_f_one_b_schedule (ex09).
 
 /// ZB-H2 for K stages and M micro-batches (see the file comment): kind ScheduleKind::ZbH2
 /// ("zb-h2"), built like zb_h1_schedule with twice the delays. Throws pipelab::Error
