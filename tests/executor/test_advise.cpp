@@ -64,8 +64,9 @@ TEST(Advise, TheCapSplitsTheCandidatesByTheirOwnPeak) {
     EXPECT_EQ(k.fits, peak_of(r) <= a.cap_bytes) << to_string(k.schedule) << " M=" << k.microbatches;
     // Fitting ones first, fastest first.
     EXPECT_EQ(k.fits, static_cast<int>(i) < a.fitting);
-    if (i > 0 && a.candidates[i - 1].fits == k.fits)
+    if (i > 0 && a.candidates[i - 1].fits == k.fits) {
       EXPECT_LE(a.candidates[i - 1].step_ms, k.step_ms * (1 + 1e-9));
+    }
   }
 }
 
