@@ -129,6 +129,16 @@ inline void fuzz_cli_config(const std::uint8_t* data, std::size_t size) {
         }
         break;
       }
+      case cli::Subcommand::Advise: {
+        // advise runs every schedule at each M on the sim: check each config it would run.
+        const RunConfig base = cli::finish_config(cli.advise_flags, true);
+        for (int m : cli::parse_int_list(cli.advise_flags.microbatches, "--microbatches")) {
+          RunConfig c = base;
+          c.microbatches = m;
+          configs.push_back(c);
+        }
+        break;
+      }
       case cli::Subcommand::Devices:
         cli::finish_devices_config(cli);
         break;
