@@ -11,8 +11,6 @@ namespace pipelab {
 
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
-
 std::string label(const Candidate& c) {
   return std::string(to_string(c.schedule)) + (c.remat ? "+remat" : "") + " M=" + std::to_string(c.microbatches);
 }
@@ -21,8 +19,8 @@ std::string row(int rank, const Candidate& c) {
   char line[256];
   std::snprintf(line, sizeof line, "  %4d  %-12s %5d  %5s %8d %10.3f %7.1f %14.1f %12.2f %11.2f\n", rank,
                 to_string(c.schedule), c.microbatches, c.remat ? "yes" : "no", c.rows_per_microbatch, c.step_ms,
-                100.0 * c.bubble_fraction, 100.0 * c.theory.bubble_fraction, c.peak_bytes / kMiB,
-                c.peak_stash_bytes / kMiB);
+                100.0 * c.bubble_fraction, 100.0 * c.theory.bubble_fraction, bytes_to_mib(c.peak_bytes),
+                bytes_to_mib(c.peak_stash_bytes));
   return line;
 }
 
@@ -59,12 +57,12 @@ std::string trade_offs(const Advice& a, const Candidate& best) {
         << "\n";
   else if (other_remat && other_remat->peak_bytes < best.peak_bytes)
     out << "# trade-off, memory vs compute: the fastest with remat, " << label(*other_remat) << ", needs "
-        << format_number("%.2f", other_remat->peak_bytes / kMiB) << " MiB instead of "
-        << format_number("%.2f", best.peak_bytes / kMiB) << " MiB and is "
+        << format_number("%.2f", bytes_to_mib(other_remat->peak_bytes)) << " MiB instead of "
+        << format_number("%.2f", bytes_to_mib(best.peak_bytes)) << " MiB and is "
         << format_number("%.1f", slower_pct(*other_remat, best)) << "% slower\n";
   else if (other_remat)
     out << "# trade-off, memory vs compute: remat saves no memory at the top (" << label(*other_remat)
-        << " peaks at " << format_number("%.2f", other_remat->peak_bytes / kMiB)
+        << " peaks at " << format_number("%.2f", bytes_to_mib(other_remat->peak_bytes))
         << " MiB: parameters, gradients and what the backward keeps dominate, not the forward's stash) and costs "
         << format_number("%.1f", slower_pct(*other_remat, best)) << "% more time\n";
   // 3. Memory vs speed: the fastest configuration the cap rules out.
@@ -72,8 +70,8 @@ std::string trade_offs(const Advice& a, const Candidate& best) {
     if (!c.fits && c.unavailable.empty() && c.step_ms < best.step_ms) {
       out << "# trade-off, memory vs speed: " << label(c) << " would be "
           << format_number("%.1f", -slower_pct(c, best)) << "% faster with "
-          << format_number("%.2f", c.peak_bytes / kMiB) << " MiB on device " << c.peak_device << " (cap "
-          << format_number("%.2f", a.cap_bytes / kMiB) << " MiB)\n";
+          << format_number("%.2f", bytes_to_mib(c.peak_bytes)) << " MiB on device " << c.peak_device << " (cap "
+          << format_number("%.2f", bytes_to_mib(a.cap_bytes)) << " MiB)\n";
       break;
     }
   return out.str();
@@ -84,7 +82,7 @@ std::string trade_offs(const Advice& a, const Candidate& best) {
 std::string format_advice(const Advice& a, int top) {
   std::ostringstream out;
   out << "# advise: the fastest configurations "
-      << (a.cap_bytes ? "that fit in " + format_number("%.2f", a.cap_bytes / kMiB) + " MiB per device"
+      << (a.cap_bytes ? "that fit in " + format_number("%.2f", bytes_to_mib(a.cap_bytes)) + " MiB per device"
                       : std::string("(no --device-memory-mib: every configuration fits)"))
       << ", on the sim's cost model\n";
   out << "# " << describe_config(a.base) << "\n";
@@ -101,7 +99,7 @@ std::string format_advice(const Advice& a, int top) {
     for (const Candidate& c : a.candidates)
       if (c.unavailable.empty() && (!least || c.peak_bytes < least->peak_bytes)) least = &c;
     if (least)
-      out << "# the least memory: " << label(*least) << " needs " << format_number("%.2f", least->peak_bytes / kMiB)
+      out << "# the least memory: " << label(*least) << " needs " << format_number("%.2f", bytes_to_mib(least->peak_bytes))
           << " MiB on device " << least->peak_device << " (split the model over more devices, -K)\n";
   } else {
     out << "# " << a.fitting << " of " << a.candidates.size() << " configurations fit; the fastest is "

@@ -6,13 +6,12 @@
 #include <cstdio>
 #include <sstream>
 
+#include "pipelab/runtime/memory.h"  // bytes_to_mib
+
 
 namespace pipelab {
 
 namespace {
-
-
-double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 std::uint64_t max_peak(const StepMetrics& m) {
   return m.peak_memory_bytes.empty() ? 0 : *std::max_element(m.peak_memory_bytes.begin(), m.peak_memory_bytes.end());
@@ -135,7 +134,7 @@ std::string run_row(const RunResult& r, std::optional<double> speedup) {
                 r.schedule.name().c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
                 speedup ? format_number("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.comm_time_ms,
-                mib(max_peak(r.metrics)));
+                bytes_to_mib(max_peak(r.metrics)));
   out << line;
   return out.str();
 }
@@ -161,13 +160,13 @@ std::string per_device_table(const std::vector<const RunResult*>& runs) {
     out << "\n";
     std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name().c_str());
     out << cell;
-    for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", mib(b));
+    for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", bytes_to_mib(b));
     out << "\n";
     // The stashed activations alone: what GPipe's M micro-batches and remat change.
     std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name().c_str());
     out << cell;
     for (const MemoryBytes& m : r->metrics.peak_memory_by_category)
-      out << format_number(" %8.2f", mib(m[static_cast<int>(MemoryCategory::Stash)]));
+      out << format_number(" %8.2f", bytes_to_mib(m[static_cast<int>(MemoryCategory::Stash)]));
     out << "\n";
   }
   return out.str();

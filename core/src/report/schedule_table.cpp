@@ -6,11 +6,10 @@
 #include <sstream>
 
 #include "pipelab/report/report.h"  // format_number, describe_config, transparency_json
+#include "pipelab/runtime/memory.h"  // bytes_to_mib
 
 namespace pipelab {
 namespace {
-
-double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 std::vector<std::uint64_t> stash_bytes_per_device(const RunResult& r) {
   std::vector<std::uint64_t> out;
@@ -42,7 +41,7 @@ std::string row_line(const ScheduleRow& row) {
   std::snprintf(line, sizeof line, "  %-12s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %12d %11.2f\n",
                 r.schedule.name().c_str(), r.schedule.microbatches, r.metrics.makespan_ms, speedup.c_str(),
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.bubble_over_busy,
-                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), mib(max_peak_stash_bytes(r)));
+                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), bytes_to_mib(max_peak_stash_bytes(r)));
   return line;
 }
 
@@ -114,7 +113,7 @@ nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
                    {"peak_in_flight_microbatches", max_of(row.peak_in_flight)},
                    {"peak_in_flight_per_device", row.peak_in_flight},
                    {"peak_stash_bytes", max_peak_stash_bytes(r)},
-                   {"peak_stash_mib", mib(max_peak_stash_bytes(r))},
+                   {"peak_stash_mib", bytes_to_mib(max_peak_stash_bytes(r))},
                    {"peak_stash_bytes_per_device", stash}};
   j["theory"] = {{"utilization", r.theory.utilization},
                  {"bubble_fraction", r.theory.bubble_fraction},

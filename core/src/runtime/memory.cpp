@@ -12,7 +12,7 @@ namespace pipelab {
 
 std::string format_mib(std::uint64_t bytes) {
   char text[48];
-  std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  std::snprintf(text, sizeof text, "%.2f MiB", bytes_to_mib(bytes));
   return text;
 }
 

@@ -63,10 +63,6 @@ Theory one_f_one_b_theory(int devices, int microbatches) {
   return theory;
 }
 
-// The zero-bubble rows split B into I and W: their remat puts R before each I
-// (with_recompute_before_input), which ex07's with_recompute (B only) does not.
-bool splits_backward(ScheduleKind kind) { return kind == ScheduleKind::ZbH1 || kind == ScheduleKind::ZbH2; }
-
 std::vector<ScheduleInfo> make_registry() {
   return {
       // The remat formulas are with_remat_theory() of the row's: M(F+B+R) busy per device,
@@ -91,14 +87,16 @@ std::vector<ScheduleInfo> make_registry() {
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H1: bubble (K-1)(T_F+T_I-T_W), exact for one step when "
        "M >= K and T_W <= min(T_F, T_I) (else (K-1)max(T_F+T_I-T_W, T_F, T_I)); at F:I:W = 1:1:1 the "
        "formula shown, also for M < K. Peak min(K, M) micro-batches in flight on every stage",
-       "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))"},
+       "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))",
+       // B is split into I and W: R goes before each I, which ex07's with_recompute (B only) misses.
+       with_recompute_before_input},
       {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", false, zb_h2_schedule, zb_h2_theory,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H2: bubble (K-1)(T_F+T_I-2T_W), 0 at equal costs in the "
        "steady state of many steps; one step alone keeps the last stage's (K-1)T_F ramp, so not exact "
        "here: at F:I:W = 1:1:1 the formula shown (K-1 idle for M >= 2K-2; ZB-H1's order for M < 2K-2). "
        "Peak min(2K-1, M) in flight (min(K, M) for M < 2K-2)",
-       "ZB-H2", "4M/(4M+max(K-1, 2K-1-M))"},
+       "ZB-H2", "4M/(4M+max(K-1, 2K-1-M))", with_recompute_before_input},
   };
 }
 
@@ -143,7 +141,7 @@ std::string Schedule::name() const { return std::string(to_string(kind)) + (rema
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat) {
   const ScheduleInfo& row = schedule_info(kind);
   Schedule s = row.generate(devices, row.single_microbatch ? 1 : microbatches);
-  if (remat) s = splits_backward(kind) ? with_recompute_before_input(s) : with_recompute(s);
+  if (remat) s = row.with_remat ? row.with_remat(s) : with_recompute(s);
   return s;
 }
 

@@ -19,6 +19,8 @@ namespace pipelab {
 
 class DeviceMemory;
 
+/// Bytes in MiB (2^20 bytes), the unit every table and message shows memory in.
+inline double bytes_to_mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 /// "12.34 MiB": bytes for messages, two decimals.
 std::string format_mib(std::uint64_t bytes);
 

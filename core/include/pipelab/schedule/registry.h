@@ -81,6 +81,9 @@ struct ScheduleInfo {
   const char* theory_name = nullptr;
   /// with_remat_theory()'s formula for this row, as printed; a generic text when null.
   const char* remat_formula = nullptr;
+  /// How --remat rewrites this row's schedules: with_recompute (ex07, R before each B)
+  /// when null; a schedule that splits B into I and W needs R before each I.
+  Schedule (*with_remat)(const Schedule& schedule) = nullptr;
 };
 
 /// Every schedule, in the order the CLI lists them (Custom is not a row).
