@@ -16,25 +16,10 @@
 #include "pipelab/report/schedule_table.h"
 #include "pipelab/runtime/compare_schedules.h"
 #include "pipelab/schedule/registry.h"
-#include "split_backward_tolerance.h"
+#include "balanced_sim.h"
 
 namespace pipelab {
 namespace {
-
-// Balanced: L divisible by K, B divisible by M, no loss, no optimizer cost, free links.
-RunConfig balanced_sim(int devices, int microbatches) {
-  RunConfig c;
-  c.model.layers = 2 * devices;
-  c.model.width = 32;
-  c.model.hidden = 64;
-  c.model.batch = 16 * 3 * 4 * 5;
-  c.devices = devices;
-  c.microbatches = microbatches;
-  c.backend = BackendKind::Sim;
-  c.sim.count_loss = false;
-  c.sim.count_optimizer = false;
-  return c;
-}
 
 // Every schedule of the registry, in its order: a new row is compared as it is.
 std::vector<ScheduleKind> every_schedule() {
@@ -46,7 +31,7 @@ std::vector<ScheduleKind> every_schedule() {
 TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
   const std::vector<ScheduleKind> kinds = every_schedule();
   ASSERT_GE(kinds.size(), 2u);
-  const ScheduleComparison c = compare_schedules(balanced_sim(4, 8), kinds);
+  const ScheduleComparison c = compare_schedules(balanced_sim(ScheduleKind::Gpipe, 4, 8), kinds);
   ASSERT_EQ(c.rows.size(), kinds.size());
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const ScheduleRow& row = c.rows[i];
@@ -56,7 +41,7 @@ TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
     EXPECT_EQ(row.run.schedule.microbatches, info.single_microbatch ? 1 : 8);
     const Theory theory = schedule_theory(kinds[i], 4, row.run.schedule.microbatches, false);
     // Exact for whole-B schedules; the zero-bubble rows' 1:1:1 formula within the sim's
-    // I:W cost spread (split_backward_tolerance.h).
+    // I:W cost spread (balanced_sim.h).
     const bool split = testing_split::splits_backward(row.run.schedule);
     EXPECT_NEAR(row.run.metrics.bubble_fraction, theory.bubble_fraction,
                 split ? testing_split::kBubbleTolerance : 1e-9);
@@ -76,7 +61,7 @@ TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
 TEST(CompareSchedules, PeakInFlightOfGeneratedTracesMeetsThePublishedBounds) {
   for (int K : {1, 2, 3, 4}) {
     for (int M : {1, 2, 4, 8}) {
-      const ScheduleComparison c = compare_schedules(balanced_sim(K, M), {ScheduleKind::Gpipe, ScheduleKind::OneFOneB});
+      const ScheduleComparison c = compare_schedules(balanced_sim(ScheduleKind::Gpipe, K, M), {ScheduleKind::Gpipe, ScheduleKind::OneFOneB});
       SCOPED_TRACE("K=" + std::to_string(K) + " M=" + std::to_string(M));
       for (int d = 0; d < K; ++d) {
         EXPECT_EQ(c.rows[0].peak_in_flight[d], M) << "GPipe device " << d << ": every forward first";
@@ -89,7 +74,7 @@ TEST(CompareSchedules, PeakInFlightOfGeneratedTracesMeetsThePublishedBounds) {
 }
 
 TEST(CompareSchedules, RefusesFewerThanTwoDuplicatesAndCustom) {
-  const RunConfig c = balanced_sim(2, 2);
+  const RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 2);
   EXPECT_THROW(schedule_comparison_configs(c, {ScheduleKind::Gpipe}), UsageError);
   EXPECT_THROW(schedule_comparison_configs(c, {ScheduleKind::Gpipe, ScheduleKind::Naive, ScheduleKind::Gpipe}),
                UsageError);
@@ -103,7 +88,7 @@ TEST(CompareSchedules, RefusesFewerThanTwoDuplicatesAndCustom) {
 TEST(CompareSchedules, ASchedulesOverTheMemoryCapIsRefusedAndTheOthersRun) {
   // GPipe holds all M micro-batches' stash, 1F1B at most K: a cap between their peaks
   // (each measured by its own uncapped run) refuses GPipe alone.
-  RunConfig c = balanced_sim(2, 8);
+  RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 8);
   const RunResult gpipe = run_step([&] { RunConfig g = c; g.schedule = ScheduleKind::Gpipe; return g; }());
   const RunResult one_f = run_step([&] { RunConfig o = c; o.schedule = ScheduleKind::OneFOneB; return o; }());
   const auto peak = [](const RunResult& r) {

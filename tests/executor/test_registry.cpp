@@ -16,7 +16,7 @@
 #include "pipelab/error.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/registry.h"
-#include "split_backward_tolerance.h"
+#include "balanced_sim.h"
 #include "pipelab/schedule/validate.h"
 
 namespace pipelab {
@@ -66,23 +66,6 @@ TEST_P(RegistrySchedule, RefusesImpossibleInputs) {
     EXPECT_THROW(row().generate(4, 0), Error);
   }
 }
-
-// Balanced: L divisible by K, B divisible by M, no loss, no optimizer cost, free links.
-RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches) {
-  RunConfig c;
-  c.model.layers = 2 * devices;
-  c.model.width = 32;
-  c.model.hidden = 64;
-  c.model.batch = 16 * 3 * 4 * 5;  // divisible by every M below
-  c.devices = devices;
-  c.microbatches = microbatches;
-  c.schedule = kind;
-  c.backend = BackendKind::Sim;
-  c.sim.count_loss = false;
-  c.sim.count_optimizer = false;
-  return c;
-}
-
 
 TEST_P(RegistrySchedule, SimOnBalancedStagesMatchesItsTheory) {
   for (int K : {1, 2, 3, 4}) {

@@ -10,26 +10,10 @@
 
 #include "pipelab/runtime/run.h"
 #include "pipelab/schedule/registry.h"
-#include "split_backward_tolerance.h"
+#include "balanced_sim.h"
 
 namespace pipelab {
 namespace {
-
-RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches, bool remat) {
-  RunConfig c;
-  c.model.layers = 2 * devices;
-  c.model.width = 32;
-  c.model.hidden = 64;
-  c.model.batch = 16 * 3 * 4 * 5;  // divisible by every M below
-  c.devices = devices;
-  c.microbatches = microbatches;
-  c.schedule = kind;
-  c.remat = remat;
-  c.backend = BackendKind::Sim;
-  c.sim.count_loss = false;
-  c.sim.count_optimizer = false;
-  return c;
-}
 
 // docs/gpipe.md: U = M(2·t_f + t_b) / (M(2·t_f + t_b) + (K − 1)(t_f + t_b)) with t_r = t_f
 // (M = 1 for naive), and U = M / (M + K − 1) without remat.
@@ -37,7 +21,6 @@ double doc_utilization(int K, int M, bool remat, double t_f, double t_b) {
   if (!remat) return static_cast<double>(M) / (M + K - 1);
   return M * (2 * t_f + t_b) / (M * (2 * t_f + t_b) + (K - 1) * (t_f + t_b));
 }
-
 
 TEST(TheoryRemat, EveryRowMatchesTheSimAtTheCostModelsRatio) {
   for (const ScheduleInfo& row : schedule_registry()) {

@@ -17,28 +17,13 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/p2p.h"
 #include "pipelab/schedule/validate.h"
+#include "action_shorthand.h"
 
 namespace pipelab {
 namespace {
 
-using K = ActionKind;
+using namespace shorthand;  // F, B, SA, ..., make (action_shorthand.h)
 constexpr P2pModel kModels[] = {P2pModel::Async, P2pModel::Batched, P2pModel::Blocking};
-
-Action F(int s, int m) { return {K::Forward, s, m}; }
-Action B(int s, int m) { return {K::Backward, s, m}; }
-Action SA(int s, int m) { return {K::SendActivation, s, m}; }
-Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
-Action SG(int s, int m) { return {K::SendGrad, s, m}; }
-Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
-Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
-
-Schedule make(int stages, int microbatches, std::vector<std::vector<Action>> per_stage) {
-  Schedule s;
-  s.stages = stages;
-  s.microbatches = microbatches;
-  s.per_stage = std::move(per_stage);
-  return s;
-}
 
 // pipelab's 1F1B for K = 2, M = 2, written out: stage 0 warms up with both forwards,
 // stage 1 alternates B and F (the generator's output; checked against it below).

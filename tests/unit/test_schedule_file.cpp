@@ -11,20 +11,12 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/schedule_file.h"
+#include "action_shorthand.h"
 
 namespace pipelab {
 namespace {
 
-using K = ActionKind;
-
-Action F(int s, int m) { return {K::Forward, s, m}; }
-Action B(int s, int m) { return {K::Backward, s, m}; }
-Action R(int s, int m) { return {K::Recompute, s, m}; }
-Action SA(int s, int m) { return {K::SendActivation, s, m}; }
-Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
-Action SG(int s, int m) { return {K::SendGrad, s, m}; }
-Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
-Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
+using namespace shorthand;  // F, B, SA, ..., make (action_shorthand.h)
 
 // GPipe, K = 2, M = 2, every action written out by hand (drain M-1..0).
 const std::vector<std::vector<Action>> kGpipe22 = {
@@ -90,12 +82,8 @@ TEST(ScheduleFile, RecomputeMakesARematSchedule) {
 TEST(ScheduleFile, SplitBackwardTokensGetTheirCommunication) {
   // I is wrapped like B (RecvGrad before it, SendGrad after); W is local.
   const Schedule s = parse_schedule_text("0F0 0I0 0W0 OPT\n1F0 1I0 1W0 OPT\n", "split.txt");
-  const std::vector<Action> stage0 = {{ActionKind::Forward, 0, 0},       {ActionKind::SendActivation, 0, 0},
-                                      {ActionKind::RecvGrad, 0, 0},      {ActionKind::BackwardInput, 0, 0},
-                                      {ActionKind::BackwardWeight, 0, 0}, {ActionKind::OptimizerStep, 0, -1}};
-  const std::vector<Action> stage1 = {{ActionKind::RecvActivation, 1, 0}, {ActionKind::Forward, 1, 0},
-                                      {ActionKind::BackwardInput, 1, 0},  {ActionKind::SendGrad, 1, 0},
-                                      {ActionKind::BackwardWeight, 1, 0}, {ActionKind::OptimizerStep, 1, -1}};
+  const std::vector<Action> stage0 = {F(0, 0), SA(0, 0), RG(0, 0), I(0, 0), W(0, 0), Opt(0)};
+  const std::vector<Action> stage1 = {RA(1, 0), F(1, 0), I(1, 0), SG(1, 0), W(1, 0), Opt(1)};
   EXPECT_EQ(s.per_stage[0], stage0);
   EXPECT_EQ(s.per_stage[1], stage1);
 }

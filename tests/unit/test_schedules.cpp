@@ -14,19 +14,12 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/schedule.h"
 #include "pipelab/schedule/validate.h"
+#include "action_shorthand.h"
 
 namespace pipelab {
 namespace {
 
-using K = ActionKind;
-
-Action F(int s, int m) { return {K::Forward, s, m}; }
-Action B(int s, int m) { return {K::Backward, s, m}; }
-Action SA(int s, int m) { return {K::SendActivation, s, m}; }
-Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
-Action SG(int s, int m) { return {K::SendGrad, s, m}; }
-Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
-Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
+using namespace shorthand;  // F, B, SA, ..., make (action_shorthand.h)
 
 void expect_programs(const Schedule& got, const std::vector<std::vector<Action>>& expected) {
   ASSERT_EQ(got.per_stage.size(), expected.size());

@@ -17,31 +17,12 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/schedule.h"
 #include "pipelab/schedule/validate.h"
+#include "action_shorthand.h"
 
 namespace pipelab {
 namespace {
 
-using K = ActionKind;
-
-Action F(int s, int m) { return {K::Forward, s, m}; }
-Action B(int s, int m) { return {K::Backward, s, m}; }
-Action R(int s, int m) { return {K::Recompute, s, m}; }
-Action SA(int s, int m) { return {K::SendActivation, s, m}; }
-Action RA(int s, int m) { return {K::RecvActivation, s, m}; }
-Action SG(int s, int m) { return {K::SendGrad, s, m}; }
-Action RG(int s, int m) { return {K::RecvGrad, s, m}; }
-Action Opt(int s) { return {K::OptimizerStep, s, -1}; }
-Action I(int s, int m) { return {K::BackwardInput, s, m}; }
-Action W(int s, int m) { return {K::BackwardWeight, s, m}; }
-
-Schedule make(int stages, int microbatches, std::vector<std::vector<Action>> per_stage) {
-  Schedule s;
-  s.kind = ScheduleKind::Custom;  // "test": built by hand
-  s.stages = stages;
-  s.microbatches = microbatches;
-  s.per_stage = std::move(per_stage);
-  return s;
-}
+using namespace shorthand;  // F, B, SA, ..., make (action_shorthand.h)
 
 // GPipe with K = 2, M = 2, written out by hand.
 Schedule literal_gpipe_2x2() {
