@@ -9,7 +9,9 @@
 // exactly against a unit-time simulation of the schedule in tests/unit/test_zero_bubble.cpp.
 // The sim costs I and W from their block FLOPs (docs/backends.md), which put W up to 7%
 // below F for the small test models, so on the sim those formulas hold to within these
-// tolerances (measured: 0.015 at worst for the bubble), not to 1e-9 as fill-drain's do.
+// tolerances, not to 1e-9 as fill-drain's do. Measured worst cases over these tests (the
+// sim is deterministic, so they do not vary): bubble and utilization 0.0154, bubble/busy
+// 0.049, speedup 1.1% relative (tolerances set to 0 and the failures read off, 2026-12-01).
 #pragma once
 
 #include "pipelab/model/config.h"
