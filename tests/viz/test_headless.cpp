@@ -70,11 +70,19 @@ RunResult run_headless_once(const std::string& args, const std::string& name) {
   const std::string out = ::testing::TempDir() + "pipelab_viz_" + name + ".stdout";
   // Mesa's dlopened GL driver leaks a few bytes at exit; in ASan builds that must not
   // fail the app (the library tests keep leak checking on for our own code).
-  const std::string cmd = "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 xvfb-run -a " + viz_binary() +
-                          " --headless " + args + " 2> " + err + " > " + out;
+  // The app's own exit status goes to a file: xvfb-run replaces it with its own (5) when
+  // cleaning up its temporary directory fails, which happens when two tests' xvfb-run -a
+  // race under ctest -j2 — a failure of the harness, not of the app.
+  const std::string code = ::testing::TempDir() + "pipelab_viz_" + name + ".status";
+  std::remove(code.c_str());
+  const std::string cmd = "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 xvfb-run -a sh -c '" +
+                          viz_binary() + " --headless " + args + " 2> " + err + " > " + out + "; echo $? > " + code +
+                          "'";
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const std::string app_status = read_text(code);
+  if (!app_status.empty()) r.exit_code = std::atoi(app_status.c_str());
   r.stderr_text = read_text(err);
   r.stdout_text = read_text(out);
   return r;
