@@ -16,6 +16,7 @@
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/schedule.h"
+#include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/validate.h"
 #include "action_shorthand.h"
 
@@ -476,6 +477,38 @@ TEST(ValidateSplitBackward, RejectsRecomputeAfterItsI) {
 TEST(ValidateSplitBackward, MissingBackwardIsNamedAsB) {
   const Schedule s = make(1, 2, {{F(0, 0), F(0, 1), I(0, 1), W(0, 1), Opt(0)}});
   expect_invalid(s, {"missing B0 s0"});
+}
+
+}  // namespace
+}  // namespace pipelab
+
+namespace pipelab {
+namespace {
+
+using namespace shorthand;
+
+// Pass 5: a registry schedule may not hold more micro-batches than its theory declares.
+TEST(ValidateStashBound, OneFOneBThatHoldsTooManyIsRefusedNamingTheForward) {
+  // 1F1B K=2 M=3 declares min(K, M) = 2. Both stages run F0 F1 F2 before any B (GPipe's
+  // order, still complete, ordered and deadlock-free): 3 in flight.
+  Schedule s = make(2, 3,
+                    {{F(0, 0), SA(0, 0), F(0, 1), SA(0, 1), F(0, 2), SA(0, 2), RG(0, 0), B(0, 0), RG(0, 1), B(0, 1),
+                      RG(0, 2), B(0, 2), Opt(0)},
+                     {RA(1, 0), F(1, 0), RA(1, 1), F(1, 1), RA(1, 2), F(1, 2), B(1, 0), SG(1, 0), B(1, 1), SG(1, 1),
+                      B(1, 2), SG(1, 2), Opt(1)}});
+  EXPECT_EQ(validation_error(s), "") << "as a hand-built (Custom) schedule it declares no bound";
+  s.kind = ScheduleKind::OneFOneB;
+  EXPECT_EQ(validation_error(s),
+            "1f1b holds 3 micro-batches at once on stage 0 at F2 s0 (action #4, 0-based), above its declared bound "
+            "of 2 (the registry's theory: peak stash in micro-batches)");
+}
+
+TEST(ValidateStashBound, EveryRegistryScheduleKeepsItsBound) {
+  for (const ScheduleInfo& row : schedule_registry())
+    for (int k = 1; k <= 5; ++k)
+      for (int m = 1; m <= 7; ++m)
+        for (bool remat : {false, true})
+          EXPECT_EQ(validation_error(generate_schedule(row.kind, k, m, remat)), "") << row.name << " K=" << k << " M=" << m;
 }
 
 }  // namespace

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "pipelab/error.h"
+#include "pipelab/schedule/registry.h"  // schedule_theory: the declared stash bound
 #include "validate_deadlock.h"
 #include "validate_replicas.h"
+#include "validate_stash.h"
 
 namespace pipelab {
 
@@ -388,6 +390,9 @@ void validate(const Schedule& schedule) {
   check_completeness(schedule, pos, opt_pos);
   check_order(schedule, pos);
   detail::check_deadlock(schedule);  // validate_deadlock.cpp
+  // A registry schedule declares the most micro-batches a device holds (its theory).
+  if (schedule.kind != ScheduleKind::Custom)
+    detail::check_stash_bound(schedule, schedule_theory(schedule).peak_stash_microbatches);
 }
 
 void validate(const Schedule& schedule, P2pModel model) {

@@ -15,7 +15,13 @@
 //      SendGrad(s,m) after B(s,m) or I(s,m); W(s,m) after I(s,m);
 //   4. deadlock freedom: symbolic execution with non-blocking sends and blocking
 //      receives; if no stage can advance before all finish, names each stuck
-//      stage's action and what it waits for.
+//      stage's action and what it waits for;
+//   5. the declared stash bound, for a registry schedule (not Custom): no device holds
+//      more micro-batches at once, from each F to the end of its backward (B, or W), than
+//      the registry's theory declares (Theory::peak_stash_microbatches: M for GPipe,
+//      min(K, M) for 1F1B, ...).
+// A data-parallel schedule (replicas > 1) has rules of its own after the shape's
+// (validate_replicas.h): each device its own share, one AllReduceGrads before its step.
 // validate(schedule, model) adds deadlock freedom under another p2p model (p2p.h).
 #pragma once
 
