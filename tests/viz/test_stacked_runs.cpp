@@ -1,4 +1,4 @@
-// test_stacked_runs.cpp — up to four runs stacked on one time axis; a fifth is reported,
+// test_stacked_runs.cpp — up to six runs stacked on one time axis; a seventh is reported,
 // not drawn; the zero-bubble I and W boxes are drawn and labelled apart from B; the live
 // schedule picker lists the registry.
 //
@@ -47,15 +47,15 @@ std::vector<Panel> runs(int n) {
   return panels;
 }
 
-TEST(StackedRuns, FourPanelsShareOneTimeAxis) {
-  const std::vector<Panel> panels = runs(4);
+TEST(StackedRuns, SixPanelsShareOneTimeAxis) {
+  const std::vector<Panel> panels = runs(6);
   const TimelineLayout layout = lay_out(panels);
-  ASSERT_EQ(layout.panels.size(), 4u);
+  ASSERT_EQ(layout.panels.size(), 6u);
   EXPECT_EQ(layout.runs_not_shown, 0u);
   EXPECT_TRUE(layout.note.empty());
   double longest = 0;
   for (const Panel& p : panels) longest = std::max(longest, p.step_us);
-  EXPECT_DOUBLE_EQ(layout.axis.t1_us, longest) << "the axis spans the longest of the four steps";
+  EXPECT_DOUBLE_EQ(layout.axis.t1_us, longest) << "the axis spans the longest of the six steps";
   const float x0 = layout.axis.x0, x1 = layout.axis.x1;
   const auto expected_x = [&](double t) { return x0 + t * (x1 - x0) / longest; };  // one scale for all
 
@@ -92,33 +92,33 @@ TEST(StackedRuns, FourPanelsShareOneTimeAxis) {
   EXPECT_GE(layout.axis_band.y0, layout.panels.back().frame.y1) << "one axis, under the last panel";
 }
 
-TEST(StackedRuns, AFifthRunIsReportedNotDrawn) {
-  const std::vector<Panel> panels = runs(5);
+TEST(StackedRuns, ASeventhRunIsReportedNotDrawn) {
+  const std::vector<Panel> panels = runs(7);
   const TimelineLayout layout = lay_out(panels);
   ASSERT_EQ(layout.panels.size(), kMaxStackedPanels);
   EXPECT_EQ(layout.runs_not_shown, 1u);
-  EXPECT_NE(layout.note.find("5 runs loaded"), std::string::npos) << layout.note;
-  EXPECT_NE(layout.note.find("first 4"), std::string::npos) << layout.note;
+  EXPECT_NE(layout.note.find("7 runs loaded"), std::string::npos) << layout.note;
+  EXPECT_NE(layout.note.find("first 6"), std::string::npos) << layout.note;
   EXPECT_FALSE(layout.note_band.empty());
   EXPECT_LE(layout.note_band.y1, layout.panels.front().frame.y0) << "the note sits above the first panel";
-  // The axis is the four shown runs' (the fifth's longer step does not stretch it).
+  // The axis is the six shown runs' (the seventh's longer step does not stretch it).
   double longest = 0;
   for (std::size_t i = 0; i < kMaxStackedPanels; ++i) longest = std::max(longest, panels[i].step_us);
-  EXPECT_LT(longest, panels[4].step_us);
+  EXPECT_LT(longest, panels[6].step_us);
   EXPECT_DOUBLE_EQ(layout.axis.t1_us, longest);
 }
 
-TEST(StackedRuns, KeepStackableKeepsTheFirstFourAndCountsTheRest) {
-  std::vector<Panel> panels = runs(6);
+TEST(StackedRuns, KeepStackableKeepsTheFirstSixAndCountsTheRest) {
+  std::vector<Panel> panels = runs(8);
   EXPECT_EQ(keep_stackable(panels), 2u);
   ASSERT_EQ(panels.size(), kMaxStackedPanels);
   for (std::size_t i = 0; i < panels.size(); ++i) EXPECT_EQ(panels[i].source, "run" + std::to_string(i) + ".json");
-  EXPECT_EQ(keep_stackable(panels), 0u) << "four fit";
-  // The app drops them before the layout and passes the count: the note says 6.
+  EXPECT_EQ(keep_stackable(panels), 0u) << "six fit";
+  // The app drops them before the layout and passes the count: the note says 8.
   const TimelineLayout layout = lay_out(panels, 2);
-  EXPECT_EQ(layout.panels.size(), 4u);
-  EXPECT_NE(layout.note.find("6 runs loaded"), std::string::npos) << layout.note;
-  EXPECT_EQ(stacked_runs_note(4, 0), "");
+  EXPECT_EQ(layout.panels.size(), 6u);
+  EXPECT_NE(layout.note.find("8 runs loaded"), std::string::npos) << layout.note;
+  EXPECT_EQ(stacked_runs_note(6, 0), "");
 }
 
 TEST(StackedRuns, LegendListsFBRIW) {

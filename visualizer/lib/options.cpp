@@ -45,7 +45,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       "F12 or S screenshot, G flip GPU order, H hide controls.",
       "pipelab-viz"};
   app.add_option("traces", o.trace_files,
-                 "trace files from `pipelab run|compare --trace`, stacked on one time axis (up to 4 shown; "
+                 "trace files from `pipelab run|compare --trace`, stacked on one time axis (up to 6 shown; "
                  "more are reported on screen)");
   app.add_flag("--headless", o.headless, "render in a hidden window (works under xvfb-run), write outputs, exit");
   app.add_option("--frames", o.frames, "frames to render before the screenshot (and, headless, before exiting)")

@@ -1,7 +1,7 @@
 // pipelab_viz/options.h — the command line of pipelab-viz.
 //
 //   pipelab-viz                       classroom demo: naive vs GPipe, K=4, M=4, live on sim
-//   pipelab-viz a.json [b.json ...]   traces written by `pipelab run|compare --trace`, stacked (up to 4)
+//   pipelab-viz a.json [b.json ...]   traces written by `pipelab run|compare --trace`, stacked (up to 6)
 //   pipelab-viz --headless --frames 3 --screenshot out.png   render without a visible window
 //   pipelab-viz big.json --headless --bench --frames 100      load time, frame times, memory (frame_stats.h)
 //

@@ -53,8 +53,10 @@ Panel make_panel(const RunResult& run);
 /// field at fault (from read_chrome_trace_file), or that the trace has no devices.
 Panel load_panel(const std::string& path);
 
-/// The most runs the timeline stacks on one time axis (pipelab-viz a.json b.json c.json d.json).
-constexpr std::size_t kMaxStackedPanels = 4;
+/// The most runs the timeline stacks on one time axis (pipelab-viz a.json ... f.json): six,
+/// so the five pipelines of `compare --schedules gpipe,1f1b,interleaved-1f1b,zb-h1,zb-h2`
+/// fit with a baseline beside them.
+constexpr std::size_t kMaxStackedPanels = 6;
 
 /// Keep the first kMaxStackedPanels panels (top to bottom) and return how many were
 /// dropped (0 when all fit). The app shows stacked_runs_note() for the dropped ones.
