@@ -25,6 +25,7 @@
 
 #include "../../fuzz/harness/cli_config.h"
 #include "../../fuzz/harness/schedule.h"
+#include "../../fuzz/harness/schedule_file.h"
 #include "../../fuzz/harness/trace_reader.h"
 #include "pipelab/model/config.h"
 #include "pipelab/error.h"
@@ -72,6 +73,8 @@ TEST(FuzzRegressions, TraceReaderInputs) { replay("trace_reader", fuzz::fuzz_tra
 TEST(FuzzRegressions, ScheduleInputs) { replay("schedule", fuzz::fuzz_schedule); }
 
 TEST(FuzzRegressions, CliConfigInputs) { replay("cli_config", fuzz::fuzz_cli_config); }
+
+TEST(FuzzRegressions, ScheduleFileInputs) { replay("schedule_file", fuzz::fuzz_schedule_file); }
 
 TEST(FuzzRegressions, EverySeedTraceIsAcceptedAndRoundTrips) {
   // The trace seeds are real traces written by `pipelab --trace`: all must be accepted
