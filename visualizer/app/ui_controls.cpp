@@ -77,6 +77,11 @@ void live_controls(AppState& app) {
   if (ImGui::Combo("schedule", &schedule, schedules.data(), static_cast<int>(schedules.size())))
     s.schedule = registry[static_cast<std::size_t>(schedule)].kind;
   help_marker(schedule_picker_help().c_str());
+  if (registry[static_cast<std::size_t>(schedule)].uses_chunks) {
+    ImGui::SliderInt("chunks", &s.chunks, 1, 4);
+    help_marker("Model chunks per GPU (interleaved 1F1B): the layers are split into K x chunks stages and a "
+                "micro-batch goes round the GPUs that many times. M must be a multiple of K.");
+  }
   ImGui::Checkbox("naive above it", &s.compare_with_naive);
   help_marker("Show naive model parallelism (M = 1) on top, on the same time axis, for comparison.");
   ImGui::Checkbox("remat", &s.remat);

@@ -10,7 +10,7 @@
 namespace pipelab::viz {
 
 bool LiveSettings::operator==(const LiveSettings& o) const {
-  return devices == o.devices && microbatches == o.microbatches && schedule == o.schedule &&
+  return devices == o.devices && microbatches == o.microbatches && schedule == o.schedule && chunks == o.chunks &&
          compare_with_naive == o.compare_with_naive && remat == o.remat && backend == o.backend &&
          link_gbps == o.link_gbps && link_latency_us == o.link_latency_us && stage_skew == o.stage_skew;
 }
@@ -40,6 +40,7 @@ RunConfig to_run_config(const LiveSettings& s) {
   c.devices = s.devices;
   c.microbatches = s.microbatches;
   c.schedule = s.schedule;
+  c.chunks = s.chunks;  // interleaved-1f1b; the runner gives every other schedule 1
   c.remat = s.remat;
   c.backend = s.backend;
   c.sim.link_gbps = s.link_gbps;

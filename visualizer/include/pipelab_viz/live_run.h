@@ -31,6 +31,7 @@ struct LiveSettings {
   int devices = 4;                              ///< K
   int microbatches = 4;                         ///< M
   ScheduleKind schedule = ScheduleKind::Gpipe;  ///< the bottom panel (or the only one)
+  int chunks = 2;                               ///< model chunks per device, for a schedule that takes them
   bool compare_with_naive = true;               ///< add naive model parallelism on top
   bool remat = false;                           ///< re-materialization (Recompute before each B)
   BackendKind backend = BackendKind::Sim;       ///< sim instantly; cpu/cuda in the background
