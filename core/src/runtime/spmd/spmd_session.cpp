@@ -1,0 +1,74 @@
+// spmd_session.cpp — MPI's lifetime in one pipelab process (runtime/spmd.h), the
+// session's communicator (mpi_comm.h) and the way a failing rank ends the job.
+#include <iostream>
+
+#include "mpi_comm.h"
+#include "pipelab/error.h"
+#include "pipelab/runtime/spmd.h"
+
+namespace pipelab {
+
+namespace {
+// The one session of this process (MPI is once per process: runtime/spmd.h).
+struct SessionState {
+  SpmdRank rank;
+  MPI_Comm comm = MPI_COMM_NULL;
+};
+SessionState* g_session = nullptr;
+}  // namespace
+
+bool spmd_built() { return true; }
+std::string spmd_unavailable_reason() { return ""; }
+
+SpmdSession::SpmdSession(int& argc, char**& argv) {
+  if (g_session) PIPELAB_THROW("MPI is already started in this process", "start one SpmdSession, in main()");
+  // FUNNELED: only the main thread calls MPI (the rank's one worker runs on it).
+  int provided = 0;
+  spmd::check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  auto* state = new SessionState;
+  // Errors come back as codes (spmd::check turns them into pipelab::Error, which main()
+  // reports before MPI_Abort), instead of MPI ending the process without a word.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  spmd::check(MPI_Comm_dup(MPI_COMM_WORLD, &state->comm), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(state->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(state->comm, &state->rank.rank);
+  MPI_Comm_size(state->comm, &state->rank.ranks);
+  char host[MPI_MAX_PROCESSOR_NAME];
+  int length = 0;
+  MPI_Get_processor_name(host, &length);
+  state->rank.host.assign(host, length);
+  rank_ = state->rank;
+  g_session = state;
+}
+
+SpmdSession::~SpmdSession() {
+  if (!g_session) return;
+  MPI_Comm_free(&g_session->comm);
+  delete g_session;
+  g_session = nullptr;
+  MPI_Finalize();
+}
+
+const SpmdRank* spmd_rank() { return g_session ? &g_session->rank : nullptr; }
+
+void spmd_abort(const std::string& what, int exit_code) {
+  if (!g_session) {
+    std::cerr << "pipelab: " << what << std::endl;
+    std::exit(exit_code);
+  }
+  const SpmdRank& me = g_session->rank;
+  // Rank r runs stage r (spmd_run.h): the message names both, and the host.
+  std::cerr << "pipelab: rank " << me.rank << " (stage " << me.rank << ") on " << me.host << ": " << what
+            << std::endl;
+  // Ends every rank: the others may be waiting for a message this rank will never send.
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::exit(exit_code);  // not reached: MPI_Abort does not return
+}
+
+namespace spmd {
+MPI_Comm comm() { return g_session->comm; }
+int rank() { return g_session->rank.rank; }
+int ranks() { return g_session->rank.ranks; }
+}  // namespace spmd
+
+}  // namespace pipelab
