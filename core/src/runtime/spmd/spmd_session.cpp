@@ -1,5 +1,7 @@
 // spmd_session.cpp — MPI's lifetime in one pipelab process (runtime/spmd.h), the
 // session's communicator (mpi_comm.h) and the way a failing rank ends the job.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "mpi_comm.h"
@@ -57,9 +59,12 @@ void spmd_abort(const std::string& what, int exit_code) {
     std::exit(exit_code);
   }
   const SpmdRank& me = g_session->rank;
-  // Rank r runs stage r (spmd_run.h): the message names both, and the host.
-  std::cerr << "pipelab: rank " << me.rank << " (stage " << me.rank << ") on " << me.host << ": " << what
-            << std::endl;
+  // Rank r runs stage r (spmd_run.h): the message names both, and the host. One write of
+  // the whole line, so the lines of several failing ranks do not interleave.
+  const std::string line =
+      "pipelab: rank " + std::to_string(me.rank) + " (stage " + std::to_string(me.rank) + ") on " + me.host + ": " + what + "\n";
+  std::cerr.flush();
+  if (::write(STDERR_FILENO, line.data(), line.size()) < 0) std::cerr << line;
   // Ends every rank: the others may be waiting for a message this rank will never send.
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::exit(exit_code);  // not reached: MPI_Abort does not return
