@@ -11,13 +11,15 @@ namespace pipelab::mpi_test {
 namespace {
 
 const std::string kRun = "run --backend cpu --layers 8 --width 64 --hidden 128 --batch 32 --warmup 0 --repeat 1 "
-                         "--watchdog-s 10 -q ";
+                         "-q ";
+// The watchdog the ranks get, but for the hang test's shorter one.
+const std::string kWatchdog = "--watchdog-s 10 ";
 // A fault must end the job well inside the watchdog: the ranks are told, not left waiting.
 constexpr double kSecondsToEnd = 8.0;
 
 TEST(SpmdFaults, ARankThatThrowsEndsEveryRankNamingItself) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:throw -np 4 " + pipelab_binary() + " " + kRun + "-K 4 -M 4");
+  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:throw -np 4 " + pipelab_binary() + " " + kRun + kWatchdog + "-K 4 -M 4");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("rank 2 (stage 2)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("injected fault"), std::string::npos) << r.err;
@@ -26,7 +28,7 @@ TEST(SpmdFaults, ARankThatThrowsEndsEveryRankNamingItself) {
 
 TEST(SpmdFaults, ARankKilledWithSigkillEndsEveryRankNamingIt) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:kill -np 4 " + pipelab_binary() + " " + kRun + "-K 4 -M 4");
+  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:kill -np 4 " + pipelab_binary() + " " + kRun + kWatchdog + "-K 4 -M 4");
   EXPECT_NE(r.exit_code, 0);
   // mpirun's own report: "... process rank 2 with PID ... exited on signal 9 (Killed)".
   EXPECT_NE(r.err.find("rank 2"), std::string::npos) << r.err;
@@ -34,10 +36,21 @@ TEST(SpmdFaults, ARankKilledWithSigkillEndsEveryRankNamingIt) {
   EXPECT_LT(r.seconds, kSecondsToEnd);
 }
 
+TEST(SpmdFaults, ARankThatHangsEndsEveryRankWithinTheWatchdogNamingIt) {
+  PIPELAB_REQUIRE_MPIRUN();
+  // Alive but silent: only the watchdog (2 s here) of a rank waiting for it can tell.
+  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:hang -np 4 " + pipelab_binary() + " " + kRun +
+                          "-K 4 -M 4 --watchdog-s 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("watchdog: rank "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("from rank 2 for 2 s"), std::string::npos) << r.err;
+  EXPECT_LT(r.seconds, 2 + kSecondsToEnd);
+}
+
 TEST(SpmdFaults, RanksStartedWithDifferentFlagsAreRefusedNamingTheFlag) {
   PIPELAB_REQUIRE_MPIRUN();
   // Open MPI's MPMD form: ranks 0 and 1 with -M 4, rank 2 with -M 2.
-  const std::string run = pipelab_binary() + " " + kRun + "-K 3 ";
+  const std::string run = pipelab_binary() + " " + kRun + kWatchdog + "-K 3 ";
   const MpiRun r = launch(mpirun() + "-np 2 " + run + "-M 4 : -np 1 " + run + "-M 2");
   EXPECT_EQ(r.exit_code, 2) << r.err;  // invalid input
   EXPECT_NE(r.err.find("--microbatches: rank 2 was started with --microbatches 2, rank 0 with 4"), std::string::npos)
@@ -47,7 +60,7 @@ TEST(SpmdFaults, RanksStartedWithDifferentFlagsAreRefusedNamingTheFlag) {
 
 TEST(SpmdFaults, ARankCountOtherThanKIsRefusedWithTheFix) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = pipelab_ranks(2, kRun + "-K 4 -M 4");
+  const MpiRun r = pipelab_ranks(2, kRun + kWatchdog + "-K 4 -M 4");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--devices: the launcher started 2 ranks for a pipeline of K=4 stages"), std::string::npos)
       << r.err;

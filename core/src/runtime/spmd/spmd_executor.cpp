@@ -34,8 +34,8 @@ int tag_of(const Action& a) {
 }
 
 // Fault injection for the fault tests (tests/mpi): PIPELAB_SPMD_FAULT="RANK:throw" makes
-// rank RANK throw a pipelab::Error, "RANK:kill" SIGKILL itself, at the middle action of
-// its program in its first step.
+// rank RANK throw a pipelab::Error, "RANK:kill" SIGKILL itself, "RANK:hang" stop (sleep)
+// for an hour, at the middle action of its program in its first step.
 void inject_fault(int rank, std::size_t index, std::size_t program_size) {
   static bool injected = false;  // the first step only: the test ends there
   const char* fault = std::getenv("PIPELAB_SPMD_FAULT");
@@ -45,6 +45,7 @@ void inject_fault(int rank, std::size_t index, std::size_t program_size) {
   if (colon == std::string::npos || std::atoi(text.substr(0, colon).c_str()) != rank) return;
   injected = true;
   if (text.substr(colon + 1) == "kill") raise(SIGKILL);
+  if (text.substr(colon + 1) == "hang") sleep(3600);  // alive, silent: the others' watchdog ends it
   PIPELAB_THROW("injected fault (PIPELAB_SPMD_FAULT=" + text + ")", "unset PIPELAB_SPMD_FAULT: it is for the tests");
 }
 
