@@ -17,9 +17,15 @@ const std::string kWatchdog = "--watchdog-s 10 ";
 // A fault must end the job well inside the watchdog: the ranks are told, not left waiting.
 constexpr double kSecondsToEnd = 8.0;
 
+// 4 ranks of a K = 4, M = 4 run whose rank 2 meets PIPELAB_SPMD_FAULT=2:<fault>.
+MpiRun run_with_fault(const std::string& fault, const std::string& watchdog) {
+  return launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:" + fault + " -np 4 " + pipelab_binary() + " " + kRun + watchdog +
+                "-K 4 -M 4");
+}
+
 TEST(SpmdFaults, ARankThatThrowsEndsEveryRankNamingItself) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:throw -np 4 " + pipelab_binary() + " " + kRun + kWatchdog + "-K 4 -M 4");
+  const MpiRun r = run_with_fault("throw", kWatchdog);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("rank 2 (stage 2)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("injected fault"), std::string::npos) << r.err;
@@ -28,7 +34,7 @@ TEST(SpmdFaults, ARankThatThrowsEndsEveryRankNamingItself) {
 
 TEST(SpmdFaults, ARankKilledWithSigkillEndsEveryRankNamingIt) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:kill -np 4 " + pipelab_binary() + " " + kRun + kWatchdog + "-K 4 -M 4");
+  const MpiRun r = run_with_fault("kill", kWatchdog);
   EXPECT_NE(r.exit_code, 0);
   // mpirun's own report: "... process rank 2 with PID ... exited on signal 9 (Killed)".
   EXPECT_NE(r.err.find("rank 2"), std::string::npos) << r.err;
@@ -39,8 +45,7 @@ TEST(SpmdFaults, ARankKilledWithSigkillEndsEveryRankNamingIt) {
 TEST(SpmdFaults, ARankThatHangsEndsEveryRankWithinTheWatchdogNamingIt) {
   PIPELAB_REQUIRE_MPIRUN();
   // Alive but silent: only the watchdog (2 s here) of a rank waiting for it can tell.
-  const MpiRun r = launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:hang -np 4 " + pipelab_binary() + " " + kRun +
-                          "-K 4 -M 4 --watchdog-s 2");
+  const MpiRun r = run_with_fault("hang", "--watchdog-s 2 ");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("watchdog: rank "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("from rank 2 for 2 s"), std::string::npos) << r.err;

@@ -20,14 +20,8 @@ namespace {
 const char* const kModelFlags = "--backend cpu --gemm reference --layers 8 --width 64 --hidden 128 --batch 32 "
                                 "--warmup 0 --repeat 1 --watchdog-s 20 -q --json";
 
-ModelSpec test_model() {
-  ModelSpec spec;
-  spec.layers = 8;
-  spec.width = 64;
-  spec.hidden = 128;
-  spec.batch = 32;
-  return spec;
-}
+// The model of kModelFlags: L, d, h, B (seed and learning rate the defaults).
+ModelSpec test_model() { return ModelSpec{8, 64, 128, 32}; }
 
 nlohmann::json parse_json(const MpiRun& r) {
   try {

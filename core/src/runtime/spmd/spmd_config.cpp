@@ -69,6 +69,26 @@ bool first_difference(const nlohmann::json& a, const nlohmann::json& b, const st
   return false;
 }
 
+// Every tensor of every block, one after the other, in for_each_tensor order.
+std::vector<float> flatten(std::vector<BlockParams>& blocks) {
+  std::vector<float> values;
+  for (BlockParams& b : blocks)
+    for_each_tensor(b, [&](const char*, std::vector<float>& t) { values.insert(values.end(), t.begin(), t.end()); });
+  return values;
+}
+
+// One block of `spec`'s shapes read back from `values` at `at` (which moves past it).
+BlockParams read_block(const ModelSpec& spec, const std::vector<float>& values, std::size_t& at) {
+  BlockParams block = zero_block(spec);
+  for_each_tensor(block, [&](const char*, std::vector<float>& t) {
+    if (at + t.size() > values.size())
+      PIPELAB_THROW("a rank sent fewer parameters than its layers hold", "every rank must run the same model flags");
+    std::copy(values.begin() + at, values.begin() + at + t.size(), t.begin());
+    at += t.size();
+  });
+  return block;
+}
+
 }  // namespace
 
 void spmd_check_run(const RunConfig& c) {
@@ -120,16 +140,11 @@ StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config) {
   // This rank's layers (its stage's grads and params, each block's tensors flattened in
   // for_each_tensor order) and, from the last stage, the loss.
   StepNumerics local = *backend.numerics();
-  std::vector<float> grads, params;
-  for (BlockParams& g : local.grads)
-    for_each_tensor(g, [&](const char*, std::vector<float>& t) { grads.insert(grads.end(), t.begin(), t.end()); });
-  for (BlockParams& p : local.params)
-    for_each_tensor(p, [&](const char*, std::vector<float>& t) { params.insert(params.end(), t.begin(), t.end()); });
   spmd::ByteWriter out;
   out.value(local.loss);
   out.value(static_cast<std::uint64_t>(local.grads.size()));
-  out.values(grads);
-  out.values(params);
+  out.values(flatten(local.grads));
+  out.values(flatten(local.params));
   const auto all = spmd::allgather_bytes(out.bytes(), config.watchdog_seconds, "the step's numerics");
   // Ranks in stage order: their layers one after the other are the model's layers.
   StepNumerics n;
@@ -141,17 +156,8 @@ StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config) {
     if (r + 1 == all.size()) n.loss = loss;  // the last stage computes the loss
     std::size_t at_g = 0, at_p = 0;
     for (std::uint64_t b = 0; b < blocks; ++b) {
-      BlockParams grad = zero_block(config.model), param = zero_block(config.model);
-      for_each_tensor(grad, [&](const char*, std::vector<float>& t) {
-        std::copy(g.begin() + at_g, g.begin() + at_g + t.size(), t.begin());
-        at_g += t.size();
-      });
-      for_each_tensor(param, [&](const char*, std::vector<float>& t) {
-        std::copy(p.begin() + at_p, p.begin() + at_p + t.size(), t.begin());
-        at_p += t.size();
-      });
-      n.grads.push_back(std::move(grad));
-      n.params.push_back(std::move(param));
+      n.grads.push_back(read_block(config.model, g, at_g));
+      n.params.push_back(read_block(config.model, p, at_p));
     }
   }
   return n;
