@@ -16,8 +16,10 @@
 // The flags live in command_line.h (library pipelab_cli, shared with the fuzzer), the
 // subcommands in commands.h; main() parses, dispatches, and is the one place that
 // catches and prints errors.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -100,6 +102,9 @@ int main(int argc, char** argv) {
     }
     return 1;  // not reached: the switch names every Subcommand
   } catch (const UsageError& e) {
+    // Bad input is, most often, the same on every rank (one command line): the ranks after
+    // 0 give rank 0 a second to report it and end the job, so it is printed once, not K times.
+    if (session && session->rank().rank != 0) std::this_thread::sleep_for(std::chrono::seconds(1));
     return fail("error: " + e.message() + " (hint: " + e.hint() + ")", 2);
   } catch (const Error& e) {
     return fail("error: " + e.message() + (e.hint().empty() ? "" : " (hint: " + e.hint() + ")") +

@@ -45,12 +45,12 @@ bool Request::done() {
 }
 
 void wait(Request& request, double seconds, const std::function<std::string()>& what,
-          const std::function<void()>& between) {
+          const std::function<void()>& between, double spin_us) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  // Spin for the first 50 µs (a message that is nearly there), then sleep 20 µs between
+  // Spin for the first spin_us (a message that is nearly there), then sleep 20 µs between
   // tests, so a waiting rank leaves the core to a computing one (mpi_comm.h).
-  const auto spin = std::chrono::microseconds(50);
+  const auto spin = std::chrono::duration<double, std::micro>(spin_us);
   const auto limit = std::chrono::duration<double>(seconds);
   while (!request.done()) {
     if (between) between();
@@ -59,7 +59,10 @@ void wait(Request& request, double seconds, const std::function<std::string()>& 
       PIPELAB_THROW("watchdog: " + what() + " for " + std::to_string(static_cast<int>(seconds)) + " s",
                     "the rank it waits for died or is stuck (see the other ranks' messages); a slow "
                     "machine may need a larger --watchdog-s");
-    if (waited > spin) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    if (waited > spin)
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    else
+      std::this_thread::yield();
   }
 }
 

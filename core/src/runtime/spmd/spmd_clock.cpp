@@ -34,7 +34,8 @@ std::vector<ClockEstimate> estimate_clocks(double seconds) {
         check(MPI_Irecv(&answer, 1, MPI_DOUBLE, r, kPongTag, comm(), recv.out()), "MPI_Irecv");
         const double t0 = steady_now_us();
         check(MPI_Isend(&ping, 1, MPI_CHAR, r, kPingTag, comm(), send.out()), "MPI_Isend");
-        wait(recv, seconds, [&] { return "rank 0 timing the clock of rank " + std::to_string(r) + " (no answer)"; });
+        wait(recv, seconds, [&] { return "rank 0 timing the clock of rank " + std::to_string(r) + " (no answer)"; },
+             {}, kClockSpinUs);
         const double t1 = steady_now_us();
         wait(send, seconds, [&] { return "rank 0 pinging rank " + std::to_string(r); });
         const double round_trip = t1 - t0;
@@ -42,7 +43,10 @@ std::vector<ClockEstimate> estimate_clocks(double seconds) {
           clocks[r] = {answer - 0.5 * (t0 + t1), round_trip};  // offset_r = t_r − (t0 + t1) / 2
       } else {
         check(MPI_Irecv(&ping, 1, MPI_CHAR, 0, kPingTag, comm(), recv.out()), "MPI_Irecv");
-        wait(recv, seconds, [&] { return "rank " + std::to_string(me) + " waiting for rank 0's clock ping"; });
+        // The first ping may come after rank 0 has timed the ranks before this one: sleep
+        // through that wait; the next ones follow at once.
+        wait(recv, seconds, [&] { return "rank " + std::to_string(me) + " waiting for rank 0's clock ping"; }, {},
+             i == 0 ? 50 : kClockSpinUs);
         answer = steady_now_us();
         check(MPI_Isend(&answer, 1, MPI_DOUBLE, 0, kPongTag, comm(), send.out()), "MPI_Isend");
         wait(send, seconds, [&] { return "rank " + std::to_string(me) + " answering rank 0's clock ping"; });

@@ -14,7 +14,10 @@
 namespace pipelab::spmd {
 
 /// Round trips per rank and estimate: enough for one to find both ranks on a core.
-constexpr int kClockPings = 8;
+constexpr int kClockPings = 16;
+/// How long a rank polls without sleeping for the next ping or its answer (µs): a sleep
+/// would add the kernel's wake-up delay, often on one side only, to the round trip.
+constexpr double kClockSpinUs = 2000;
 
 /// One rank's clock against rank 0's.
 struct ClockEstimate {

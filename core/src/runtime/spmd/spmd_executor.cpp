@@ -105,8 +105,17 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
         events.push_back(detail::make_event(me, Lane::Recv, a, span, t.bytes));
         break;
       }
-      default:
+      case ActionKind::Forward:
+      case ActionKind::Backward:
+      case ActionKind::Recompute:
+      case ActionKind::BackwardInput:
+      case ActionKind::BackwardWeight:
+      case ActionKind::OptimizerStep:
         events.push_back(detail::make_event(me, Lane::Compute, a, backend.compute(a), 0));
+        break;
+      default:  // an action kind this transport does not know yet: refused, never guessed at
+        PIPELAB_THROW(who + ": the multi-process mode cannot run " + to_string(a) + " yet",
+                      "run this schedule without mpirun (the stages as threads of one process)");
     }
     finish_sends();
   }
