@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "pipelab/error.h"
-#include "pipelab/schedule/registry.h"  // schedule_info: single_microbatch
+#include "pipelab/schedule/registry.h"  // schedule_info: microbatch_rule
 
 namespace pipelab::cli {
 namespace {
@@ -51,8 +51,9 @@ void check_flags_apply(const CommonFlags& f, const RunConfig& c, BackendKind run
 
   // 1. The schedule. naive is one micro-batch by definition (compare and sweep run it
   //    with M = 1 beside GPipe's M; only `run` can name it). -M 1 says just that: fine.
-  if (given(f, "--schedule") && schedule_info(c.schedule).single_microbatch && given(f, "--microbatches") &&
-      c.microbatches != 1)
+  const MicrobatchRule rule =
+      c.schedule == ScheduleKind::Custom ? MicrobatchRule::AsGiven : schedule_info(c.schedule).microbatch_rule;
+  if (given(f, "--schedule") && rule == MicrobatchRule::One && given(f, "--microbatches") && c.microbatches != 1)
     PIPELAB_USAGE_ERROR("--microbatches",
                         "--schedule " + std::string(to_string(c.schedule)) +
                             " is M = 1 by definition (the whole batch goes through the stages at once): -M " +
@@ -60,6 +61,21 @@ void check_flags_apply(const CommonFlags& f, const RunConfig& c, BackendKind run
                         "drop -M, or use --schedule gpipe (or 1f1b) to split the batch into M micro-batches; "
                         "`pipelab compare -M " + std::to_string(c.microbatches) +
                             "` shows naive beside GPipe");
+
+  //    data-parallel is one share of the batch per replica (M = K) and one stage of every
+  //    layer per device (no partition to choose).
+  if (given(f, "--schedule") && rule == MicrobatchRule::PerDevice) {
+    if (given(f, "--microbatches") && c.microbatches != c.devices)
+      PIPELAB_USAGE_ERROR("--microbatches",
+                          "--schedule data-parallel splits the batch into one share per device (M = K = " +
+                              std::to_string(c.devices) + "): -M " + std::to_string(c.microbatches) +
+                              " would not apply",
+                          "drop -M; `pipelab compare --schedules data-parallel,gpipe -M " +
+                              std::to_string(c.microbatches) + "` runs GPipe with that M beside it");
+    if (given(f, "--partition"))
+      PIPELAB_USAGE_ERROR("--partition", "has no effect on --schedule data-parallel: every device holds every layer",
+                          "drop --partition");
+  }
 
   // 2. The sim's cost model: the cpu and cuda backends measure real time instead.
   require_backend(f, "--device-tflops", BackendKind::Sim, runs_on, by_auto, "a modelled compute rate");

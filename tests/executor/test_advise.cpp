@@ -35,7 +35,7 @@ TEST(Advise, TriesEveryScheduleMAndRematOnce) {
   const Advice a = advise(small_sim(), ms);
   // Per remat setting: naive once (M = 1), every other row at the 3 counts <= B.
   std::size_t expected = 0;
-  for (const ScheduleInfo& row : schedule_registry()) expected += 2 * (row.single_microbatch ? 1 : 3);
+  for (const ScheduleInfo& row : schedule_registry()) expected += 2 * (row.microbatch_rule == MicrobatchRule::AsGiven ? 3 : 1);
   EXPECT_EQ(a.candidates.size(), expected);
   EXPECT_EQ(a.fitting, static_cast<int>(expected)) << "without a cap every configuration fits";
 }

@@ -38,7 +38,7 @@ TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
     SCOPED_TRACE(row.run.schedule.name());
     EXPECT_EQ(row.run.schedule.kind, kinds[i]) << "rows in the order listed";
     const ScheduleInfo& info = schedule_info(kinds[i]);
-    EXPECT_EQ(row.run.schedule.microbatches, info.single_microbatch ? 1 : 8);
+    EXPECT_EQ(row.run.schedule.microbatches, scheduled_microbatches(info, row.run.schedule.stages, 8));
     const Theory theory = schedule_theory(kinds[i], 4, row.run.schedule.microbatches, false);
     // Exact for whole-B schedules; the zero-bubble rows' 1:1:1 formula within the sim's
     // I:W cost spread (balanced_sim.h).

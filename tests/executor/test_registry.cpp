@@ -52,7 +52,11 @@ TEST_P(RegistrySchedule, GeneratesValidSchedulesWithTheirIdentity) {
         EXPECT_EQ(s.remat, remat);
         EXPECT_EQ(s.name(), std::string(row().name) + (remat ? "+remat" : ""));
         EXPECT_EQ(s.stages, K);
-        EXPECT_EQ(s.microbatches, row().single_microbatch ? 1 : M);
+        // naive: one batch; data-parallel: one share per device; else M as asked.
+        const int expected_m = row().microbatch_rule == MicrobatchRule::One         ? 1
+                               : row().microbatch_rule == MicrobatchRule::PerDevice ? K
+                                                                                    : M;
+        EXPECT_EQ(s.microbatches, expected_m);
         EXPECT_EQ(validation_error(s), "");
       }
     }
@@ -62,7 +66,7 @@ TEST_P(RegistrySchedule, GeneratesValidSchedulesWithTheirIdentity) {
 TEST_P(RegistrySchedule, RefusesImpossibleInputs) {
   EXPECT_THROW(row().generate(0, 4), Error);
   EXPECT_THROW(row().generate(-3, 4), Error);
-  if (!row().single_microbatch) {
+  if (row().microbatch_rule == MicrobatchRule::AsGiven) {
     EXPECT_THROW(row().generate(4, 0), Error);
   }
 }

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "pipelab/error.h"
+#include "pipelab/schedule/registry.h"
 #include "pipelab/trace/trace_writer.h"
 #include "pipelab_viz/memory_series.h"
 #include "pipelab_viz/svg_export.h"
@@ -116,6 +117,8 @@ TEST(PanelText, TitlesAndSummariesComeFromTheTrace) {
   EXPECT_EQ(schedule_title(ScheduleKind::Gpipe, true), "GPipe + remat");
   EXPECT_EQ(schedule_title(ScheduleKind::OneFOneB, false), "1F1B");
   EXPECT_EQ(schedule_title(ScheduleKind::Custom, false), "custom");
+  // Every registry row has a title of its own (a missing one reads "?").
+  for (const ScheduleInfo& row : schedule_registry()) EXPECT_NE(schedule_title(row.kind, false), "?") << row.name;
   PIPELAB_DEMO_PANELS(panels);
   EXPECT_NE(panel_heading(panels[1]).find("K=4, M=4"), std::string::npos);
   const std::string summary = panel_summary(panels[1], &panels[0]);

@@ -84,6 +84,9 @@ Rgba action_fill(const Palette& palette, ActionKind kind, int microbatch, int mi
     case ActionKind::RecvActivation:
     case ActionKind::RecvGrad:
       return palette.recv;
+    case ActionKind::AllReduceGrads:
+      // Both a send and a receive on every device: halfway between their hues.
+      return mix(palette.send, palette.recv, 0.5f);
   }
   // Up to 45% towards white for the last micro-batch: shades stay inside their hue.
   const float t =

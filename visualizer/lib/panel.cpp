@@ -23,6 +23,7 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::OneFOneB, "1F1B"},
     {ScheduleKind::ZbH1, "ZB-H1 (zero bubble)"},
     {ScheduleKind::ZbH2, "ZB-H2 (zero bubble)"},
+    {ScheduleKind::DataParallel, "Data parallelism"},
     {ScheduleKind::Custom, "custom"},
 };
 

@@ -32,6 +32,8 @@ std::string box_label(const Action& action) {
       return "W" + std::to_string(action.microbatch);
     case ActionKind::OptimizerStep:
       return "Opt";
+    case ActionKind::AllReduceGrads:
+      return "AllReduce";
     default:
       return "";
   }
@@ -210,6 +212,8 @@ float layout_legend(std::vector<LegendItem>& items, float x0, float x1, float y0
       {"Opt optimizer", palette.optimizer, false, false},
       {"send", palette.send, false, false},
       {"recv", palette.recv, false, false},
+      // Data parallelism's gradient all-reduce, on the send (comm) lane.
+      {"all-reduce", action_fill(palette, ActionKind::AllReduceGrads, 0, 1), false, false},
       {"bubble (idle)", palette.bubble, true, false},
       {"lighter = later micro-batch", mix(palette.forward, {255, 255, 255, 255}, 0.45f), false, false},
       {"many spans < 1 px (mixed kinds)", palette.many_spans, false, true},

@@ -14,6 +14,11 @@
 
 namespace pipelab {
 
+Transfer Backend::all_reduce(const Action& action, Rendezvous& /*together*/) {
+  PIPELAB_THROW(to_string(action) + ": the " + name() + " backend has no gradient all-reduce (data parallelism)",
+                "run --schedule data-parallel with --backend cpu or --backend sim");
+}
+
 BackendAvailability backend_availability() {
   BackendAvailability a;
 #if PIPELAB_HAVE_CUDA

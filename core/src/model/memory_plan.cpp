@@ -51,11 +51,11 @@ std::uint64_t StageMemoryPlan::weight_stash_bytes(int rows) const {
   return (block_output_grad_bytes(rows) + block_preactivation_grad_bytes(rows)) * static_cast<std::uint64_t>(blocks);
 }
 
-StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int stage, bool remat) {
+StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat) {
   StageMemoryPlan plan;
   plan.spec = spec;
-  plan.blocks = partition.layer_count(stage);
-  plan.last_stage = stage == partition.stages() - 1;
+  plan.blocks = partition.layer_count(partition.stage_of_device(device));
+  plan.last_stage = partition.last_on(device);
   plan.remat = remat;
   return plan;
 }

@@ -32,6 +32,9 @@ PartitionMethod partition_from_string(const std::string& name) {
 }
 
 void check_partition(const Partition& p, int layers, int stages) {
+  if (p.replicas < 1)
+    PIPELAB_THROW("partition has " + std::to_string(p.replicas) + " replicas",
+                  "a partition runs at least one copy of its pipeline (replicas = 1 for a pipeline)");
   if (stages < 1 || layers < stages)
     PIPELAB_THROW("cannot split " + std::to_string(layers) + " layers into " + std::to_string(stages) +
                       " stages",
@@ -57,6 +60,7 @@ void check_partition(const Partition& p, int layers, int stages) {
 
 std::string describe(const Partition& p) {
   std::ostringstream out;
+  if (p.replicas > 1) out << p.replicas << " replicas of ";
   for (int s = 0; s < p.stages(); ++s)
     out << (s ? " " : "") << '[' << p.first_layer(s) << ',' << p.end_layer(s) << ')';
   return out.str();

@@ -130,10 +130,17 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
   return out.str();
 }
 
-std::string run_row(const RunResult& r, std::optional<double> speedup) {
+// The schedule column: 12 characters, or the longest name shown ("data-parallel+remat").
+int name_width(const std::vector<const RunResult*>& runs) {
+  std::size_t width = 12;
+  for (const RunResult* r : runs) width = std::max(width, r->schedule.name().size());
+  return static_cast<int>(width);
+}
+
+std::string run_row(const RunResult& r, std::optional<double> speedup, int width) {
   std::ostringstream out;
   char line[256];
-  std::snprintf(line, sizeof line, "  %-12s %3d %5d %11.3f %8s %9.1f %8.1f %14.1f %9.3f %12.2f\n",
+  std::snprintf(line, sizeof line, "  %-*s %3d %5d %11.3f %8s %9.1f %8.1f %14.1f %9.3f %12.2f\n", width,
                 r.schedule.name().c_str(), r.config.devices, r.schedule.microbatches, r.metrics.makespan_ms,
                 speedup ? format_number("%.2f", *speedup).c_str() : "-", 100.0 * r.metrics.mean_utilization,
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.comm_time_ms,
@@ -142,31 +149,35 @@ std::string run_row(const RunResult& r, std::optional<double> speedup) {
   return out.str();
 }
 
-const char* kRunHeader =
-    "# schedule       K     M   step time  speedup  mean util   bubble  bubble theory  comm time  peak memory\n"
-    "#                               (ms)  (x naive)       (%)      (%)   (%, theory)       (ms)  (MiB, max)\n";
+// The header over run_row's columns, the schedule column `width` wide.
+std::string run_header(int width) {
+  const std::string pad(static_cast<std::size_t>(width - 12), ' ');
+  return "# schedule" + pad + "       K     M   step time  speedup  mean util   bubble  bubble theory  comm time  peak memory\n"
+         "#" + pad + "                               (ms)  (x naive)       (%)      (%)   (%, theory)       (ms)  (MiB, max)\n";
+}
 
 std::string per_device_table(const std::vector<const RunResult*>& runs) {
   std::ostringstream out;
-  char cell[64];
+  char cell[96];
   const int K = runs.front()->config.devices;
-  out << "# per device               ";
+  const int width = name_width(runs);
+  out << "# per device               " << std::string(static_cast<std::size_t>(width - 12), ' ');
   for (int d = 0; d < K; ++d) {
     std::snprintf(cell, sizeof cell, " %8s", ("GPU " + std::to_string(d)).c_str());
     out << cell;
   }
   out << "\n";
   for (const RunResult* r : runs) {
-    std::snprintf(cell, sizeof cell, "  %-12s util (%%)    ", r->schedule.name().c_str());
+    std::snprintf(cell, sizeof cell, "  %-*s util (%%)    ", width, r->schedule.name().c_str());
     out << cell;
     for (double u : r->metrics.utilization) out << format_number(" %8.1f", 100.0 * u);
     out << "\n";
-    std::snprintf(cell, sizeof cell, "  %-12s peak (MiB)  ", r->schedule.name().c_str());
+    std::snprintf(cell, sizeof cell, "  %-*s peak (MiB)  ", width, r->schedule.name().c_str());
     out << cell;
     for (std::uint64_t b : r->metrics.peak_memory_bytes) out << format_number(" %8.2f", bytes_to_mib(b));
     out << "\n";
     // The stashed activations alone: what GPipe's M micro-batches and remat change.
-    std::snprintf(cell, sizeof cell, "  %-12s stash (MiB) ", r->schedule.name().c_str());
+    std::snprintf(cell, sizeof cell, "  %-*s stash (MiB) ", width, r->schedule.name().c_str());
     out << cell;
     for (const MemoryBytes& m : r->metrics.peak_memory_by_category)
       out << format_number(" %8.2f", bytes_to_mib(m[static_cast<int>(MemoryCategory::Stash)]));
@@ -309,7 +320,8 @@ nlohmann::json single_run_json(const RunResult& run, std::optional<double> max_r
 std::string format_comparison(const Comparison& c) {
   std::ostringstream out;
   out << "# pipelab compare: naive model parallelism vs GPipe\n# " << describe_config(c.gpipe.config) << "\n"
-      << kRunHeader << run_row(c.naive, 1.0) << run_row(c.gpipe, c.speedup) << per_device_table({&c.naive, &c.gpipe})
+      << run_header(name_width({&c.naive, &c.gpipe})) << run_row(c.naive, 1.0, name_width({&c.naive, &c.gpipe}))
+      << run_row(c.gpipe, c.speedup, name_width({&c.naive, &c.gpipe})) << per_device_table({&c.naive, &c.gpipe})
       << timing_lines({&c.naive, &c.gpipe}, &c.paired, c.gpipe.theory.ideal_speedup)
       << theory_line(c.naive.theory, c.gpipe.theory)
       << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so utilization goes up while the step "
@@ -324,8 +336,9 @@ std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
   out << "# pipelab run: " << r.schedule.name()
       << (r.config.schedule_file.empty() ? "" : " from " + r.config.schedule_file) << "\n# "
       << describe_config(r.config) << "\n"
-      << kRunHeader
-      << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt)
+      << run_header(name_width({&r}))
+      << run_row(r, r.config.schedule == ScheduleKind::Naive ? std::optional<double>(1.0) : std::nullopt,
+                 name_width({&r}))
       << per_device_table({&r}) << timing_lines({&r}, nullptr, 0);
   // A hand-written schedule has no formula of its own. Fill-drain's bubble is the least
   // any schedule of whole-stage F and B can have (the last stage starts (K-1)·t_f late,
@@ -343,10 +356,11 @@ std::string format_sweep(const std::vector<RunResult>& runs) {
   std::ostringstream out;
   if (runs.empty()) return out.str();
   out << "# pipelab sweep: GPipe over M (first row: naive baseline)\n# " << describe_config(runs.front().config)
-      << "\n" << kRunHeader;
-  for (const RunResult& r : runs) out << run_row(r, speedup_over(runs.front(), r));
+      << "\n";
   std::vector<const RunResult*> all;
   for (const RunResult& r : runs) all.push_back(&r);
+  out << run_header(name_width(all));
+  for (const RunResult& r : runs) out << run_row(r, speedup_over(runs.front(), r), name_width(all));
   out << timing_lines(all, nullptr, 0);
   out << sweep_theory_line(runs.front().theory, runs.back().theory);
   return out.str();

@@ -28,9 +28,13 @@ std::string listed(const ScheduleComparison& c) {
 }
 
 // Column by column: the rows' printf below, each header right-aligned over its column.
+// comm: every transfer's span summed (the all-reduce's on every device, for data-parallel);
+// memory: the allocator's peak of everything a device holds, the most of any device.
 const char* kHeader =
-    "# schedule       M   step time    speedup (x first)     bubble (%)       bubble/busy       in flight       stash\n"
-    "#                         (ms)   median [min - max]  measured  theory  measured  theory  (peak, max)  (MiB, max)\n";
+    "# schedule              M   step time    speedup (x first)     bubble (%)       bubble/busy       in flight"
+    "       stash       comm      memory\n"
+    "#                                (ms)   median [min - max]  measured  theory  measured  theory  (peak, max)"
+    "  (MiB, max)  (ms, sum)  (MiB, max)\n";
 
 std::string row_line(const ScheduleRow& row) {
   const RunResult& r = row.run;
@@ -39,10 +43,13 @@ std::string row_line(const ScheduleRow& row) {
   char line[256];
   // The bubble twice: the GPipe paper's share of the step and Megatron's idle over busy
   // (metrics.h), each measured from the trace beside the registry's theory.
-  std::snprintf(line, sizeof line, "  %-12s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %12d %11.2f\n",
+  const std::vector<std::uint64_t>& peak = r.metrics.peak_memory_bytes;
+  const std::uint64_t peak_memory = peak.empty() ? 0 : *std::max_element(peak.begin(), peak.end());
+  std::snprintf(line, sizeof line, "  %-19s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %12d %11.2f %10.3f %11.2f\n",
                 r.schedule.name().c_str(), r.schedule.microbatches, r.metrics.makespan_ms, speedup.c_str(),
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.bubble_over_busy,
-                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), bytes_to_mib(max_peak_stash_bytes(r)));
+                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), bytes_to_mib(max_peak_stash_bytes(r)),
+                r.metrics.comm_time_ms, bytes_to_mib(peak_memory));
   return line;
 }
 
@@ -65,7 +72,7 @@ std::string transparency_lines(const ScheduleComparison& c) {
       << " (tolerance " << format_number("%.0e", c.tolerance) << "), max normwise rel diff:\n";
   for (const ScheduleRow& row : c.rows) {
     char line[128];
-    std::snprintf(line, sizeof line, "#   %-12s %s %s\n", row.run.schedule.name().c_str(),
+    std::snprintf(line, sizeof line, "#   %-19s %s %s\n", row.run.schedule.name().c_str(),
                   row.max_rel_diff ? format_number("%.2e", *row.max_rel_diff).c_str() : "-",
                   row.transparency_ok ? "OK" : "FAILED");
     out << line;
@@ -116,7 +123,10 @@ nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
                    {"peak_in_flight_per_device", row.peak_in_flight},
                    {"peak_stash_bytes", max_peak_stash_bytes(r)},
                    {"peak_stash_mib", bytes_to_mib(max_peak_stash_bytes(r))},
-                   {"peak_stash_bytes_per_device", stash}};
+                   {"peak_stash_bytes_per_device", stash},
+                   {"peak_memory_bytes_per_device", r.metrics.peak_memory_bytes},
+                   {"comm_time_ms", r.metrics.comm_time_ms},
+                   {"comm_bytes", r.metrics.comm_bytes}};
   j["theory"] = {{"utilization", r.theory.utilization},
                  {"bubble_fraction", r.theory.bubble_fraction},
                  {"bubble_over_busy", r.theory.bubble_over_busy()},

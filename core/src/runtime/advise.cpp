@@ -59,7 +59,9 @@ Advice advise(const RunConfig& config, const std::vector<int>& microbatch_counts
   std::vector<Candidate> todo;
   for (const ScheduleInfo& row : schedule_registry()) {
     for (bool remat : {false, true}) {
-      std::vector<int> ms = row.single_microbatch ? std::vector<int>{1} : microbatch_counts;
+      // A schedule that sets its own M (naive: 1, data-parallel: K) is one candidate.
+      std::vector<int> ms = microbatch_counts;
+      if (row.microbatch_rule != MicrobatchRule::AsGiven) ms = {scheduled_microbatches(row, config.devices, 1)};
       std::sort(ms.begin(), ms.end());
       ms.erase(std::unique(ms.begin(), ms.end()), ms.end());
       for (int m : ms) {

@@ -63,6 +63,13 @@ class Mailbox {
   std::vector<std::uint32_t> free_;
 };
 
+// The event engine runs a collective only once every device has reached it: there is
+// nobody left to wait for.
+class AllArrived final : public Rendezvous {
+ public:
+  bool arrive_and_wait() override { return true; }
+};
+
 }  // namespace
 
 Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
@@ -82,6 +89,9 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
   std::vector<char> blocked(devices, 0);
   std::deque<int> runnable;
   for (int d = 0; d < devices; ++d) runnable.push_back(d);
+  // Devices parked at a collective (AllReduceGrads); when all are, it runs on every one.
+  int at_collective = 0;
+  AllArrived all_arrived;
   backend.begin_step();
 
   while (!runnable.empty()) {
@@ -110,6 +120,19 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
         const Span span = backend.receive(a, *t);
         record(d, Lane::Recv, a, span, t->bytes);
         in_flight.erase(a);
+      } else if (is_collective(a.kind)) {
+        // validate() proved every device runs it once: park until the last one arrives,
+        // then run every device's part in device order and let them all go on.
+        if (++at_collective < devices) break;
+        at_collective = 0;
+        for (int p = 0; p < devices; ++p) {
+          const Action& part = schedule.per_stage[p][next[p]];
+          const Transfer t = backend.all_reduce(part, all_arrived);
+          record(p, Lane::Send, part, t.span, t.bytes);
+          ++next[p];
+          if (p != d) runnable.push_back(p);
+        }
+        continue;  // d's part is done too: go on with its next action
       } else {
         const Span span = backend.compute(a);
         record(d, Lane::Compute, a, span, 0);

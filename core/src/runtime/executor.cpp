@@ -57,6 +57,42 @@ class Mailbox {
   bool aborted_ = false;
 };
 
+// The devices' meeting point for a collective (backend.h): a reusable barrier of all
+// the step's workers that an abort (a failed worker, the watchdog) releases.
+class Barrier final : public Rendezvous {
+ public:
+  explicit Barrier(int participants) : participants_(participants) {}
+  bool arrive_and_wait() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (aborted_) return false;
+    const std::uint64_t round = round_;
+    if (++arrived_ == participants_) {
+      // The last to arrive opens this round and resets the count for the next one.
+      arrived_ = 0;
+      ++round_;
+      opened_.notify_all();
+      return true;
+    }
+    opened_.wait(lock, [&] { return aborted_ || round_ != round; });
+    return !aborted_;
+  }
+  void abort() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      aborted_ = true;
+    }
+    opened_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable opened_;
+  int participants_;
+  int arrived_ = 0;
+  std::uint64_t round_ = 0;
+  bool aborted_ = false;
+};
+
 // What a worker is doing, for the watchdog's message.
 struct WorkerState {
   std::mutex mutex;
@@ -76,6 +112,7 @@ struct StepState {
   const Schedule& schedule;
   Backend& backend;
   Mailbox mailbox;
+  Barrier collective;  // every worker: AllReduceGrads
   std::vector<WorkerState> workers;
   std::vector<std::vector<TraceEvent>> events;  // per device, written by its worker only
   std::atomic<std::uint64_t> actions_done{0};
@@ -87,15 +124,24 @@ struct StepState {
   std::exception_ptr first_error;
 
   StepState(const Schedule& s, Backend& b)
-      : schedule(s), backend(b), workers(s.per_stage.size()), events(s.per_stage.size()) {}
+      : schedule(s),
+        backend(b),
+        collective(static_cast<int>(s.per_stage.size())),
+        workers(s.per_stage.size()),
+        events(s.per_stage.size()) {}
+
+  void abort() {
+    aborted = true;
+    mailbox.abort();
+    collective.abort();
+  }
 
   void fail(std::exception_ptr error) {
     {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!first_error) first_error = error;
     }
-    aborted = true;
-    mailbox.abort();
+    abort();
   }
 };
 
@@ -135,6 +181,14 @@ void run_worker(StepState& st, int device) {
           if (!st.mailbox.take(a, t)) break;  // aborted
           const Span span = st.backend.receive(a, t);
           events.push_back(detail::make_event(device, Lane::Recv, a, span, t.bytes));
+          break;
+        }
+        case ActionKind::AllReduceGrads: {
+          // A collective: drawn on the send lane, the comm lane of its bytes (docs/metrics.md).
+          me.set("in " + to_string(a) + " with every device (waiting for the others to reach it)");
+          const Transfer t = st.backend.all_reduce(a, st.collective);
+          if (st.aborted) break;
+          events.push_back(detail::make_event(device, Lane::Send, a, t.span, t.bytes));
           break;
         }
       }
@@ -201,8 +255,7 @@ Trace execute_unchecked(const Schedule& schedule, Backend& backend, const Execut
       } else if (st.workers_left > 0 && !st.aborted && Clock::now() - last_progress > limit) {
         lock.unlock();
         hang = describe_hang(st, options.watchdog_seconds);
-        st.aborted = true;
-        st.mailbox.abort();
+        st.abort();
         lock.lock();
       }
     }

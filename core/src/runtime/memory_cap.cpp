@@ -36,6 +36,10 @@ namespace {
 std::string how_to_fit(const RunConfig& config, const MemoryBytes& peak, std::uint64_t cap) {
   const std::uint64_t resident = peak[static_cast<int>(MemoryCategory::Params)] +
                                  peak[static_cast<int>(MemoryCategory::Grads)];
+  // Data parallelism holds every layer on every device: more devices do not help.
+  if (config.schedule == ScheduleKind::DataParallel)
+    return "every replica holds the whole model: split its layers over the devices instead (--schedule gpipe "
+           "or 1f1b: each device holds about L/K of them; docs/parallelism.md)";
   std::string hint = "split the model over more devices (-K, up to --layers)";
   if (resident > cap) return hint + ": the parameters and gradients alone need more than the cap";
   if (!config.remat) hint += ", recompute activations (--remat)";

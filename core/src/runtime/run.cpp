@@ -25,7 +25,11 @@ namespace pipelab {
 
 Partition build_partition(const RunConfig& c) {
   Partition p;
-  if (c.partition == PartitionMethod::Even) {
+  if (c.schedule == ScheduleKind::DataParallel) {
+    // Data parallelism: one stage of every layer, on each of the K devices.
+    p.boundaries = {0, c.model.layers};
+    p.replicas = c.devices;
+  } else if (c.partition == PartitionMethod::Even) {
     p = even_partition(c.model.layers, c.devices);
   } else {
     // Per-layer cost = parameter count (all blocks are the same shape today;
@@ -33,7 +37,7 @@ Partition build_partition(const RunConfig& c) {
     const double params = static_cast<double>(block_param_count(c.model));
     p = balanced_partition(std::vector<double>(c.model.layers, params), c.devices);
   }
-  check_partition(p, c.model.layers, c.devices);
+  check_partition(p, c.model.layers, p.stages());
   return p;
 }
 
@@ -55,10 +59,10 @@ Schedule build_schedule(const RunConfig& c) {
 }
 
 int scheduled_microbatches(const RunConfig& c) {
-  // A file's schedule (Custom) brings its own M; a registry schedule that is one
-  // micro-batch by definition (naive) runs M = 1.
-  if (c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).single_microbatch) return 1;
-  return c.microbatches;
+  // A file's schedule (Custom) brings its own M; a registry schedule that sets its own
+  // runs that (naive: M = 1, data-parallel: M = K, one share per replica).
+  if (c.schedule == ScheduleKind::Custom) return c.microbatches;
+  return scheduled_microbatches(schedule_info(c.schedule), c.devices, c.microbatches);
 }
 
 StepPlan step_plan(const RunConfig& c) {
@@ -108,7 +112,7 @@ std::unique_ptr<Backend> make_run_backend(const RunResult& r) {
   auto backend = spmd_rank() ? detail::spmd_make_backend(r.config, r.partition, r.schedule.microbatches)
                              : make_backend(r.config, r.partition, r.schedule.microbatches);
   if (const std::uint64_t cap = device_memory_cap_bytes(r.config))
-    for (int d = 0; d < r.partition.stages(); ++d) backend->memory(d).set_cap(cap);
+    for (int d = 0; d < r.partition.devices(); ++d) backend->memory(d).set_cap(cap);
   return backend;
 }
 
@@ -119,7 +123,16 @@ PreparedRun prepare(const RunConfig& requested) {
   // Check the config it will run with: naive is M = 1 whatever M the config carries.
   r.config.microbatches = scheduled_microbatches(r.config);
   validate_config(r.config);
+  // The cuda backend has no gradient all-reduce yet (NCCL's is the plan): said before the
+  // backend is looked for, and again if auto picks cuda.
+  const auto refuse_on_cuda = [&](BackendKind backend) {
+    if (backend == BackendKind::Cuda && r.config.schedule == ScheduleKind::DataParallel)
+      PIPELAB_USAGE_ERROR("--schedule", "data-parallel is not supported on the cuda backend yet",
+                          "run it with --backend cpu (a real all-reduce between the device threads) or --backend sim");
+  };
+  refuse_on_cuda(requested.backend);
   r.config.backend = resolve_backend(requested.backend);
+  refuse_on_cuda(r.config.backend);
   // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
   // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
   if (spmd_rank()) detail::spmd_check_run(r.config);

@@ -22,6 +22,7 @@ Lane lane_of(ActionKind kind) {
   switch (kind) {
     case ActionKind::SendActivation:
     case ActionKind::SendGrad:
+    case ActionKind::AllReduceGrads:  // a collective's bytes are communication
       return Lane::Send;
     case ActionKind::RecvActivation:
     case ActionKind::RecvGrad:

@@ -22,7 +22,13 @@ constexpr FileToken kFileTokens[] = {
     {ActionKind::RecvGrad, "RECV_B"},    {ActionKind::OptimizerStep, "OPT"},
     // B's two halves, PyTorch's letters: I the input gradient, W the weight gradient.
     {ActionKind::BackwardInput, "I"},    {ActionKind::BackwardWeight, "W"},
+    // Data parallelism's gradient all-reduce: written by --describe, refused when read
+    // (a file holds a pipeline; --schedule data-parallel builds the baseline).
+    {ActionKind::AllReduceGrads, "ALL_REDUCE"},
 };
+
+/// The all-reduce is a whole token, as OPT is.
+constexpr const char* kAllReduceToken = "ALL_REDUCE";
 
 /// The optimizer step is a whole token: once per stage, no stage or micro-batch number.
 constexpr const char* kOptimizerToken = "OPT";
@@ -39,6 +45,7 @@ inline const char* file_token(ActionKind kind) {
 /// "0F3", "1SEND_B0", "OPT": how the file writes one action.
 inline std::string file_token(const Action& a) {
   if (a.kind == ActionKind::OptimizerStep) return kOptimizerToken;
+  if (a.kind == ActionKind::AllReduceGrads) return kAllReduceToken;
   return std::to_string(a.stage) + file_token(a.kind) + std::to_string(a.microbatch);
 }
 

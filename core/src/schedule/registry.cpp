@@ -6,6 +6,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
+#include "pipelab/schedule/data_parallel.h"
 #include "pipelab/schedule/zero_bubble.h"
 
 namespace pipelab {
@@ -67,14 +68,14 @@ std::vector<ScheduleInfo> make_registry() {
   return {
       // The remat formulas are with_remat_theory() of the row's: M(F+B+R) busy per device,
       // (K-1)(F+B) idle (M = 1 for naive).
-      {ScheduleKind::Naive, "naive", "naive model parallelism", /*single_microbatch=*/true,
+      {ScheduleKind::Naive, "naive", "naive model parallelism", MicrobatchRule::One,
        [](int devices, int) { return naive_schedule(devices); }, naive_theory, "1/K",
        "one batch through K stages: one device busy at a time", "naive", "(F+B+R)/((F+B+R)+(K-1)(F+B))"},
-      {ScheduleKind::Gpipe, "gpipe", "GPipe (fill-drain)", false, gpipe_schedule, fill_drain_theory,
+      {ScheduleKind::Gpipe, "gpipe", "GPipe (fill-drain)", MicrobatchRule::AsGiven, gpipe_schedule, fill_drain_theory,
        "M/(M+K-1)", "GPipe (Huang et al. 2019): bubble (K-1)/(M+K-1) of total time", "GPipe",
        "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // 1F1B reorders the same fill-drain work: the same bubble, less stash.
-      {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", false, one_f_one_b_schedule,
+      {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", MicrobatchRule::AsGiven, one_f_one_b_schedule,
        one_f_one_b_theory, "M/(M+K-1)",
        "PipeDream-Flush (Narayanan et al. 2021): the bubble of fill-drain, at most K micro-batches stashed",
        "1F1B", "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
@@ -82,7 +83,7 @@ std::vector<ScheduleInfo> make_registry() {
       // at F:I:W = 1:1:1, exact for every K and M; the paper's bubble and where it applies
       // are in the source text. Remat: R before each I; at F:I:W:R = 1:1:1:1 the idle time
       // stays what it is without (tests), with_remat_theory's assumption.
-      {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", false, zb_h1_schedule, zb_h1_theory,
+      {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", MicrobatchRule::AsGiven, zb_h1_schedule, zb_h1_theory,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H1: bubble (K-1)(T_F+T_I-T_W), exact for one step when "
        "M >= K and T_W <= min(T_F, T_I) (else (K-1)max(T_F+T_I-T_W, T_F, T_I)); at F:I:W = 1:1:1 the "
@@ -90,13 +91,21 @@ std::vector<ScheduleInfo> make_registry() {
        "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))",
        // B is split into I and W: R goes before each I, which ex07's with_recompute (B only) misses.
        with_recompute_before_input},
-      {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", false, zb_h2_schedule, zb_h2_theory,
+      {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", MicrobatchRule::AsGiven, zb_h2_schedule, zb_h2_theory,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H2: bubble (K-1)(T_F+T_I-2T_W), 0 at equal costs in the "
        "steady state of many steps; one step alone keeps the last stage's (K-1)T_F ramp, so not exact "
        "here: at F:I:W = 1:1:1 the formula shown (K-1 idle for M >= 2K-2; ZB-H1's order for M < 2K-2). "
        "Peak min(2K-1, M) in flight (min(K, M) for M < 2K-2)",
        "ZB-H2", "4M/(4M+max(K-1, 2K-1-M))", with_recompute_before_input},
+      // Not a pipeline: the baseline (schedule/data_parallel.h, docs/parallelism.md). Remat
+      // (R just before B, on the same device) adds busy time and no idle: still 1.
+      {ScheduleKind::DataParallel, "data-parallel", "data parallelism (K replicas, gradient all-reduce)",
+       MicrobatchRule::PerDevice, [](int devices, int) { return data_parallel_schedule(devices); },
+       [](int devices, int) { return data_parallel_theory(devices); }, "1",
+       "every device holds the whole model and runs B/K rows: no device waits; the ring all-reduce "
+       "of the gradients (2(K-1)/K of their bytes per device) is free only on free links",
+       "data parallelism", "1"},
   };
 }
 
@@ -105,6 +114,15 @@ std::vector<ScheduleInfo> make_registry() {
 const std::vector<ScheduleInfo>& schedule_registry() {
   static const std::vector<ScheduleInfo> registry = make_registry();
   return registry;
+}
+
+int scheduled_microbatches(const ScheduleInfo& row, int devices, int microbatches) {
+  switch (row.microbatch_rule) {
+    case MicrobatchRule::One: return 1;
+    case MicrobatchRule::PerDevice: return devices;
+    case MicrobatchRule::AsGiven: break;
+  }
+  return microbatches;
 }
 
 const ScheduleInfo& schedule_info(ScheduleKind kind) {
@@ -140,7 +158,7 @@ std::string Schedule::name() const { return std::string(to_string(kind)) + (rema
 
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat) {
   const ScheduleInfo& row = schedule_info(kind);
-  Schedule s = row.generate(devices, row.single_microbatch ? 1 : microbatches);
+  Schedule s = row.generate(devices, scheduled_microbatches(row, devices, microbatches));
   if (remat) s = row.with_remat ? row.with_remat(s) : with_recompute(s);
   return s;
 }
@@ -157,7 +175,7 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
     return theory;
   }
   const ScheduleInfo& row = schedule_info(kind);
-  Theory theory = row.theory(devices, row.single_microbatch ? 1 : microbatches);
+  Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches));
   theory.schedule = row.theory_name ? row.theory_name : row.name;
   theory.formula = row.theory_formula;
   // Naive with the same options: the baseline of the ideal speedup.

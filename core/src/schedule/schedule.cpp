@@ -24,6 +24,7 @@ constexpr KindNames kNames[kActionKindCount] = {
     {ActionKind::OptimizerStep, "OptimizerStep", "Opt"},
     {ActionKind::BackwardInput, "BackwardInput", "I"},
     {ActionKind::BackwardWeight, "BackwardWeight", "W"},
+    {ActionKind::AllReduceGrads, "AllReduceGrads", "AllReduce"},
 };
 }  // namespace
 
@@ -35,13 +36,13 @@ ActionKind action_kind_from_string(const std::string& name) {
     if (name == n.full) return n.kind;
   PIPELAB_THROW("unknown action kind '" + name + "'",
                 "expected one of Forward, Backward, Recompute, SendActivation, RecvActivation, "
-                "SendGrad, RecvGrad, OptimizerStep, BackwardInput, BackwardWeight");
+                "SendGrad, RecvGrad, OptimizerStep, BackwardInput, BackwardWeight, AllReduceGrads");
 }
 
 std::string to_string(const Action& a) {
   std::ostringstream out;
-  if (a.kind == ActionKind::OptimizerStep) {
-    out << "Opt s" << a.stage;
+  if (a.kind == ActionKind::OptimizerStep || a.kind == ActionKind::AllReduceGrads) {
+    out << short_label(a.kind) << " s" << a.stage;
   } else {
     out << short_label(a.kind) << a.microbatch << " s" << a.stage;
   }
@@ -52,6 +53,8 @@ bool is_compute(ActionKind k) {
   return k == ActionKind::Forward || k == ActionKind::Backward || k == ActionKind::Recompute ||
          k == ActionKind::BackwardInput || k == ActionKind::BackwardWeight;
 }
+
+bool is_collective(ActionKind k) { return k == ActionKind::AllReduceGrads; }
 
 bool is_input_backward(ActionKind k) { return k == ActionKind::Backward || k == ActionKind::BackwardInput; }
 
@@ -109,13 +112,13 @@ void append_weight_backward(std::vector<Action>& program, int stage, int mb) {
 std::string describe(const Schedule& schedule) {
   std::ostringstream out;
   out << schedule.name() << ": " << schedule.stages << " stages, " << schedule.microbatches
-      << " micro-batches\n";
+      << " micro-batches" << (schedule.replicas > 1 ? ", every stage a replica of the whole model" : "") << "\n";
   for (std::size_t s = 0; s < schedule.per_stage.size(); ++s) {
     out << "  stage " << s << ":";
     for (const Action& a : schedule.per_stage[s]) {
       out << ' ';
-      if (a.kind == ActionKind::OptimizerStep) {
-        out << "Opt";
+      if (a.kind == ActionKind::OptimizerStep || a.kind == ActionKind::AllReduceGrads) {
+        out << short_label(a.kind);
       } else {
         out << short_label(a.kind) << a.microbatch;
       }

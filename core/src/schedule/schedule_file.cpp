@@ -95,6 +95,10 @@ long read_number(const std::string& source, const Token& t, std::size_t& i) {
 // `t` on the line of stage `stage`.
 Action parse_action(const std::string& source, const Token& t, int stage) {
   if (t.text == detail::kOptimizerToken) return {ActionKind::OptimizerStep, stage, -1};
+  if (t.text == detail::kAllReduceToken)
+    PIPELAB_THROW(at(source, t) + "is data parallelism's gradient all-reduce: a schedule file holds a pipeline",
+                  "run the data-parallel baseline with --schedule data-parallel (its programs are fixed: "
+                  "F B ALL_REDUCE OPT on every device)");
   std::size_t i = 0;
   const long token_stage = read_number(source, t, i);
   const std::size_t kind_start = i;
@@ -114,7 +118,7 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
                   "each device holds one stage today; virtual stages are planned (issue 13), drop the c<N>");
   const detail::FileToken* known = nullptr;
   for (const detail::FileToken& k : kFileTokens)
-    if (kind == k.text && k.kind != ActionKind::OptimizerStep) known = &k;
+    if (kind == k.text && k.kind != ActionKind::OptimizerStep && k.kind != ActionKind::AllReduceGrads) known = &k;
   if (!known) PIPELAB_THROW(at(source, t) + "has an unknown kind '" + kind + "'", kTokenHint);
   if (token_stage < 0)
     PIPELAB_THROW(at(source, t) + "has no stage number",
@@ -221,7 +225,7 @@ void validate_with_source(const Schedule& schedule, const std::string& source, c
                  std::to_string(stage_lines[s]);
       throw Error(source + ": " + why + " (" + lines + ")", e.hint(), __FILE__, __LINE__);
     }
-    static const std::regex label(R"((F|B|R|SendAct|RecvAct|SendGrad|RecvGrad)(\d+) s(\d+)|Opt s(\d+))");
+    static const std::regex label(R"((F|B|R|I|W|SendAct|RecvAct|SendGrad|RecvGrad)(\d+) s(\d+)|Opt s(\d+))");
     std::smatch m;
     if (!std::regex_search(why, m, label)) throw Error(source + ": " + why, e.hint(), __FILE__, __LINE__);
     Action a{ActionKind::OptimizerStep, 0, -1};

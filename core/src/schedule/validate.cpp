@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "pipelab/error.h"
+#include "validate_replicas.h"
 
 namespace pipelab {
 
@@ -95,6 +96,10 @@ void check_shape(const Schedule& sc) {
   if (sc.microbatches < 1)
     PIPELAB_THROW("schedule has " + std::to_string(sc.microbatches) + " micro-batches",
                   "a schedule needs at least one micro-batch (naive MP has exactly one)");
+  if (sc.replicas < 1 || (sc.replicas > 1 && sc.replicas != sc.stages))
+    PIPELAB_THROW("schedule has " + std::to_string(sc.replicas) + " replicas on " + std::to_string(sc.stages) +
+                      " devices",
+                  "replicas is 1 (a pipeline) or the number of devices (data parallelism, one model per device)");
   if (static_cast<int>(sc.per_stage.size()) != sc.stages)
     PIPELAB_THROW("schedule has " + std::to_string(sc.per_stage.size()) + " stage programs but stages = " +
                       std::to_string(sc.stages),
@@ -116,11 +121,15 @@ void check_shape(const Schedule& sc) {
                           at_position(s, i) + ")",
                       "an action runs on its own stage: put it in per_stage[" + std::to_string(a.stage) +
                           "] or fix its stage field");
-      if (a.kind == ActionKind::OptimizerStep) {
+      if (a.kind == ActionKind::OptimizerStep || is_collective(a.kind)) {
         if (a.microbatch != -1)
           PIPELAB_THROW(to_string(a) + " has micro-batch " + std::to_string(a.microbatch) + " (" +
                             at_position(s, i) + ")",
-                        "OptimizerStep is once per stage, not per micro-batch: use microbatch = -1");
+                        std::string(to_string(a.kind)) + " is once per stage, not per micro-batch: use microbatch = -1");
+        if (is_collective(a.kind) && sc.replicas == 1)
+          PIPELAB_THROW(to_string(a) + " in a pipeline (" + at_position(s, i) +
+                            "): its stages hold different layers, so there are no gradients to all-reduce",
+                        "AllReduceGrads belongs to data-parallel schedules (Schedule::replicas = K)");
       } else if (a.microbatch < 0 || a.microbatch >= sc.microbatches) {
         PIPELAB_THROW(to_string(a) + ": micro-batch " + std::to_string(a.microbatch) +
                           " is out of range [0, " + std::to_string(sc.microbatches) + ") (" +
@@ -381,6 +390,8 @@ void check_deadlock(const Schedule& sc) {
 
 void validate(const Schedule& schedule) {
   check_shape(schedule);
+  // Data parallelism: no pipeline, every device its own share and one collective.
+  if (schedule.replicas > 1) return detail::validate_replicas(schedule);
   const int K = schedule.stages;
   const int M = schedule.microbatches;
 

@@ -43,6 +43,19 @@ struct WireBytes {
   std::uint64_t bytes = 0;  ///< how many
 };
 
+/// Where the devices of a collective (AllReduceGrads) meet. The executor gives one to
+/// every participant's call of Backend::all_reduce; a backend calls arrive_and_wait() at
+/// each point where every participant must have got that far (e.g. all gradients final)
+/// before any goes on. The event engine, which runs a collective only once every device
+/// has reached it, gives one that returns at once.
+class Rendezvous {
+ public:
+  virtual ~Rendezvous() = default;
+  /// Block until every participant has called it as many times; false if the step was
+  /// aborted meanwhile (the caller returns at once, its result unused).
+  virtual bool arrive_and_wait() = 0;
+};
+
 /// What the executor asks of a backend (sim, cpu, cuda): do or simulate one action,
 /// account memory, return the step's numerics. Made by make_sim_backend() and
 /// make_cpu_backend() (backends.h).
@@ -67,6 +80,14 @@ class Backend {
   /// receiver's wait: it can overlap the receiver's compute, and the receiver's idle time
   /// is the gap on its compute lane (docs/backends.md, "The sim's rules").
   virtual Span receive(const Action& action, Transfer& transfer) = 0;
+
+  /// AllReduceGrads on action.stage's device: its part of summing every device's
+  /// gradients, the sum left on every device. Called once per participating device (from
+  /// its worker), each call with `together` to meet the others. The returned transfer's
+  /// span is the collective's on this device, from when all had arrived to when this
+  /// device has the sum, and its bytes are what this device sent. The default refuses:
+  /// a backend without data parallelism.
+  virtual Transfer all_reduce(const Action& action, Rendezvous& together);
 
   /// The device's allocator accounting.
   virtual DeviceMemory& memory(int device) = 0;

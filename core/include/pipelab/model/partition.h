@@ -2,6 +2,9 @@
 //
 // A Partition splits L layers into K contiguous ranges: stage s owns layers
 // [first_layer(s), end_layer(s)). The loss always belongs to the last stage.
+// `replicas` copies of that pipeline run side by side (data parallelism): device d
+// runs stage d mod K of replica d / K. A pipeline is one replica (device = stage); the
+// data-parallel baseline is K replicas of one stage that owns every layer.
 #pragma once
 
 #include <string>
@@ -14,8 +17,19 @@ struct Partition {
   /// boundaries.size() == K + 1; boundaries[0] == 0, boundaries[K] == L, strictly increasing.
   std::vector<int> boundaries;
 
+  /// Copies of the pipeline, each on stages() devices of its own (data parallelism); 1 for a pipeline.
+  int replicas = 1;
+
   /// K, the number of stages.
   int stages() const { return static_cast<int>(boundaries.size()) - 1; }
+  /// The devices the partition runs on: stages() · replicas.
+  int devices() const { return stages() * replicas; }
+  /// The stage device `device` runs: device mod stages().
+  int stage_of_device(int device) const { return device % stages(); }
+  /// True when `device` runs the first stage of its replica (it reads the batch's inputs).
+  bool first_on(int device) const { return stage_of_device(device) == 0; }
+  /// True when `device` runs the last stage of its replica (it computes the loss).
+  bool last_on(int device) const { return stage_of_device(device) == stages() - 1; }
   /// L, the number of layers.
   int layers() const { return boundaries.empty() ? 0 : boundaries.back(); }
   /// First layer of `stage`.
@@ -38,7 +52,7 @@ PartitionMethod partition_from_string(const std::string& name);
 /// Throws pipelab::Error unless `p` is a valid partition of `layers` into `stages`.
 void check_partition(const Partition& p, int layers, int stages);
 
-/// "[0,4) [4,8) [8,12) [12,16)".
+/// "[0,4) [4,8) [8,12) [12,16)"; with replicas, "4 replicas of [0,16)".
 std::string describe(const Partition& p);
 
 /// Sum of costs of each stage's layers (`extra_last` added to the last stage, e.g. the loss).

@@ -64,14 +64,21 @@ Theory fill_drain_theory(int devices, int microbatches);
 /// is; schedule_theory() recomputes it against naive with remat.
 Theory with_remat_theory(const Theory& no_remat, const CostRatio& cost);
 
+/// How a schedule takes the M it is asked for.
+enum class MicrobatchRule {
+  AsGiven,    ///< M micro-batches, as asked (gpipe, 1f1b, the zero-bubble schedules)
+  One,        ///< one batch by definition (naive): M = 1
+  PerDevice,  ///< one share of the batch per device (data-parallel): M = K
+};
+
 /// One schedule the kit can build.
 struct ScheduleInfo {
   ScheduleKind kind;  ///< typed identity (Schedule::kind)
   const char* name;   ///< CLI name (--schedule), JSON and trace name
   const char* title;  ///< for people: "GPipe (fill-drain)"
-  /// True when the schedule is one batch by definition (naive: M = 1).
-  bool single_microbatch;
-  /// Builds the schedule for K devices and M micro-batches (M is 1 when single_microbatch).
+  /// Whether the schedule runs the M it is given, one batch (naive) or one share per device.
+  MicrobatchRule microbatch_rule;
+  /// Builds the schedule for K devices and M micro-batches (M as microbatch_rule sets it).
   Schedule (*generate)(int devices, int microbatches);
   /// Evaluates the row's theory for K and M (as scheduled).
   Theory (*theory)(int devices, int microbatches);
@@ -89,6 +96,10 @@ struct ScheduleInfo {
 /// Every schedule, in the order the CLI lists them (Custom is not a row).
 const std::vector<ScheduleInfo>& schedule_registry();
 
+/// The M `row` runs when asked for K = `devices` and M = `microbatches`: 1 for naive,
+/// K for data-parallel, else `microbatches`.
+int scheduled_microbatches(const ScheduleInfo& row, int devices, int microbatches);
+
 /// The row of `kind`. Throws pipelab::Error for ScheduleKind::Custom (no generator).
 const ScheduleInfo& schedule_info(ScheduleKind kind);
 
@@ -99,8 +110,8 @@ ScheduleKind schedule_from_string(const std::string& name);
 /// (", " for hints, "|" for help texts).
 std::string schedule_names(const char* separator = ", ");
 
-/// The schedule of `kind` for K devices and M micro-batches (M forced to 1 for a
-/// single-micro-batch schedule), with re-materialization (with_recompute) if `remat`.
+/// The schedule of `kind` for K devices and M micro-batches (M as the row's
+/// microbatch_rule sets it), with re-materialization (with_recompute) if `remat`.
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat);
 
 /// The theory of a `kind` schedule for K and M (as scheduled), with remat if `remat`:

@@ -29,16 +29,20 @@ enum class ActionKind {
   /// W: the weight-gradient half of B: accumulate the stage's parameter gradients of one
   /// micro-batch from what its I kept (the zero-bubble paper's and PyTorch's "W").
   BackwardWeight,
+  /// The gradient all-reduce of data parallelism: every replica's gradients summed, the
+  /// sum on every replica (microbatch is -1). A collective: it completes once every
+  /// device of the schedule has reached it (schedule/data_parallel.h).
+  AllReduceGrads,
 };
 
 /// Number of ActionKind values (for tables indexed by kind).
-constexpr int kActionKindCount = 10;
+constexpr int kActionKindCount = 11;
 
 /// One step of one stage's program.
 struct Action {
   ActionKind kind = ActionKind::Forward;  ///< what to do
   int stage = 0;                          ///< which stage (= device) does it
-  int microbatch = 0;  ///< -1 for OptimizerStep
+  int microbatch = 0;  ///< -1 for OptimizerStep and AllReduceGrads
   /// Same kind, stage and micro-batch.
   bool operator==(const Action& o) const {
     return kind == o.kind && stage == o.stage && microbatch == o.microbatch;
@@ -59,6 +63,9 @@ std::string to_string(const Action& action);
 /// True for F, B, Recompute, I and W: the actions that count as busy time.
 bool is_compute(ActionKind kind);
 
+/// True for AllReduceGrads: an action every device takes part in at once.
+bool is_collective(ActionKind kind);
+
 /// True for B and I: the actions after which a stage sends the gradient of its input
 /// (SendGrad) — the backward's critical path.
 bool is_input_backward(ActionKind kind);
@@ -71,6 +78,7 @@ enum class ScheduleKind {
   OneFOneB,  ///< "1f1b": PipeDream-Flush
   ZbH1,      ///< "zb-h1": zero-bubble ZB-H1, 1F1B's memory (schedule/zero_bubble.h)
   ZbH2,      ///< "zb-h2": zero-bubble ZB-H2, 2K-1 micro-batches in flight (schedule/zero_bubble.h)
+  DataParallel,  ///< "data-parallel": K replicas of the whole model, one gradient all-reduce
   Custom,    ///< "custom": built by hand
 };
 
@@ -78,8 +86,12 @@ enum class ScheduleKind {
 struct Schedule {
   ScheduleKind kind = ScheduleKind::Custom;  ///< which generator made it
   bool remat = false;    ///< re-materialization applied (with_recompute, ex07)
-  int stages = 0;        ///< K
+  int stages = 0;        ///< K: one program per device (per_stage.size())
   int microbatches = 0;  ///< M
+  /// Copies of the model the devices hold: 1 for a pipeline (device s runs stage s of
+  /// K); K for data parallelism, where every device holds every layer, runs micro-batch
+  /// d (its share of the batch) and meets the others at one AllReduceGrads.
+  int replicas = 1;
   std::vector<std::vector<Action>> per_stage;  ///< per_stage[s] is stage s's program
 
   /// Total number of actions over all stages.

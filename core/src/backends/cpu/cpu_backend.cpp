@@ -59,17 +59,20 @@ class CpuBackend final : public Backend {
         batch_(make_batch(config.model)),
         microbatches_(microbatch_rows(config.model.batch, microbatches)),
         origin_(Clock::now()) {
-    const int K = partition.stages();
+    // One Stage per device: its stage of its replica (every layer, for data parallelism).
+    const int K = partition.devices();
     stages_.resize(K);
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
       Stage& st = stages_[d];
+      const int stage = partition.stage_of_device(d);
       st.index = d;
-      st.first_layer = partition.first_layer(d);
+      st.first_stage = partition.first_on(d);
+      st.first_layer = partition.first_layer(stage);
       st.memory_plan = plan_stage_memory(spec_, partition, d, remat_);
       st.mb.resize(microbatches_.rows.size());
-      if (only_stage_ >= 0 && d != only_stage_) continue;  // another rank's stage
-      for (int l = partition.first_layer(d); l < partition.end_layer(d); ++l) {
+      if (only_stage_ >= 0 && d != only_stage_) continue;  // another rank's device
+      for (int l = partition.first_layer(stage); l < partition.end_layer(stage); ++l) {
         st.params.push_back(init_block(spec_, l));
         st.grads.push_back(zero_block(spec_));
         // One block's parameters, then its gradients (same shapes).
@@ -85,7 +88,7 @@ class CpuBackend final : public Backend {
     // Which GEMM ran ("reference avx2-fma", "blas OpenBLAS 0.3.21 ..."): it changes the
     // last bits of the results, and the speed.
     const std::string gemm = k::gemm_impl_description(gemm_);
-    for (int d = 0; d < partition_.stages(); ++d)
+    for (int d = 0; d < partition_.devices(); ++d)
       names.push_back((only_stage_ >= 0 ? "cpu process " : "cpu thread ") + std::to_string(d) + ", gemm " + gemm);
     return names;
   }
@@ -190,15 +193,25 @@ class CpuBackend final : public Backend {
 
   std::optional<Clock::time_point> time_origin() const override { return origin_; }
 
+  Transfer all_reduce(const Action& a, Rendezvous& together) override {
+    return cpu_detail::all_reduce_grads(stages_, partition_, a, together, [this] { return now_us(); });
+  }
+
   DeviceMemory& memory(int device) override { return *memory_.at(device); }
 
   std::optional<StepNumerics> numerics() const override {
+    // The loss is summed over the devices that compute one (the last stage of every
+    // replica); the parameters and gradients are replica 0's, which every replica
+    // must equal after the all-reduce and the SGD step (checked: a mismatch is a bug).
     StepNumerics n;
-    n.loss = stages_.back().loss;
-    for (const Stage& st : stages_) {
-      n.grads.insert(n.grads.end(), st.grads.begin(), st.grads.end());
-      n.params.insert(n.params.end(), st.params.begin(), st.params.end());
+    const int stages = partition_.stages();
+    for (int d = 0; d < partition_.devices(); ++d)
+      if (partition_.last_on(d)) n.loss += stages_[d].loss;
+    for (int d = 0; d < stages; ++d) {
+      n.grads.insert(n.grads.end(), stages_[d].grads.begin(), stages_[d].grads.end());
+      n.params.insert(n.params.end(), stages_[d].params.begin(), stages_[d].params.end());
     }
+    cpu_detail::check_replicas_agree(stages_, partition_);
     return n;
   }
 
@@ -216,7 +229,8 @@ class CpuBackend final : public Backend {
     return us < 0 ? 0 : us;
   }
 
-  bool is_last(int stage) const { return stage == partition_.stages() - 1; }
+  // Whether device `device` runs the last stage of its replica (it computes the loss).
+  bool is_last(int device) const { return partition_.last_on(device); }
 
   // What the stage math reads (cpu_stage.h).
   cpu_detail::StepData step_data() const { return {spec_, gemm_, batch_, microbatches_}; }
@@ -229,7 +243,7 @@ class CpuBackend final : public Backend {
     const int rows = microbatches_.rows[m];
     const int offset = microbatches_.offsets[m];
     const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
-    if (stage == 0 && !recompute) {
+    if (partition_.first_on(stage) && !recompute) {
       // Stage 0 reads its micro-batch's rows of the batch (rows offset ..).
       const float* src = batch_.inputs.data() + static_cast<std::size_t>(offset) * spec_.width;
       mb.input.hold(mem, MemoryCategory::Stash, std::vector<float>(src, src + n));
@@ -305,7 +319,8 @@ std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partiti
   // (2dh + h + d)) plus, at worst, every block's stash for the whole batch
   // (GPipe keeps all micro-batches: L · B · (d + 2h) · 4), against physical memory.
   const ModelSpec& s = config.model;
-  const double need = 8.0 * s.layers * static_cast<double>(block_param_count(s)) +
+  // Data parallelism holds the params and grads once per replica.
+  const double need = 8.0 * s.layers * static_cast<double>(block_param_count(s)) * partition.replicas +
                       static_cast<double>(s.layers) * static_cast<double>(block_stash_bytes(s, s.batch));
   const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   if (have > 0 && need > 0.8 * have)

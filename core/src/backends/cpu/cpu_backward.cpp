@@ -80,7 +80,7 @@ void stage_backward(Stage& st, DeviceMemory& mem, const StepData& step, int m) {
   mb.output.release();
   mb.grad_output.release();
   drop_activations(st, mb, false);
-  if (st.index > 0) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
+  if (!st.first_stage) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
 }
 
 void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, int m) {
@@ -115,7 +115,7 @@ void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, in
   }
   mb.awaiting_weight = true;
   // dy is now the stage's input gradient: it waits for SendGrad (the first stage has none).
-  if (st.index > 0) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
+  if (!st.first_stage) mb.grad_input.hold(mem, MemoryCategory::Buffers, std::move(dy));
 }
 
 void stage_backward_weight(Stage& st, const StepData& step, int m) {

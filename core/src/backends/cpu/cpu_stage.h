@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
+
+#include "pipelab/backends/backend.h"
 
 #include "pipelab/backends/microbatches.h"
 #include "pipelab/kernels/cpu.h"
@@ -56,7 +59,8 @@ struct MicrobatchState {
 
 /// One device's stage: its layers' parameters and gradients, and its micro-batches.
 struct Stage {
-  int index = 0;                ///< the stage (= device) number, for messages
+  int index = 0;                ///< the device number, for messages (= the stage in a pipeline)
+  bool first_stage = false;     ///< first stage of its replica: reads the batch, sends no input gradient
   int first_layer = 0;          ///< the model layer of its block 0
   StageMemoryPlan memory_plan;  ///< what the stage holds, in bytes
   std::vector<BlockParams> params;
@@ -96,5 +100,19 @@ void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, in
 /// W of micro-batch m: accumulate the stage's parameter gradients from what I kept and
 /// F's stash, then free both. Throws pipelab::Error unless I of m ran and W of m has not.
 void stage_backward_weight(Stage& st, const StepData& step, int m);
+
+/// AllReduceGrads of device action.stage: its part of summing the gradients of every
+/// replica of its stage (`stages` holds one Stage per device of `partition`), the sum left
+/// in every replica's grads. Meets the other devices at `together` when all gradients are
+/// final, then reduces its 1/R share of them (R = partition.replicas), meets them again,
+/// and copies the other shares from their owners: a reduce-scatter and an all-gather, the
+/// 2(R-1)/R × G bytes per device of a ring (cpu_all_reduce.cpp). `now_us` is the
+/// backend's clock, for the span.
+Transfer all_reduce_grads(std::vector<Stage>& stages, const Partition& partition, const Action& action,
+                          Rendezvous& together, const std::function<double()>& now_us);
+
+/// Throws pipelab::Error unless every replica's parameters and gradients equal replica
+/// 0's bit for bit (after a data-parallel step they must: one sum, copied).
+void check_replicas_agree(const std::vector<Stage>& stages, const Partition& partition);
 
 }  // namespace pipelab::cpu_detail

@@ -2,6 +2,7 @@
 // (see replay.h). The clocks work like the sim's: a compute action advances its
 // device's clock by its cost; a transfer starts when its sender reached it and the
 // sender's link in that direction is free.
+#include <algorithm>
 #include <array>
 
 #include "pipelab/backends/replay.h"
@@ -47,7 +48,7 @@ namespace {
 class ReplayBackend final : public Backend {
  public:
   ReplayBackend(MeasuredCosts costs, int devices)
-      : costs_(std::move(costs)), clock_(devices, 0.0), link_free_(devices, {0.0, 0.0}) {
+      : costs_(std::move(costs)), clock_(devices, 0.0), link_free_(devices, {0.0, 0.0}), settle_at_(devices, -1.0) {
     for (int d = 0; d < devices; ++d)
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
   }
@@ -65,6 +66,7 @@ class ReplayBackend final : public Backend {
 
   Span compute(const Action& a) override {
     const int d = a.stage;
+    settle(d);
     const Span span{clock_[d], clock_[d] + cost(costs_.compute_us, a)};
     clock_[d] = span.end_us;
     return span;
@@ -72,6 +74,7 @@ class ReplayBackend final : public Backend {
 
   Transfer send(const Action& a) override {
     const int d = a.stage;
+    settle(d);
     double& link_free = link_free_[d][a.kind == ActionKind::SendActivation ? 0 : 1];
     Transfer t;
     t.send = a;
@@ -83,14 +86,37 @@ class ReplayBackend final : public Backend {
   }
 
   Span receive(const Action& a, Transfer& t) override {
+    settle(a.stage);
     clock_[a.stage] = std::max(clock_[a.stage], t.span.end_us);
     return t.span;
+  }
+
+  Transfer all_reduce(const Action& a, Rendezvous& together) override {
+    // As the sim's (sim_backend.cpp): it starts when the last device got there, read
+    // between two meetings; each device takes its own measured span of the collective,
+    // its end applied at the device's next action (settle).
+    Transfer t;
+    t.send = a;
+    if (!together.arrive_and_wait()) return t;
+    t.span.start_us = *std::max_element(clock_.begin(), clock_.end());
+    if (!together.arrive_and_wait()) return t;
+    t.span.end_us = t.span.start_us + cost(costs_.transfer_us, a);
+    settle_at_[a.stage] = t.span.end_us;
+    return t;
   }
 
   DeviceMemory& memory(int device) override { return *memory_.at(device); }
   std::optional<StepNumerics> numerics() const override { return std::nullopt; }
 
  private:
+  // The device's clock catches up with its all-reduce's end (all_reduce).
+  void settle(int d) {
+    if (settle_at_[d] >= 0) {
+      clock_[d] = std::max(clock_[d], settle_at_[d]);
+      settle_at_[d] = -1.0;
+    }
+  }
+
   static double cost(const std::unordered_map<std::uint64_t, double>& table, const Action& a) {
     const auto it = table.find(action_key(a));
     if (it == table.end())
@@ -101,6 +127,8 @@ class ReplayBackend final : public Backend {
 
   MeasuredCosts costs_;
   std::vector<double> clock_;                     // per device virtual time, µs
+  // Per device: the end of its all-reduce part, applied at its next action; -1: none.
+  std::vector<double> settle_at_;
   std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
 };

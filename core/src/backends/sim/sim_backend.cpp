@@ -10,6 +10,8 @@
 //     R = Σ_layers block_forward_flops(b)
 //     OptimizerStep = 2 FLOPs per parameter (read grad, update)
 //   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links)
+//   gradient all-reduce (data parallelism) = a ring over the K devices:
+//     2(K-1) · (latency + (G/K) · 8 / bandwidth), from when the last device reached it
 // Sends are asynchronous (a copy engine): the sender's clock does not advance;
 // the transfer starts when both the sender reached it and the link is free.
 // A receive advances the receiver's clock to max(its clock, arrival).
@@ -19,12 +21,14 @@
 // of F (or R) to the end of B — or, for a micro-batch whose backward is split, to the
 // end of W (W still reads every block's x and g), plus I's dy and da from the start of
 // I to the end of W.
+#include <algorithm>
 #include <map>
 
 #include "pipelab/backends/backends.h"
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 #include "pipelab/model/memory_plan.h"
+#include "pipelab/schedule/data_parallel.h"
 
 namespace pipelab {
 
@@ -37,11 +41,12 @@ class SimBackend final : public Backend {
         spec_(config.model),
         partition_(partition),
         rows_(split_microbatches(config.model.batch, microbatches)),
-        clock_(partition.stages(), 0.0),
-        link_free_(partition.stages(), {0.0, 0.0}),
-        stash_(partition.stages()),
-        weight_stash_(partition.stages()) {
-    const int K = partition.stages();
+        clock_(partition.devices(), 0.0),
+        link_free_(partition.devices(), {0.0, 0.0}),
+        stash_(partition.devices()),
+        weight_stash_(partition.devices()),
+        settle_at_(partition.devices(), -1.0) {
+    const int K = partition.devices();
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
       plans_.push_back(plan_stage_memory(spec_, partition, d, config.remat));
@@ -55,7 +60,7 @@ class SimBackend final : public Backend {
   std::string name() const override { return "sim"; }
   std::vector<std::string> device_names() const override {
     std::vector<std::string> names;
-    for (int d = 0; d < partition_.stages(); ++d)
+    for (int d = 0; d < partition_.devices(); ++d)
       names.push_back("sim device " + std::to_string(d) + " (" +
                       format_rate(config_.sim.device_tflops) + " TFLOP/s)");
     return names;
@@ -66,6 +71,7 @@ class SimBackend final : public Backend {
 
   Span compute(const Action& a) override {
     const int d = a.stage;
+    settle(d);
     const Span span{clock_[d], clock_[d] + compute_us(a)};
     switch (a.kind) {
       case ActionKind::Forward:
@@ -100,6 +106,7 @@ class SimBackend final : public Backend {
 
   Transfer send(const Action& a) override {
     const int d = a.stage;
+    settle(d);
     const bool downstream = a.kind == ActionKind::SendActivation;
     double& link_free = downstream ? link_free_[d][0] : link_free_[d][1];
     Transfer t;
@@ -107,25 +114,57 @@ class SimBackend final : public Backend {
     // Activations and gradients at a stage boundary are both (b, d) fp32.
     t.bytes = boundary_bytes(spec_, rows_[a.microbatch]);
     t.span.start_us = std::max(clock_[d], link_free);
-    t.span.end_us = t.span.start_us + transfer_us(t.bytes);
+    t.span.end_us = t.span.start_us + transfer_us(static_cast<double>(t.bytes));
     link_free = t.span.end_us;
     return t;
   }
 
   Span receive(const Action& a, Transfer& t) override {
     const int d = a.stage;
+    settle(d);
     clock_[d] = std::max(clock_[d], t.span.end_us);
     return t.span;
+  }
+
+  Transfer all_reduce(const Action& a, Rendezvous& together) override {
+    const int d = a.stage;
+    const int K = static_cast<int>(clock_.size());
+    Transfer t;
+    t.send = a;
+    // It starts when the last device got there. The threaded executor's workers meet
+    // first (every clock is its arrival time) and again once all have read them; the
+    // event engine calls every part once all have arrived, in turn. So a part never
+    // moves its own clock: its end applies at the device's next action (settle).
+    if (!together.arrive_and_wait()) return t;
+    t.span.start_us = *std::max_element(clock_.begin(), clock_.end());
+    if (!together.arrive_and_wait()) return t;
+    // A ring: K - 1 reduce-scatter steps, then K - 1 all-gather steps, each sending
+    // 1/K of the gradients to the next device and receiving 1/K from the previous one,
+    // all links busy at once: 2(K-1) · (latency + (G/K) · 8 / bandwidth), 2(K-1)/K · G
+    // bytes sent per device (schedule/data_parallel.h).
+    const double gradient_bytes = static_cast<double>(plans_[d].grads_bytes());
+    t.bytes = static_cast<std::uint64_t>(ring_all_reduce_bytes(K, gradient_bytes));
+    t.span.end_us = t.span.start_us + (K > 1 ? 2.0 * (K - 1) * transfer_us(gradient_bytes / K) : 0.0);
+    settle_at_[d] = t.span.end_us;
+    return t;
   }
 
   DeviceMemory& memory(int device) override { return *memory_.at(device); }
   std::optional<StepNumerics> numerics() const override { return std::nullopt; }
 
  private:
+  // The device's clock catches up with its all-reduce's end (all_reduce).
+  void settle(int d) {
+    if (settle_at_[d] >= 0) {
+      clock_[d] = std::max(clock_[d], settle_at_[d]);
+      settle_at_[d] = -1.0;
+    }
+  }
+
   double compute_us(const Action& a) const {
-    const int s = a.stage;
-    const int layers = partition_.layer_count(s);
-    const bool last = s == partition_.stages() - 1;
+    const int s = a.stage;  // the device; its stage is stage_of_device(s)
+    const int layers = partition_.layer_count(partition_.stage_of_device(s));
+    const bool last = partition_.last_on(s);
     const bool with_loss = last && config_.sim.count_loss;
     double flops = 0;
     switch (a.kind) {
@@ -158,10 +197,10 @@ class SimBackend final : public Backend {
     return flops / (config_.sim.device_tflops * 1e6) * skew;
   }
 
-  double transfer_us(std::uint64_t bytes) const {
+  double transfer_us(double bytes) const {
     // latency + bytes · 8 bit / (Gbit/s · 1e9) · 1e6 µs; bandwidth 0 = infinite.
     double us = config_.sim.link_latency_us;
-    if (config_.sim.link_gbps > 0) us += static_cast<double>(bytes) * 8.0 / (config_.sim.link_gbps * 1e3);
+    if (config_.sim.link_gbps > 0) us += bytes * 8.0 / (config_.sim.link_gbps * 1e3);
     return us;
   }
 
@@ -177,6 +216,9 @@ class SimBackend final : public Backend {
   Partition partition_;
   std::vector<int> rows_;
   std::vector<double> clock_;                    // per device virtual time, µs
+  // Per device: the end of its all-reduce part, applied to its clock at its next action
+  // (settle), so every part of one all-reduce reads the devices' arrival times; -1: none.
+  std::vector<double> settle_at_;
   std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
   std::vector<StageMemoryPlan> plans_;           // per device: what its stage holds

@@ -123,6 +123,12 @@ void spmd_check_run(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--backend", std::string("the multi-process mode runs the cpu backend, not ") +
                                          to_string(c.backend),
                         "use --backend cpu; NCCL across GPUs is not built yet (docs/distributed.md)");
+  // The data-parallel baseline's AllReduceGrads would be an MPI_Allreduce over the ranks;
+  // until it is, the collective runs between the threads of one process only.
+  if (c.schedule == ScheduleKind::DataParallel)
+    PIPELAB_USAGE_ERROR("--schedule", "data-parallel does not run as processes yet (its all-reduce runs between "
+                                      "the device threads of one process)",
+                        "run it without mpirun, or a pipeline schedule (naive, gpipe, 1f1b, ...) under mpirun");
   if (me.ranks != c.devices)
     PIPELAB_USAGE_ERROR("--devices", "the launcher started " + std::to_string(me.ranks) +
                                          " ranks for a pipeline of K=" + std::to_string(c.devices) +
