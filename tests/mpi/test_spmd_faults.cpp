@@ -82,5 +82,14 @@ TEST(SpmdFaults, ABackendWithoutTheProcessModeIsRefused) {
   EXPECT_LT(r.seconds, kSecondsToEnd);
 }
 
+TEST(SpmdFaults, DataParallelIsRefusedUnderMpirun) {
+  PIPELAB_REQUIRE_MPIRUN();
+  // Its all-reduce runs between the threads of one process only (no MPI_Allreduce yet).
+  const MpiRun r = pipelab_ranks(2, kRun + kWatchdog + "-K 2 --schedule data-parallel");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--schedule: data-parallel does not run as processes yet"), std::string::npos) << r.err;
+  EXPECT_LT(r.seconds, kSecondsToEnd);
+}
+
 }  // namespace
 }  // namespace pipelab::mpi_test
