@@ -4,7 +4,9 @@
 //
 // The flags every launch gets, and why: --allow-run-as-root (CI runs as root);
 // --oversubscribe (4 ranks on a 2-core machine); mpi_yield_when_idle 1 (a rank blocked
-// inside MPI, e.g. in MPI_Finalize, yields its core instead of spinning on it).
+// inside MPI, e.g. in MPI_Finalize, yields its core instead of spinning on it);
+// --bind-to none (Open MPI binds each of 2 ranks to a core: on a machine busy with other
+// tests a bound rank waits for its one core, where an unbound one moves to a free one).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -47,7 +49,7 @@ inline std::string why_no_mpirun() {
 
 /// The mpirun prefix with the flags every launch gets (see the top of this file).
 inline std::string mpirun() {
-  return "mpirun --allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1 ";
+  return "mpirun --allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1 --bind-to none ";
 }
 
 /// This build's bin/pipelab.

@@ -30,9 +30,12 @@ TEST(SpmdTrace, OneMergedTraceWhereEveryReceiveEndsAfterItsSendStarts) {
     const RankClock& c = trace.meta.ranks[rank];
     EXPECT_EQ(c.rank, rank);
     EXPECT_FALSE(c.host.empty());
-    // Bounded and real: half a round trip on one host is µs, far below a millisecond.
+    // Bounded and real. Half a round trip on one host is µs on an idle machine (~25 µs on
+    // the 2-core VM), but a rank that waits for a core while other tests run stretches
+    // every round trip by scheduler ticks: the bound here is far from any step's length,
+    // and the causality check below is the one a wrong offset fails.
     EXPECT_TRUE(std::isfinite(c.alignment_error_us) && c.alignment_error_us >= 0) << c.alignment_error_us;
-    EXPECT_LT(c.alignment_error_us, 1000.0) << "rank " << rank;
+    EXPECT_LT(c.alignment_error_us, 10000.0) << "rank " << rank;
   }
   EXPECT_EQ(trace.meta.ranks[0].offset_us, 0.0);
   EXPECT_EQ(trace.meta.ranks[0].alignment_error_us, 0.0);

@@ -63,8 +63,8 @@ struct RankClock {
   int rank = 0;         ///< the rank, which ran the stage (and device) of the same number
   std::string host;     ///< the host it ran on
   double offset_us = 0;  ///< its steady clock minus rank 0's, estimated by ping-pong (min round trip)
-  /// Bound on the error of offset_us: half the shortest round trip, plus half the change
-  /// of the estimate from before the step to after it (docs/distributed.md).
+  /// Bound on the error of offset_us anywhere in the step: half the shortest round trip,
+  /// plus the most the clocks can drift apart (100 ppm) over the step (docs/distributed.md).
   double alignment_error_us = 0;
 };
 

@@ -40,7 +40,7 @@ std::vector<ClockEstimate> estimate_clocks(double seconds) {
         wait(send, seconds, [&] { return "rank 0 pinging rank " + std::to_string(r); });
         const double round_trip = t1 - t0;
         if (i == 0 || round_trip < clocks[r].round_trip_us)
-          clocks[r] = {answer - 0.5 * (t0 + t1), round_trip};  // offset_r = t_r − (t0 + t1) / 2
+          clocks[r] = {answer - 0.5 * (t0 + t1), round_trip, 0.5 * (t0 + t1)};  // offset_r = t_r − (t0 + t1) / 2
       } else {
         check(MPI_Irecv(&ping, 1, MPI_CHAR, 0, kPingTag, comm(), recv.out()), "MPI_Irecv");
         // The first ping may come after rank 0 has timed the ranks before this one: sleep

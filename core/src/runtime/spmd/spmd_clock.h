@@ -23,7 +23,13 @@ constexpr double kClockSpinUs = 2000;
 struct ClockEstimate {
   double offset_us = 0;      ///< its steady clock minus rank 0's (0 for rank 0)
   double round_trip_us = 0;  ///< the shortest round trip, t1 − t0 (0 for rank 0)
+  double at_us = 0;          ///< when, on rank 0's clock: (t0 + t1) / 2 of that round trip
 };
+
+/// The most two ranks' clocks may drift apart, as a rate: 100 ppm, a quartz oscillator's
+/// tolerance with no NTP at all (NTP-disciplined clocks stay far inside it). Between two
+/// estimates Δt apart an offset moves by at most kMaxClockDrift · Δt.
+constexpr double kMaxClockDrift = 1e-4;
 
 /// The host's steady clock in µs (the clock every cpu span is measured on).
 double steady_now_us();

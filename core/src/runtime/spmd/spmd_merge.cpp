@@ -50,17 +50,20 @@ RankStep unpack(const std::vector<char>& bytes) {
   return s;
 }
 
-// Rank r's clock against rank 0's over the step: the mean of the estimates before and
-// after it, and the bound on its error: half the longer of the two shortest round trips,
-// plus half the change between the estimates (the clocks' drift over the step).
+// Rank r's clock against rank 0's over the step: the estimate (before or after it) with the
+// shorter round trip, and the bound on its error anywhere in the step, which lies between
+// the two estimates:
+//     alignment_error = round_trip / 2 + kMaxClockDrift · (at_after − at_before).
+// (One good round trip is enough: a round trip stretched by a rank waiting for a core
+// widens only its own estimate.)
 RankClock rank_clock(int rank, const std::string& host, const spmd::ClockEstimate& before,
                      const spmd::ClockEstimate& after) {
+  const spmd::ClockEstimate& best = before.round_trip_us <= after.round_trip_us ? before : after;
   RankClock c;
   c.rank = rank;
   c.host = host;
-  c.offset_us = 0.5 * (before.offset_us + after.offset_us);
-  c.alignment_error_us = 0.5 * std::max(before.round_trip_us, after.round_trip_us) +
-                         0.5 * std::abs(after.offset_us - before.offset_us);
+  c.offset_us = best.offset_us;
+  c.alignment_error_us = 0.5 * best.round_trip_us + spmd::kMaxClockDrift * std::abs(after.at_us - before.at_us);
   return c;
 }
 
