@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 
 #include "mpi_comm.h"
 #include "pipelab/error.h"
@@ -11,12 +12,27 @@
 namespace pipelab {
 
 namespace {
+
+// A communicator of pipelab's own, freed (MPI_Comm_free) when it goes (RAII).
+class Communicator {
+ public:
+  explicit Communicator(MPI_Comm from) { spmd::check(MPI_Comm_dup(from, &comm_), "MPI_Comm_dup"); }
+  ~Communicator() { MPI_Comm_free(&comm_); }
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
 // The one session of this process (MPI is once per process: runtime/spmd.h).
 struct SessionState {
   SpmdRank rank;
-  MPI_Comm comm = MPI_COMM_NULL;
+  Communicator comm{MPI_COMM_WORLD};
 };
-SessionState* g_session = nullptr;
+std::unique_ptr<SessionState> g_session;
+
 }  // namespace
 
 bool spmd_built() { return true; }
@@ -27,27 +43,24 @@ SpmdSession::SpmdSession(int& argc, char**& argv) {
   // FUNNELED: only the main thread calls MPI (the rank's one worker runs on it).
   int provided = 0;
   spmd::check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
-  auto* state = new SessionState;
   // Errors come back as codes (spmd::check turns them into pipelab::Error, which main()
-  // reports before MPI_Abort), instead of MPI ending the process without a word.
+  // reports before MPI_Abort), instead of MPI ending the process without a word; the
+  // duplicate communicator inherits the handler.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  spmd::check(MPI_Comm_dup(MPI_COMM_WORLD, &state->comm), "MPI_Comm_dup");
-  MPI_Comm_set_errhandler(state->comm, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(state->comm, &state->rank.rank);
-  MPI_Comm_size(state->comm, &state->rank.ranks);
+  auto state = std::make_unique<SessionState>();
+  MPI_Comm_rank(state->comm.get(), &state->rank.rank);
+  MPI_Comm_size(state->comm.get(), &state->rank.ranks);
   char host[MPI_MAX_PROCESSOR_NAME];
   int length = 0;
   MPI_Get_processor_name(host, &length);
   state->rank.host.assign(host, length);
   rank_ = state->rank;
-  g_session = state;
+  g_session = std::move(state);
 }
 
 SpmdSession::~SpmdSession() {
   if (!g_session) return;
-  MPI_Comm_free(&g_session->comm);
-  delete g_session;
-  g_session = nullptr;
+  g_session.reset();  // its communicator first: MPI_Comm_free needs MPI
   MPI_Finalize();
 }
 
@@ -71,7 +84,7 @@ void spmd_abort(const std::string& what, int exit_code) {
 }
 
 namespace spmd {
-MPI_Comm comm() { return g_session->comm; }
+MPI_Comm comm() { return g_session->comm.get(); }
 int rank() { return g_session->rank.rank; }
 int ranks() { return g_session->rank.ranks; }
 }  // namespace spmd
