@@ -70,6 +70,10 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
       ->type_name("FLOAT")
       ->capture_default_str();
   cmd.add_flag("--remat", f.config.remat, "re-materialization: stash only stage inputs, recompute before B");
+  f.config.chunks = 2;  // the default of the schedules that take chunks; the others run 1
+  cmd.add_option("--chunks", f.config.chunks,
+                 "interleaved-1f1b: model chunks per device (virtual stages), 1..64; M a multiple of K")
+      ->capture_default_str();
   cmd.add_option("--partition", f.partition, "even|balanced (min-max stage cost)")->capture_default_str();
   cmd.add_option("--device-tflops", f.device_tflops, "sim: compute rate per device (TFLOP/s), 1e-6..1e6")
       ->type_name("FLOAT")

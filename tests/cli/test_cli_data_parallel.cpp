@@ -1,4 +1,4 @@
-// test_cli_data_parallel.cpp — issue 15's check, end to end: `pipelab compare --backend cpu
+// test_cli_data_parallel.cpp — the baselines and schedules beyond GPipe at the CLI. Issue 15's check, end to end: `pipelab compare --backend cpu
 // --schedules data-parallel,naive,gpipe -K 4` with a cap between the pipeline's and data
 // parallelism's per-device peak refuses data parallelism with the bytes and runs the
 // others; without the cap all three pass transparency, and data parallelism shows its
@@ -67,6 +67,39 @@ TEST(DataParallelCli, RefusesFlagsThatWouldNotApply) {
   EXPECT_NE(p.err.find("--partition"), std::string::npos) << p.err;
   const auto k4 = pipelab("run --backend sim --schedule data-parallel -K 4 -M 4 -q");
   EXPECT_EQ(k4.exit_code, 0) << "-M K says just what data-parallel does: " << k4.err;
+}
+
+}  // namespace
+
+namespace {
+
+using pipelab::cli_test::pipelab;
+
+// Interleaved 1F1B's flags (docs/interleaved.md): each bad one exits 2 naming the flag.
+TEST(InterleavedCli, RefusesChunksThatWouldNotApplyOrCannotRun) {
+  const auto other = pipelab("run --backend sim --schedule gpipe --chunks 3");
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("--chunks: has no effect on --schedule gpipe"), std::string::npos) << other.err;
+  const auto m = pipelab("run --backend sim --schedule interleaved-1f1b -K 4 -M 6");
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("--microbatches: interleaved-1f1b with 2 chunks needs M a multiple of K"), std::string::npos)
+      << m.err;
+  EXPECT_NE(m.err.find("-M 8"), std::string::npos) << m.err;
+  const auto layers = pipelab("run --backend sim --schedule interleaved-1f1b -K 4 --chunks 9");
+  EXPECT_EQ(layers.exit_code, 2);
+  EXPECT_NE(layers.err.find("--chunks: K·v = 4·9 virtual stages but only 16 layers"), std::string::npos) << layers.err;
+  const auto zero = pipelab("run --backend sim --schedule interleaved-1f1b --chunks 0");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--chunks"), std::string::npos) << zero.err;
+}
+
+TEST(InterleavedCli, DescribeWritesTheChunksAndTheJsonCarriesThem) {
+  const auto d = pipelab("run --backend sim --schedule interleaved-1f1b -K 2 -M 2 --describe");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_NE(d.out.find("0F0c1"), std::string::npos) << d.out;
+  const auto j = pipelab("run --backend sim --schedule interleaved-1f1b -K 2 -M 4 --chunks 3 --layers 6 --json -q");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["runs"][0]["chunks"], 3) << "the run names its chunks";
 }
 
 }  // namespace

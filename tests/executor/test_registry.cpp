@@ -64,10 +64,10 @@ TEST_P(RegistrySchedule, GeneratesValidSchedulesWithTheirIdentity) {
 }
 
 TEST_P(RegistrySchedule, RefusesImpossibleInputs) {
-  EXPECT_THROW(row().generate(0, 4), Error);
-  EXPECT_THROW(row().generate(-3, 4), Error);
+  EXPECT_THROW(row().generate(0, 4, 1), Error);
+  EXPECT_THROW(row().generate(-3, 4, 1), Error);
   if (row().microbatch_rule == MicrobatchRule::AsGiven) {
-    EXPECT_THROW(row().generate(4, 0), Error);
+    EXPECT_THROW(row().generate(4, 0, 1), Error);
   }
 }
 
@@ -76,7 +76,7 @@ TEST_P(RegistrySchedule, SimOnBalancedStagesMatchesItsTheory) {
     for (int M : {1, 2, 3, 4, 8, 16}) {
       const RunResult r = run_step(balanced_sim(row().kind, K, M));
       SCOPED_TRACE(r.schedule.name() + " K=" + std::to_string(K) + " M=" + std::to_string(M));
-      const Theory theory = row().theory(K, r.schedule.microbatches);
+      const Theory theory = row().theory(K, r.schedule.microbatches, r.schedule.chunks);
       const double tolerance = testing_split::splits_backward(r.schedule) ? testing_split::kBubbleTolerance : 1e-9;
       EXPECT_NEAR(r.metrics.mean_utilization, theory.utilization, tolerance);
       EXPECT_NEAR(r.metrics.bubble_fraction, theory.bubble_fraction, tolerance);

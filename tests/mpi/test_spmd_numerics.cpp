@@ -1,5 +1,6 @@
 // test_spmd_numerics.cpp — the stages as processes (mpirun) compute what one device does:
-// for naive, GPipe and 1F1B at 2 and 4 ranks, and for every registry schedule at 4 ranks,
+// for naive, GPipe, 1F1B and interleaved 1F1B (2 chunks per rank) at 2 and 4 ranks, and for
+// the registry's pipeline schedules side by side at 4 ranks,
 // the loss equals the in-process threaded run's to the last bits, and the gathered
 // gradients and parameters pass the transparency check against the single-device
 // reference step; the loss is also checked here against reference_step() itself.
@@ -38,7 +39,8 @@ TEST_P(SpmdTransparency, ProcessesComputeWhatThreadsAndOneDeviceCompute) {
   PIPELAB_REQUIRE_MPIRUN();
   const auto& [schedule, ranks] = GetParam();
   const std::string args = "run " + std::string(kModelFlags) + " --schedule " + schedule + " -K " + std::to_string(ranks) +
-                           (schedule == "naive" ? "" : " -M 4");  // naive is M = 1
+                           (schedule == "naive" ? "" : " -M 4") +  // naive is M = 1
+                           (schedule == "interleaved-1f1b" ? " --chunks 2" : "");  // v = 2 chunks per rank
   const MpiRun processes = pipelab_ranks(ranks, args);
   ASSERT_EQ(processes.exit_code, 0) << processes.err;
   const MpiRun threads = launch(pipelab_binary() + " " + args);
@@ -65,11 +67,14 @@ TEST_P(SpmdTransparency, ProcessesComputeWhatThreadsAndOneDeviceCompute) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Schedules, SpmdTransparency,
-                         ::testing::Combine(::testing::Values("naive", "gpipe", "1f1b"), ::testing::Values(2, 4)),
+                         ::testing::Combine(::testing::Values("naive", "gpipe", "1f1b", "interleaved-1f1b"),
+                                            ::testing::Values(2, 4)),
                          [](const auto& info) {
                            const std::string schedule = std::get<0>(info.param);  // test names: no digit first
-                           return (schedule == "1f1b" ? std::string("OneFOneB") : schedule) + "Np" +
-                                  std::to_string(std::get<1>(info.param));
+                           const std::string name = schedule == "1f1b"               ? "OneFOneB"
+                                                    : schedule == "interleaved-1f1b" ? "InterleavedOneFOneB"
+                                                                                     : schedule;
+                           return name + "Np" + std::to_string(std::get<1>(info.param));
                          });
 
 TEST(SpmdTransparency, EveryRegistryScheduleAtFourRanks) {

@@ -146,7 +146,7 @@ TEST(ScheduleFileErrors, EmptyFileNamesTheFileAndLine) {
 }
 
 TEST(ScheduleFileErrors, ReservedSyntaxIsNotSupportedYet) {
-  EXPECT_NE(parse_error("0F0c1 0B0c1\n").find("lesson.txt:1:1: '0F0c1' names a model chunk (c<N>): not supported yet"),
+  EXPECT_NE(parse_error("0F0c1 0B0c1\n").find("lesson.txt:1:1: '0F0c1' names a model chunk (c<N>): a schedule file holds one stage per device"),
             std::string::npos);
 }
 

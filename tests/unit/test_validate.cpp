@@ -250,7 +250,7 @@ TEST(Validate, DeadlockNamesBothWaitingStages) {
     FAIL() << "deadlock accepted";
   } catch (const Error& e) {
     EXPECT_FALSE(e.hint().empty());
-    EXPECT_NE(e.where().find("validate.cpp:"), std::string::npos) << e.where();
+    EXPECT_NE(e.where().find("validate_deadlock.cpp:"), std::string::npos) << e.where();
   }
 }
 

@@ -24,6 +24,7 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::ZbH1, "ZB-H1 (zero bubble)"},
     {ScheduleKind::ZbH2, "ZB-H2 (zero bubble)"},
     {ScheduleKind::DataParallel, "Data parallelism"},
+    {ScheduleKind::Interleaved1F1B, "Interleaved 1F1B"},
     {ScheduleKind::Custom, "custom"},
 };
 

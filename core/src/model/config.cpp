@@ -150,6 +150,10 @@ void validate_config(const RunConfig& c) {
                         "K = " + std::to_string(c.devices) + " devices but only " +
                             std::to_string(c.model.layers) + " layers: every stage needs a layer",
                         "use --devices <= --layers, or more --layers");
+  if (c.chunks < 1 || c.chunks > kMaxChunks)
+    PIPELAB_USAGE_ERROR("--chunks", "v = " + std::to_string(c.chunks) + " chunks per device, outside 1.." +
+                                        std::to_string(kMaxChunks),
+                        "give each device 1..64 model chunks");
   if (c.microbatches < 1)
     PIPELAB_USAGE_ERROR("--microbatches", "M must be at least 1, got " + std::to_string(c.microbatches),
                         "pass --microbatches M with 1 <= M <= --batch");
@@ -216,6 +220,8 @@ std::string to_json(const RunConfig& c) {
   // Only for a schedule from a file: every other config's JSON stays as it was.
   if (!c.schedule_file.empty()) j["schedule_file"] = c.schedule_file;
   j["remat"] = c.remat;
+  // Only with chunks: every other config's JSON stays as it was.
+  if (c.chunks > 1) j["chunks"] = c.chunks;
   j["p2p"] = to_string(c.p2p);
   j["backend"] = to_string(c.backend);
   j["partition"] = to_string(c.partition);

@@ -51,11 +51,12 @@ std::uint64_t StageMemoryPlan::weight_stash_bytes(int rows) const {
   return (block_output_grad_bytes(rows) + block_preactivation_grad_bytes(rows)) * static_cast<std::uint64_t>(blocks);
 }
 
-StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat) {
+StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat,
+                                  int chunk) {
   StageMemoryPlan plan;
   plan.spec = spec;
-  plan.blocks = partition.layer_count(partition.stage_of_device(device));
-  plan.last_stage = partition.last_on(device);
+  plan.blocks = partition.layer_count(partition.stage_on(device, chunk));
+  plan.last_stage = partition.last_on(device, chunk);
   plan.remat = remat;
   return plan;
 }

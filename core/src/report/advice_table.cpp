@@ -1,11 +1,13 @@
 // advice_table.cpp — the advisor's report (advice_table.h).
 #include "pipelab/report/advice_table.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
 #include "pipelab/report/report.h"
 #include "pipelab/runtime/memory.h"
+#include "pipelab/schedule/registry.h"
 
 namespace pipelab {
 
@@ -15,10 +17,17 @@ std::string label(const Candidate& c) {
   return std::string(to_string(c.schedule)) + (c.remat ? "+remat" : "") + " M=" + std::to_string(c.microbatches);
 }
 
+// The schedule column: as wide as the longest registry name ("interleaved-1f1b"), 12 at least.
+int schedule_width() {
+  std::size_t width = 12;
+  for (const ScheduleInfo& info : schedule_registry()) width = std::max(width, std::string(info.name).size());
+  return static_cast<int>(width);
+}
+
 std::string row(int rank, const Candidate& c) {
   char line[256];
-  std::snprintf(line, sizeof line, "  %4d  %-12s %5d  %5s %8d %10.3f %7.1f %14.1f %12.2f %11.2f\n", rank,
-                to_string(c.schedule), c.microbatches, c.remat ? "yes" : "no", c.rows_per_microbatch, c.step_ms,
+  std::snprintf(line, sizeof line, "  %4d  %-*s %5d  %5s %8d %10.3f %7.1f %14.1f %12.2f %11.2f\n", rank,
+                schedule_width(), to_string(c.schedule), c.microbatches, c.remat ? "yes" : "no", c.rows_per_microbatch, c.step_ms,
                 100.0 * c.bubble_fraction, 100.0 * c.theory.bubble_fraction, bytes_to_mib(c.peak_bytes),
                 bytes_to_mib(c.peak_stash_bytes));
   return line;
@@ -86,8 +95,9 @@ std::string format_advice(const Advice& a, int top) {
                       : std::string("(no --device-memory-mib: every configuration fits)"))
       << ", on the sim's cost model\n";
   out << "# " << describe_config(a.base) << "\n";
-  out << "#  rank  schedule         M  remat  rows/mb  step time  bubble  bubble theory  peak memory  stash peak\n";
-  out << "#                                            (ms, sim)     (%)    (%, theory)   (MiB, max)  (MiB, max)\n";
+  const std::string pad(static_cast<std::size_t>(schedule_width() - 12), ' ');
+  out << "#  rank  schedule" << pad << "         M  remat  rows/mb  step time  bubble  bubble theory  peak memory  stash peak\n";
+  out << "#       " << pad << "                                     (ms, sim)     (%)    (%, theory)   (MiB, max)  (MiB, max)\n";
   int shown = 0;
   for (const Candidate& c : a.candidates) {
     if (!c.fits || shown >= top) break;

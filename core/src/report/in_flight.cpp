@@ -30,13 +30,14 @@ std::vector<int> peak_in_flight_microbatches(const Trace& trace) {
     devices = std::max(devices, e.device + 1);
     step_end_us = std::max(step_end_us, e.end_us());
   }
-  // (device, micro-batch) → its lifetime on that device.
+  // (device, chunk, micro-batch) → its lifetime on that device: with model chunks each
+  // (chunk, micro-batch) pair counts, as each holds one chunk's activations.
   std::map<std::pair<int, int>, Lifetime> lifetimes;
   for (const TraceEvent& e : trace.events) {
     if (e.device < 0 || e.action.microbatch < 0 || e.lane != Lane::Compute) continue;
     const bool forward = e.action.kind == ActionKind::Forward;
     if (!forward && !is_backward(e.action.kind)) continue;  // R, sends, receives: inside the lifetime
-    Lifetime& life = lifetimes[{e.device, e.action.microbatch}];
+    Lifetime& life = lifetimes[{e.device, e.action.microbatch * 256 + e.action.chunk}];  // chunk < 256
     if (forward) life.first_forward_us = std::min(life.first_forward_us, e.start_us);
     else life.last_backward_end_us = std::max(life.last_backward_end_us, e.end_us());
   }

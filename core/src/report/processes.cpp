@@ -33,7 +33,7 @@ std::string process_lines(const std::vector<const RunResult*>& runs) {
   const std::vector<RankClock>& ranks = runs.front()->trace.meta.ranks;
   if (ranks.empty()) return "";
   std::ostringstream out;
-  out << "# processes: " << ranks.size() << " ranks, one stage each, transfers by MPI_Isend/MPI_Irecv:";
+  out << "# processes: " << ranks.size() << " ranks, one device each, transfers by MPI_Isend/MPI_Irecv:";
   for (const RankClock& r : ranks) out << " rank " << r.rank << " on " << r.host << (&r == &ranks.back() ? "" : ",");
   out << "\n# clocks: on rank 0's by ping-pong (shortest of the round trips before and after the step); "
          "alignment error per rank (us):";

@@ -53,6 +53,15 @@ std::string row_line(const ScheduleRow& row) {
   return line;
 }
 
+// With model chunks, what the in-flight column counts (docs/interleaved.md); "" without.
+std::string chunk_line(const ScheduleComparison& c) {
+  for (const ScheduleRow& row : c.rows)
+    if (row.run.schedule.chunks > 1)
+      return "#   with --chunks " + std::to_string(row.run.schedule.chunks) +
+             " (interleaved-1f1b) it counts (chunk, micro-batch) pairs, each holding one chunk's activations\n";
+  return "";
+}
+
 // "# theory (balanced stages, free links): naive 1/K = 25.0%, gpipe M/(M+K-1) = 72.7%, ...".
 std::string theory_line(const ScheduleComparison& c) {
   std::string out = "# theory (registry; balanced stages, free links): utilization";
@@ -164,7 +173,7 @@ std::string format_schedule_comparison(const ScheduleComparison& c) {
         << " timed per schedule, alternating; each row is its schedule's median step\n";
   out << "# in flight: a device's micro-batches from the start of their F to the end of their last backward, peak over "
          "the step,\n#   max over devices (measured from the trace); stash: the allocator's peak, max over devices\n"
-      << theory_line(c) << transparency_lines(c) << replay_line(c);
+      << chunk_line(c) << theory_line(c) << transparency_lines(c) << replay_line(c);
   std::vector<const RunResult*> runs;
   for (const ScheduleRow& row : c.rows) runs.push_back(&row.run);
   out << process_lines(runs);  // "" unless the stages ran as processes (mpirun)

@@ -15,15 +15,16 @@ namespace pipelab {
 namespace {
 
 // The transfers posted and not yet received, found by their receive in O(1) without a
-// hash or an allocation per message: one slot per (receiving stage, channel,
-// micro-batch) — validate() proved stage and micro-batch in range and each receive
-// unique — holding 1 + an index into a pool of transfers whose freed entries are
-// reused. 4 bytes a slot: 8·K·M bytes, about 1.3 bytes per action.
+// hash or an allocation per message: one slot per (receiving stage, chunk, channel,
+// micro-batch) — validate() proved stage, chunk and micro-batch in range and each
+// receive unique — holding 1 + an index into a pool of transfers whose freed entries are
+// reused. 4 bytes a slot: 8·K·v·M bytes, about 1.3 bytes per action.
 class Mailbox {
  public:
-  Mailbox(int stages, int microbatches)
-      : microbatches_(static_cast<std::size_t>(microbatches)),
-        slot_(2 * static_cast<std::size_t>(stages) * microbatches_, 0) {}
+  Mailbox(int stages, int chunks, int microbatches)
+      : chunks_(static_cast<std::size_t>(chunks)),
+        microbatches_(static_cast<std::size_t>(microbatches)),
+        slot_(2 * static_cast<std::size_t>(stages) * chunks_ * microbatches_, 0) {}
 
   void post(const Action& recv, Transfer t) {
     std::uint32_t index;
@@ -53,10 +54,11 @@ class Mailbox {
  private:
   std::size_t slot_of(const Action& recv) const {
     const std::size_t channel = recv.kind == ActionKind::RecvGrad ? 1 : 0;
-    return (static_cast<std::size_t>(recv.stage) * 2 + channel) * microbatches_ +
-           static_cast<std::size_t>(recv.microbatch);
+    const std::size_t virtual_stage = static_cast<std::size_t>(recv.stage) * chunks_ + recv.chunk;
+    return (virtual_stage * 2 + channel) * microbatches_ + static_cast<std::size_t>(recv.microbatch);
   }
 
+  std::size_t chunks_;
   std::size_t microbatches_;
   std::vector<std::uint32_t> slot_;
   std::vector<Transfer> pool_;
@@ -84,7 +86,8 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
     events[slots.first[d][static_cast<int>(lane)]++] = detail::make_event(d, lane, a, span, bytes);
   };
   std::vector<std::size_t> next(devices, 0);       // program counter of each stage
-  Mailbox in_flight(devices, schedule.microbatches);  // posted, not yet received
+  Mailbox in_flight(devices, schedule.chunks, schedule.microbatches);  // posted, not yet received
+  const ChunkMap map = schedule.chunk_map();
   // A blocked stage waits for the receive at its program counter; nothing else.
   std::vector<char> blocked(devices, 0);
   std::deque<int> runnable;
@@ -104,7 +107,7 @@ Trace execute_event_driven(const Schedule& schedule, Backend& backend) {
       if (a.kind == ActionKind::SendActivation || a.kind == ActionKind::SendGrad) {
         Transfer t = backend.send(a);
         record(d, Lane::Send, a, t.span, t.bytes);
-        const Action recv = matching_recv(a);
+        const Action recv = matching_recv(a, map);
         in_flight.post(recv, std::move(t));
         const int r = recv.stage;
         if (blocked[r] && schedule.per_stage[r][next[r]] == recv) {

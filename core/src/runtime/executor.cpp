@@ -169,12 +169,12 @@ void run_worker(StepState& st, int device) {
           me.set("sending " + to_string(a));
           Transfer t = st.backend.send(a);
           events.push_back(detail::make_event(device, Lane::Send, a, t.span, t.bytes));
-          st.mailbox.post(matching_recv(a), std::move(t));
+          st.mailbox.post(matching_recv(a, st.schedule.chunk_map()), std::move(t));
           break;
         }
         case ActionKind::RecvActivation:
         case ActionKind::RecvGrad: {
-          const Action from = matching_send(a);
+          const Action from = matching_send(a, st.schedule.chunk_map());
           me.set("waiting at " + to_string(a) + " for " + to_string(from) + " from device " +
                  std::to_string(from.stage));
           Transfer t;

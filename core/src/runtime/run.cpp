@@ -29,20 +29,28 @@ Partition build_partition(const RunConfig& c) {
     // Data parallelism: one stage of every layer, on each of the K devices.
     p.boundaries = {0, c.model.layers};
     p.replicas = c.devices;
-  } else if (c.partition == PartitionMethod::Even) {
-    p = even_partition(c.model.layers, c.devices);
   } else {
-    // Per-layer cost = parameter count (all blocks are the same shape today;
-    // measured per-layer times can replace this later).
-    const double params = static_cast<double>(block_param_count(c.model));
-    p = balanced_partition(std::vector<double>(c.model.layers, params), c.devices);
+    // With v chunks per device the layers go into K·v virtual stages (interleaved).
+    const int chunks = c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).uses_chunks ? c.chunks : 1;
+    const int stages = c.devices * chunks;
+    if (c.partition == PartitionMethod::Even) {
+      p = even_partition(c.model.layers, stages);
+    } else {
+      // Per-layer cost = parameter count (all blocks are the same shape today;
+      // measured per-layer times can replace this later).
+      const double params = static_cast<double>(block_param_count(c.model));
+      p = balanced_partition(std::vector<double>(c.model.layers, params), stages);
+    }
+    p.chunks = chunks;
+    p.placement = ChunkPlacement::Interleaved;
   }
   check_partition(p, c.model.layers, p.stages());
   return p;
 }
 
 Schedule build_schedule(const RunConfig& c) {
-  if (c.schedule != ScheduleKind::Custom) return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat);
+  if (c.schedule != ScheduleKind::Custom)
+    return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat, c.chunks);
   if (c.schedule_file.empty())
     PIPELAB_THROW("a custom schedule has no generator: the config names no schedule file",
                   "set RunConfig::schedule_file (--schedule-file FILE), or a registry schedule");
@@ -122,7 +130,25 @@ PreparedRun prepare(const RunConfig& requested) {
   r.config = requested;
   // Check the config it will run with: naive is M = 1 whatever M the config carries.
   r.config.microbatches = scheduled_microbatches(r.config);
+  // Chunks only for a schedule that takes them (interleaved-1f1b): 1 for every other.
+  if (r.config.schedule == ScheduleKind::Custom || !schedule_info(r.config.schedule).uses_chunks)
+    r.config.chunks = 1;
   validate_config(r.config);
+  if (static_cast<long long>(r.config.devices) * r.config.chunks > r.config.model.layers)
+    PIPELAB_USAGE_ERROR("--chunks",
+                        "K·v = " + std::to_string(r.config.devices) + "·" + std::to_string(r.config.chunks) +
+                            " virtual stages but only " + std::to_string(r.config.model.layers) +
+                            " layers: every chunk needs a layer",
+                        "use fewer --chunks or devices, or more --layers");
+  // Megatron-LM's constraint (schedule/interleaved.h): whole groups of K micro-batches.
+  if (r.config.chunks > 1 && r.config.microbatches % r.config.devices != 0)
+    PIPELAB_USAGE_ERROR("--microbatches",
+                        "interleaved-1f1b with " + std::to_string(r.config.chunks) +
+                            " chunks needs M a multiple of K, got M=" + std::to_string(r.config.microbatches) +
+                            ", K=" + std::to_string(r.config.devices),
+                        "the micro-batches go through each chunk K at a time: use -M " +
+                            std::to_string((r.config.microbatches / r.config.devices + 1) * r.config.devices) +
+                            ", or --chunks 1");
   // The cuda backend has no gradient all-reduce yet (NCCL's is the plan): said before the
   // backend is looked for, and again if auto picks cuda.
   const auto refuse_on_cuda = [&](BackendKind backend) {
@@ -133,6 +159,10 @@ PreparedRun prepare(const RunConfig& requested) {
   refuse_on_cuda(requested.backend);
   r.config.backend = resolve_backend(requested.backend);
   refuse_on_cuda(r.config.backend);
+  // Nor model chunks (interleaved 1F1B): its devices hold one stage each.
+  if (r.config.backend == BackendKind::Cuda && r.config.chunks > 1)
+    PIPELAB_USAGE_ERROR("--chunks", "model chunks (interleaved 1F1B) are not supported on the cuda backend yet",
+                        "run it with --backend cpu or --backend sim, or use --chunks 1");
   // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
   // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
   if (spmd_rank()) detail::spmd_check_run(r.config);
@@ -217,7 +247,7 @@ RunResult finish(PreparedRun& p) {
   r.trace = std::move(p.traces[r.median_step]);
   r.trace.meta.config_json = to_json(r.config);
   r.metrics = compute_metrics(r.trace);
-  r.numerics = spmd_rank() ? detail::spmd_numerics(*p.backend, r.config) : p.backend->numerics();
+  r.numerics = spmd_rank() ? detail::spmd_numerics(*p.backend, r.config, r.partition) : p.backend->numerics();
   r.host.hardware_threads = std::thread::hardware_concurrency();
   double load[1];
   if (getloadavg(load, 1) == 1) r.host.load_average = load[0];

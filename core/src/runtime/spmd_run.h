@@ -30,8 +30,9 @@ std::unique_ptr<Backend> spmd_make_backend(const RunConfig& config, const Partit
 /// every rank (rank 0's timebase), the same on every rank.
 Trace spmd_execute(const Schedule& schedule, Backend& backend, const ExecutorOptions& options);
 
-/// The step's numerics of every rank's stage put together (loss from the last stage),
-/// the same on every rank: what one backend holding every stage would return.
-StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config);
+/// The step's numerics of every rank's stages put together in the model's layer order
+/// (`partition`'s virtual stages; the loss from the last one), the same on every rank:
+/// what one backend holding every stage would return.
+StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config, const Partition& partition);
 
 }  // namespace pipelab::detail

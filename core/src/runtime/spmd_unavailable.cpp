@@ -39,7 +39,7 @@ namespace detail {
 void spmd_check_run(const RunConfig&) { not_built(); }
 std::unique_ptr<Backend> spmd_make_backend(const RunConfig&, const Partition&, int) { not_built(); }
 Trace spmd_execute(const Schedule&, Backend&, const ExecutorOptions&) { not_built(); }
-StepNumerics spmd_numerics(const Backend&, const RunConfig&) { not_built(); }
+StepNumerics spmd_numerics(const Backend&, const RunConfig&, const Partition&) { not_built(); }
 }  // namespace detail
 
 }  // namespace pipelab

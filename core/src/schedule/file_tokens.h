@@ -46,7 +46,9 @@ inline const char* file_token(ActionKind kind) {
 inline std::string file_token(const Action& a) {
   if (a.kind == ActionKind::OptimizerStep) return kOptimizerToken;
   if (a.kind == ActionKind::AllReduceGrads) return kAllReduceToken;
-  return std::to_string(a.stage) + file_token(a.kind) + std::to_string(a.microbatch);
+  // A model chunk (virtual stage) other than 0 is written as PyTorch's c<N> suffix.
+  const std::string chunk = a.chunk > 0 ? "c" + std::to_string(a.chunk) : std::string();
+  return std::to_string(a.stage) + file_token(a.kind) + std::to_string(a.microbatch) + chunk;
 }
 
 /// Sends and receives are what a file may leave out (inserted around F and B).

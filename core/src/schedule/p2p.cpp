@@ -30,8 +30,10 @@ bool is_send(ActionKind k) { return k == ActionKind::SendActivation || k == Acti
 bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == ActionKind::RecvGrad; }
 bool is_p2p(ActionKind k) { return is_send(k) || is_recv(k); }
 
-// The partner of a send is its receive and the other way round.
-Action partner_of(const Action& a) { return is_send(a.kind) ? matching_recv(a) : matching_send(a); }
+// The partner of a send is its receive and the other way round, over virtual stages.
+Action partner_of(const Action& a, const ChunkMap& map) {
+  return is_send(a.kind) ? matching_recv(a, map) : matching_send(a, map);
+}
 
 // Position of every send and receive in its stage's program, -1 if absent: a dense
 // table over (kind, stage, micro-batch), the same size class as validate()'s own tables
@@ -40,8 +42,9 @@ class P2pPositions {
  public:
   explicit P2pPositions(const Schedule& sc)
       : stages_(static_cast<int>(sc.per_stage.size())),
+        chunks_(std::max(sc.chunks, 1)),
         microbatches_(sc.microbatches),
-        pos_(static_cast<std::size_t>(4) * stages_ * std::max(microbatches_, 0), -1) {
+        pos_(static_cast<std::size_t>(4) * stages_ * chunks_ * std::max(microbatches_, 0), -1) {
     for (int s = 0; s < stages_; ++s)
       for (std::size_t i = 0; i < sc.per_stage[s].size(); ++i)
         // An action filed under another stage's program is no partner (validate() names it).
@@ -57,12 +60,14 @@ class P2pPositions {
  private:
   // -1 for anything outside the table (not a send/receive, stage or micro-batch out of range).
   std::int64_t cell(const Action& a) const {
-    if (!is_p2p(a.kind) || a.stage < 0 || a.stage >= stages_ || a.microbatch < 0 || a.microbatch >= microbatches_)
+    if (!is_p2p(a.kind) || a.stage < 0 || a.stage >= stages_ || a.microbatch < 0 || a.microbatch >= microbatches_ ||
+        a.chunk >= chunks_)
       return -1;
     const int kind = static_cast<int>(a.kind) - static_cast<int>(ActionKind::SendActivation);  // 0..3
-    return (static_cast<std::int64_t>(kind) * stages_ + a.stage) * microbatches_ + a.microbatch;
+    return ((static_cast<std::int64_t>(kind) * stages_ + a.stage) * chunks_ + a.chunk) * microbatches_ + a.microbatch;
   }
   int stages_;
+  int chunks_;
   int microbatches_;
   std::vector<std::int64_t> pos_;
 };
@@ -111,7 +116,7 @@ class P2pSimulation {
 
   // Has the partner of `a` been posted (reached, or already done) by its stage?
   bool partner_posted(const Action& a) const {
-    const Action partner = partner_of(a);
+    const Action partner = partner_of(a, sc_.chunk_map());
     const std::int64_t at = positions_.of(partner);
     if (at < 0) return false;  // no partner at all: never completes
     return static_cast<std::size_t>(at) < posted_end_[partner.stage];
@@ -141,7 +146,7 @@ class P2pSimulation {
       if (posted_end_[s] < end) {  // post the batch: its partners' stages may now go on
         posted_end_[s] = end;
         for (std::size_t i = pc_[s]; i < end; ++i) {
-          const Action partner = partner_of(program[i]);
+          const Action partner = partner_of(program[i], sc_.chunk_map());
           if (positions_.of(partner) >= 0) wake(partner.stage);
         }
       }
@@ -169,7 +174,7 @@ class P2pSimulation {
     int waits = 0;
     for (std::size_t i = begin; i < end; ++i) {
       if (can_complete(program[i])) continue;
-      const Action partner = partner_of(program[i]);
+      const Action partner = partner_of(program[i], sc_.chunk_map());
       out << (waits++ ? " and for stage " : " waiting for stage ") << partner.stage;
       if (positions_.of(partner) >= 0)
         out << verb << to_string(partner);

@@ -7,6 +7,7 @@
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/data_parallel.h"
+#include "pipelab/schedule/interleaved.h"
 #include "pipelab/schedule/zero_bubble.h"
 
 namespace pipelab {
@@ -54,7 +55,13 @@ Theory with_remat_theory(const Theory& no_remat, const CostRatio& cost) {
 namespace {
 
 // Naive model parallelism is fill-drain with one micro-batch: utilization 1/K.
-Theory naive_theory(int devices, int /*microbatches*/) { return fill_drain_theory(devices, 1); }
+Theory naive_theory(int devices, int /*microbatches*/, int /*chunks*/) { return fill_drain_theory(devices, 1); }
+
+// A row whose schedule and theory do not depend on the chunks: the function of (K, M).
+template <Schedule (*f)(int, int)>
+Schedule without_chunks(int devices, int microbatches, int /*chunks*/) { return f(devices, microbatches); }
+template <Theory (*f)(int, int)>
+Theory theory_without_chunks(int devices, int microbatches, int /*chunks*/) { return f(devices, microbatches); }
 
 // 1F1B has fill-drain's bubble, but the first stage starts its first B after K forwards
 // (ex09's warm-up), so it stashes min(K, M) micro-batches instead of M.
@@ -69,21 +76,23 @@ std::vector<ScheduleInfo> make_registry() {
       // The remat formulas are with_remat_theory() of the row's: M(F+B+R) busy per device,
       // (K-1)(F+B) idle (M = 1 for naive).
       {ScheduleKind::Naive, "naive", "naive model parallelism", MicrobatchRule::One,
-       [](int devices, int) { return naive_schedule(devices); }, naive_theory, "1/K",
+       [](int devices, int, int) { return naive_schedule(devices); }, naive_theory, "1/K",
        "one batch through K stages: one device busy at a time", "naive", "(F+B+R)/((F+B+R)+(K-1)(F+B))"},
-      {ScheduleKind::Gpipe, "gpipe", "GPipe (fill-drain)", MicrobatchRule::AsGiven, gpipe_schedule, fill_drain_theory,
+      {ScheduleKind::Gpipe, "gpipe", "GPipe (fill-drain)", MicrobatchRule::AsGiven, without_chunks<gpipe_schedule>,
+       theory_without_chunks<fill_drain_theory>,
        "M/(M+K-1)", "GPipe (Huang et al. 2019): bubble (K-1)/(M+K-1) of total time", "GPipe",
        "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // 1F1B reorders the same fill-drain work: the same bubble, less stash.
-      {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", MicrobatchRule::AsGiven, one_f_one_b_schedule,
-       one_f_one_b_theory, "M/(M+K-1)",
+      {ScheduleKind::OneFOneB, "1f1b", "1F1B (PipeDream-Flush)", MicrobatchRule::AsGiven, without_chunks<one_f_one_b_schedule>,
+       theory_without_chunks<one_f_one_b_theory>, "M/(M+K-1)",
        "PipeDream-Flush (Narayanan et al. 2021): the bubble of fill-drain, at most K micro-batches stashed",
        "1F1B", "M(F+B+R)/(M(F+B+R)+(K-1)(F+B))"},
       // Zero-bubble (schedule/zero_bubble.h, docs/zero-bubble.md): the theory is one step's,
       // at F:I:W = 1:1:1, exact for every K and M; the paper's bubble and where it applies
       // are in the source text. Remat: R before each I; at F:I:W:R = 1:1:1:1 the idle time
       // stays what it is without (tests), with_remat_theory's assumption.
-      {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", MicrobatchRule::AsGiven, zb_h1_schedule, zb_h1_theory,
+      {ScheduleKind::ZbH1, "zb-h1", "ZB-H1 (zero bubble, 1F1B memory)", MicrobatchRule::AsGiven, without_chunks<zb_h1_schedule>,
+       theory_without_chunks<zb_h1_theory>,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H1: bubble (K-1)(T_F+T_I-T_W), exact for one step when "
        "M >= K and T_W <= min(T_F, T_I) (else (K-1)max(T_F+T_I-T_W, T_F, T_I)); at F:I:W = 1:1:1 the "
@@ -91,7 +100,8 @@ std::vector<ScheduleInfo> make_registry() {
        "ZB-H1", "4M/(4M+max(K-1, 2K-1-M))",
        // B is split into I and W: R goes before each I, which ex07's with_recompute (B only) misses.
        with_recompute_before_input},
-      {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", MicrobatchRule::AsGiven, zb_h2_schedule, zb_h2_theory,
+      {ScheduleKind::ZbH2, "zb-h2", "ZB-H2 (zero bubble, 2K-1 in flight)", MicrobatchRule::AsGiven, without_chunks<zb_h2_schedule>,
+       theory_without_chunks<zb_h2_theory>,
        "3M/max(3M+K-1, 2M+2K-1)",
        "Qi et al. 2024 (arXiv 2401.10241) ZB-H2: bubble (K-1)(T_F+T_I-2T_W), 0 at equal costs in the "
        "steady state of many steps; one step alone keeps the last stage's (K-1)T_F ramp, so not exact "
@@ -101,11 +111,18 @@ std::vector<ScheduleInfo> make_registry() {
       // Not a pipeline: the baseline (schedule/data_parallel.h, docs/parallelism.md). Remat
       // (R just before B, on the same device) adds busy time and no idle: still 1.
       {ScheduleKind::DataParallel, "data-parallel", "data parallelism (K replicas, gradient all-reduce)",
-       MicrobatchRule::PerDevice, [](int devices, int) { return data_parallel_schedule(devices); },
-       [](int devices, int) { return data_parallel_theory(devices); }, "1",
+       MicrobatchRule::PerDevice, [](int devices, int, int) { return data_parallel_schedule(devices); },
+       [](int devices, int, int) { return data_parallel_theory(devices); }, "1",
        "every device holds the whole model and runs B/K rows: no device waits; the ring all-reduce "
        "of the gradients (2(K-1)/K of their bytes per device) is free only on free links",
        "data parallelism", "1"},
+      // v model chunks per device (schedule/interleaved.h): fill-drain in chunk-sized steps.
+      // Remat: R before each B, on its chunk.
+      {ScheduleKind::Interleaved1F1B, "interleaved-1f1b", "interleaved 1F1B (v chunks per device)",
+       MicrobatchRule::AsGiven, interleaved_1f1b_schedule, interleaved_1f1b_theory, "vM/(vM+K-1)",
+       "Narayanan et al. 2021 (Megatron-LM, interleaved schedule): bubble over busy (K-1)/(vM), M a multiple "
+       "of K; exact for one step on balanced chunks and free links",
+       "interleaved 1F1B", "vM(F+B+R)/(vM(F+B+R)+(K-1)(F+B))", with_recompute_before_input, /*uses_chunks=*/true},
   };
 }
 
@@ -156,14 +173,15 @@ const char* to_string(ScheduleKind kind) {
 
 std::string Schedule::name() const { return std::string(to_string(kind)) + (remat ? "+remat" : ""); }
 
-Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat) {
+Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat, int chunks) {
   const ScheduleInfo& row = schedule_info(kind);
-  Schedule s = row.generate(devices, scheduled_microbatches(row, devices, microbatches));
+  Schedule s = row.generate(devices, scheduled_microbatches(row, devices, microbatches), row.uses_chunks ? chunks : 1);
   if (remat) s = row.with_remat ? row.with_remat(s) : with_recompute(s);
   return s;
 }
 
-Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat, const CostRatio& cost) {
+Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat, const CostRatio& cost,
+                       int chunks) {
   // A hand-built schedule has no formula of its own: it is shown against fill-drain's.
   if (kind == ScheduleKind::Custom) {
     const Theory plain = fill_drain_theory(devices, microbatches);
@@ -175,11 +193,11 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
     return theory;
   }
   const ScheduleInfo& row = schedule_info(kind);
-  Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches));
+  Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches), row.uses_chunks ? chunks : 1);
   theory.schedule = row.theory_name ? row.theory_name : row.name;
   theory.formula = row.theory_formula;
   // Naive with the same options: the baseline of the ideal speedup.
-  Theory naive = naive_theory(devices, 1);
+  Theory naive = naive_theory(devices, 1, 1);
   if (remat) {
     theory = with_remat_theory(theory, cost);
     naive = with_remat_theory(naive, cost);
@@ -192,7 +210,8 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
 }
 
 Theory schedule_theory(const Schedule& schedule) {
-  return schedule_theory(schedule.kind, schedule.stages, schedule.microbatches, schedule.remat);
+  return schedule_theory(schedule.kind, schedule.stages, schedule.microbatches, schedule.remat, CostRatio{},
+                         schedule.chunks);
 }
 
 }  // namespace pipelab

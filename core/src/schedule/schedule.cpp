@@ -45,6 +45,7 @@ std::string to_string(const Action& a) {
     out << short_label(a.kind) << " s" << a.stage;
   } else {
     out << short_label(a.kind) << a.microbatch << " s" << a.stage;
+    if (a.chunk > 0) out << " c" << static_cast<int>(a.chunk);  // a device's model chunk
   }
   return out.str();
 }
@@ -79,6 +80,34 @@ Action matching_recv(const Action& send) {
 Action matching_send(const Action& recv) {
   if (recv.kind == ActionKind::RecvActivation) return {ActionKind::SendActivation, recv.stage - 1, recv.microbatch};
   return {ActionKind::SendGrad, recv.stage + 1, recv.microbatch};
+}
+
+Action matching_recv(const Action& send, const ChunkMap& map) {
+  const int vs = map.virtual_stage(send.stage, send.chunk);
+  const int to = send.kind == ActionKind::SendActivation ? vs + 1 : vs - 1;
+  const ActionKind kind = send.kind == ActionKind::SendActivation ? ActionKind::RecvActivation : ActionKind::RecvGrad;
+  return {kind, map.device_of(to), send.microbatch, map.chunk_of(to)};
+}
+
+Action matching_send(const Action& recv, const ChunkMap& map) {
+  const int vs = map.virtual_stage(recv.stage, recv.chunk);
+  const int from = recv.kind == ActionKind::RecvActivation ? vs - 1 : vs + 1;
+  const ActionKind kind = recv.kind == ActionKind::RecvActivation ? ActionKind::SendActivation : ActionKind::SendGrad;
+  return {kind, map.device_of(from), recv.microbatch, map.chunk_of(from)};
+}
+
+void append_chunk_forward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int mb) {
+  const int vs = map.virtual_stage(device, chunk);
+  if (vs > 0) program.push_back({ActionKind::RecvActivation, device, mb, chunk});
+  program.push_back({ActionKind::Forward, device, mb, chunk});
+  if (vs < map.count() - 1) program.push_back({ActionKind::SendActivation, device, mb, chunk});
+}
+
+void append_chunk_backward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int mb) {
+  const int vs = map.virtual_stage(device, chunk);
+  if (vs < map.count() - 1) program.push_back({ActionKind::RecvGrad, device, mb, chunk});
+  program.push_back({ActionKind::Backward, device, mb, chunk});
+  if (vs > 0) program.push_back({ActionKind::SendGrad, device, mb, chunk});
 }
 
 std::size_t Schedule::size() const {
@@ -121,6 +150,7 @@ std::string describe(const Schedule& schedule) {
         out << short_label(a.kind);
       } else {
         out << short_label(a.kind) << a.microbatch;
+        if (a.chunk > 0) out << 'c' << static_cast<int>(a.chunk);
       }
     }
     out << '\n';

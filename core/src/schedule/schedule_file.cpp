@@ -112,10 +112,10 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
   }
   if (kind.empty() || i != t.text.size())
     PIPELAB_THROW(at(source, t) + "is not an action", kTokenHint);
-  // Reserved by issue 13 (deliverable 1): the syntax is kept, chunks do not exist yet.
+  // `--describe` writes chunks (interleaved 1F1B); a file's schedule holds one per device.
   if (chunk)
-    PIPELAB_THROW(at(source, t) + "names a model chunk (c<N>): not supported yet",
-                  "each device holds one stage today; virtual stages are planned (issue 13), drop the c<N>");
+    PIPELAB_THROW(at(source, t) + "names a model chunk (c<N>): a schedule file holds one stage per device",
+                  "run interleaved 1F1B with --schedule interleaved-1f1b --chunks v, or drop the c<N>");
   const detail::FileToken* known = nullptr;
   for (const detail::FileToken& k : kFileTokens)
     if (kind == k.text && k.kind != ActionKind::OptimizerStep && k.kind != ActionKind::AllReduceGrads) known = &k;

@@ -5,20 +5,21 @@
 //   2. completeness — each needed action exactly once, nothing unneeded, Opt last, R between F and B;
 //                     a micro-batch's backward is one B, or one I and one W (the split backward);
 //   3. order        — within a stage, each action after the ones it consumes;
-//   4. deadlock     — symbolic execution: sends never block, a receive blocks until
+//   4. deadlock     — (validate_deadlock.cpp) symbolic execution: sends never block, a receive blocks until
 //                     its matching send has executed. Each stage runs until it blocks;
 //                     a send wakes the one stage waiting for it (a worklist, so every
 //                     action is executed once). Stages left unfinished are deadlocked.
-// Every error names the first offending action with to_string(Action) ("B3 s1").
+// Every error names the first offending action with to_string(Action) ("B3 s1"). The
+// tables are per virtual stage: one per device, or K·v when devices hold v chunks.
 #include "pipelab/schedule/validate.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <sstream>
 #include <vector>
 
 #include "pipelab/error.h"
+#include "validate_deadlock.h"
 #include "validate_replicas.h"
 
 namespace pipelab {
@@ -75,8 +76,12 @@ class PositionTable {
   std::vector<std::int32_t> pos_;
 };
 
-std::string name(ActionKind kind, int stage, int microbatch) {
-  return to_string(Action{kind, stage, microbatch});
+// The action of `kind` on virtual stage `vs` (its device and chunk in `map`), as messages name it.
+Action on(const ChunkMap& map, ActionKind kind, int vs, int microbatch) {
+  return {kind, map.device_of(vs), microbatch, map.chunk_of(vs)};
+}
+std::string name(const ChunkMap& map, ActionKind kind, int vs, int microbatch) {
+  return to_string(on(map, kind, vs, microbatch));
 }
 
 bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == ActionKind::RecvGrad; }
@@ -100,6 +105,10 @@ void check_shape(const Schedule& sc) {
     PIPELAB_THROW("schedule has " + std::to_string(sc.replicas) + " replicas on " + std::to_string(sc.stages) +
                       " devices",
                   "replicas is 1 (a pipeline) or the number of devices (data parallelism, one model per device)");
+  if (sc.chunks < 1 || sc.chunks > 255 || (sc.chunks > 1 && sc.replicas > 1))
+    PIPELAB_THROW("schedule has " + std::to_string(sc.chunks) + " chunks per device" +
+                      (sc.replicas > 1 ? " and " + std::to_string(sc.replicas) + " replicas" : std::string()),
+                  "chunks (model chunks per device) is 1..255, and 1 for data parallelism");
   if (static_cast<int>(sc.per_stage.size()) != sc.stages)
     PIPELAB_THROW("schedule has " + std::to_string(sc.per_stage.size()) + " stage programs but stages = " +
                       std::to_string(sc.stages),
@@ -116,6 +125,10 @@ void check_shape(const Schedule& sc) {
         PIPELAB_THROW(at_position(s, i) + " has an unknown action kind (" +
                           std::to_string(static_cast<int>(a.kind)) + ")",
                       "use one of the ActionKind values");
+      if (a.chunk >= sc.chunks)
+        PIPELAB_THROW(to_string(a) + " names chunk " + std::to_string(a.chunk) + " but the devices hold " +
+                          std::to_string(sc.chunks) + " (" + at_position(s, i) + ")",
+                      "chunk ids run 0..chunks-1 (Schedule::chunks)");
       if (a.stage != s)
         PIPELAB_THROW(to_string(a) + " is in stage " + std::to_string(s) + "'s program (" +
                           at_position(s, i) + ")",
@@ -143,38 +156,39 @@ void check_shape(const Schedule& sc) {
 // [SECTION] 2. completeness ---------------------------------------------------------
 
 // A missing action, explained: for a missing send, the receiver that would wait forever.
-std::string missing_message(ActionKind kind, int s, int m) {
-  const Action a{kind, s, m};
-  std::string msg = "missing " + to_string(a) + ": stage " + std::to_string(s) + " never runs it";
+std::string missing_message(const ChunkMap& map, ActionKind kind, int vs, int m) {
+  const Action a = on(map, kind, vs, m);
+  std::string msg = "missing " + to_string(a) + ": stage " + std::to_string(a.stage) + " never runs it";
   if (is_send(kind)) {
-    const Action recv = matching_recv(a);
+    const Action recv = matching_recv(a, map);
     msg += ", so stage " + std::to_string(recv.stage) + " would wait forever at " + to_string(recv);
   } else if (is_recv(kind)) {
-    const Action send = matching_send(a);
+    const Action send = matching_send(a, map);
     msg += ", so nobody consumes " + to_string(send) + " from stage " + std::to_string(send.stage);
   }
   return msg;
 }
 
 // Throws unless (s, m)'s backward is exactly one form: B alone, or I with W.
-void check_backward_form(PositionTable& pos, int s, int m) {
+void check_backward_form(const ChunkMap& map, PositionTable& pos, int s, int m) {
+  const int device = map.device_of(s);
   const bool b = pos.at(ActionKind::Backward, s, m) >= 0;
   const bool i = pos.at(ActionKind::BackwardInput, s, m) >= 0;
   const bool w = pos.at(ActionKind::BackwardWeight, s, m) >= 0;
   if (b && (i || w))
-    PIPELAB_THROW(name(ActionKind::Backward, s, m) + " and " +
-                      name(i ? ActionKind::BackwardInput : ActionKind::BackwardWeight, s, m) +
+    PIPELAB_THROW(name(map, ActionKind::Backward, s, m) + " and " +
+                      name(map, i ? ActionKind::BackwardInput : ActionKind::BackwardWeight, s, m) +
                       " both run: the backward of micro-batch " + std::to_string(m) + " on stage " +
-                      std::to_string(s) + " would be computed twice",
+                      std::to_string(device) + " would be computed twice",
                   "a micro-batch's backward is one B, or its two halves I (input gradient) and W (weight "
                   "gradient): keep one form");
   if (i && !w)
-    PIPELAB_THROW("missing " + name(ActionKind::BackwardWeight, s, m) + ": stage " + std::to_string(s) + " runs " +
-                      name(ActionKind::BackwardInput, s, m) +
+    PIPELAB_THROW("missing " + name(map, ActionKind::BackwardWeight, s, m) + ": stage " + std::to_string(device) + " runs " +
+                      name(map, ActionKind::BackwardInput, s, m) +
                       " but never accumulates that micro-batch's weight gradient",
                   "every I needs its W (append_weight_backward) after it, before the OptimizerStep");
   if (w && !i)
-    PIPELAB_THROW(name(ActionKind::BackwardWeight, s, m) + " has no " + name(ActionKind::BackwardInput, s, m) +
+    PIPELAB_THROW(name(map, ActionKind::BackwardWeight, s, m) + " has no " + name(map, ActionKind::BackwardInput, s, m) +
                       ": W accumulates the weight gradient from what I keeps",
                   "run I (append_backward_input) before W, or use one B instead of the pair");
 }
@@ -183,6 +197,8 @@ void check_backward_form(PositionTable& pos, int s, int m) {
 void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std::int32_t>& opt_pos) {
   const int K = sc.stages;
   const int M = sc.microbatches;
+  const ChunkMap map = sc.chunk_map();
+  const int V = map.count();  // virtual stages: K, or K·v with chunks
 
   // Duplicates and actions a stage must not have, in program order.
   for (int s = 0; s < K; ++s) {
@@ -198,15 +214,16 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
         opt_pos[s] = here;
         continue;
       }
-      if (!needed(a.kind, s, K)) {
-        const bool first = s == 0;
-        PIPELAB_THROW(to_string(a) + " has no partner: stage " + std::to_string(s) + " is the " +
-                          (first ? "first" : "last") + " stage (" + at_position(s, i) + ")",
+      const int vs = map.virtual_stage(s, a.chunk);
+      if (!needed(a.kind, vs, V)) {
+        const bool first = vs == 0;
+        PIPELAB_THROW(to_string(a) + " has no partner: " + (map.chunks > 1 ? "its virtual stage" : "stage " + std::to_string(s)) +
+                          " is the " + (first ? "first" : "last") + " stage (" + at_position(s, i) + ")",
                       first ? "the first stage receives no activation and sends no gradient"
                             : "the last stage sends no activation and receives no gradient; "
                               "append_forward/append_backward add only the needed send/recv");
       }
-      std::int32_t& slot = pos.at(a.kind, s, a.microbatch);
+      std::int32_t& slot = pos.at(a.kind, vs, a.microbatch);
       if (slot >= 0)
         PIPELAB_THROW("duplicate " + to_string(a) + " (" + at_position(s, slot) + " and #" +
                           std::to_string(i) + ")",
@@ -217,48 +234,49 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
 
   // The backward of each (stage, micro-batch): one B, or the split pair I + W — never
   // both (the gradient would be accumulated twice), never half a pair.
-  for (int s = 0; s < K; ++s)
-    for (int m = 0; m < M; ++m) check_backward_form(pos, s, m);
+  for (int vs = 0; vs < V; ++vs)
+    for (int m = 0; m < M; ++m) check_backward_form(map, pos, vs, m);
 
   // Missing actions, by stage then micro-batch. The backward's kind is B or I (above).
-  for (int s = 0; s < K; ++s)
+  for (int vs = 0; vs < V; ++vs)
     for (int m = 0; m < M; ++m) {
       const ActionKind backward =
-          pos.at(ActionKind::BackwardInput, s, m) >= 0 ? ActionKind::BackwardInput : ActionKind::Backward;
+          pos.at(ActionKind::BackwardInput, vs, m) >= 0 ? ActionKind::BackwardInput : ActionKind::Backward;
       const ActionKind required[] = {ActionKind::RecvActivation, ActionKind::Forward, ActionKind::SendActivation,
                                      ActionKind::RecvGrad,       backward,            ActionKind::SendGrad};
       for (ActionKind kind : required)
-        if (needed(kind, s, K) && pos.at(kind, s, m) < 0)
-          PIPELAB_THROW(missing_message(kind, s, m),
+        if (needed(kind, vs, V) && pos.at(kind, vs, m) < 0)
+          PIPELAB_THROW(missing_message(map, kind, vs, m),
                         "every stage runs F and B (or I and W) of every micro-batch; use append_forward / "
                         "append_backward (append_backward_input) so each carries its send/recv");
     }
 
   // OptimizerStep after all of its stage's B and W; Recompute between F and B (or I).
-  for (int s = 0; s < K; ++s) {
+  for (int vs = 0; vs < V; ++vs) {
+    const int s = map.device_of(vs);
     for (int m = 0; m < M; ++m) {
-      const bool split = pos.at(ActionKind::BackwardInput, s, m) >= 0;
+      const bool split = pos.at(ActionKind::BackwardInput, vs, m) >= 0;
       // The last gradient-accumulating action of (s, m): B, or W for the split pair.
       const ActionKind last_kind = split ? ActionKind::BackwardWeight : ActionKind::Backward;
-      const std::int32_t last = pos.at(last_kind, s, m);
+      const std::int32_t last = pos.at(last_kind, vs, m);
       if (opt_pos[s] >= 0 && opt_pos[s] < last)
-        PIPELAB_THROW(name(ActionKind::OptimizerStep, s, -1) + " comes before " + name(last_kind, s, m) +
-                          " (stage " + std::to_string(s) + ", actions #" + std::to_string(opt_pos[s]) + " < #" +
-                          std::to_string(last) + ", 0-based)",
+        PIPELAB_THROW(to_string(Action{ActionKind::OptimizerStep, s, -1}) + " comes before " +
+                          name(map, last_kind, vs, m) + " (stage " + std::to_string(s) + ", actions #" +
+                          std::to_string(opt_pos[s]) + " < #" + std::to_string(last) + ", 0-based)",
                       "the optimizer step uses the gradients of every micro-batch: put it last");
       // The action that consumes the activations: B, or I for the split pair.
       const ActionKind backward_kind = split ? ActionKind::BackwardInput : ActionKind::Backward;
-      const std::int32_t b = pos.at(backward_kind, s, m);
-      const std::int32_t r = pos.at(ActionKind::Recompute, s, m);
+      const std::int32_t b = pos.at(backward_kind, vs, m);
+      const std::int32_t r = pos.at(ActionKind::Recompute, vs, m);
       if (r < 0) continue;
-      const std::int32_t f = pos.at(ActionKind::Forward, s, m);
+      const std::int32_t f = pos.at(ActionKind::Forward, vs, m);
       if (r < f)
-        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes before " + name(ActionKind::Forward, s, m) +
+        PIPELAB_THROW(name(map, ActionKind::Recompute, vs, m) + " comes before " + name(map, ActionKind::Forward, vs, m) +
                           " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " < #" +
                           std::to_string(f) + ", 0-based)",
                       "recompute re-runs the forward from its stashed input: it goes after F, before B");
       if (r > b)
-        PIPELAB_THROW(name(ActionKind::Recompute, s, m) + " comes after " + name(backward_kind, s, m) +
+        PIPELAB_THROW(name(map, ActionKind::Recompute, vs, m) + " comes after " + name(map, backward_kind, vs, m) +
                           " (stage " + std::to_string(s) + ", actions #" + std::to_string(r) + " > #" +
                           std::to_string(b) + ", 0-based)",
                       "B needs the recomputed activations: put Recompute before B (see with_recompute)");
@@ -276,32 +294,36 @@ struct Prerequisite {
 
 void check_order(const Schedule& sc, PositionTable& pos) {
   const int K = sc.stages;
+  const ChunkMap map = sc.chunk_map();
+  const int V = map.count();
   for (int s = 0; s < K; ++s) {
     const auto& program = sc.per_stage[s];
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& a = program[i];
+      if (a.kind == ActionKind::OptimizerStep) continue;
+      const int vs = map.virtual_stage(s, a.chunk);
       Prerequisite pre[2];
       int count = 0;
       switch (a.kind) {
         case ActionKind::Forward:
-          if (s > 0) pre[count++] = {ActionKind::RecvActivation, "F needs its input activation"};
+          if (vs > 0) pre[count++] = {ActionKind::RecvActivation, "F needs its input activation"};
           break;
         case ActionKind::SendActivation:
           pre[count++] = {ActionKind::Forward, "it sends F's output"};
           break;
         case ActionKind::Backward:
           pre[count++] = {ActionKind::Forward, "B needs F's stashed activations"};
-          if (s < K - 1) pre[count++] = {ActionKind::RecvGrad, "B needs its output-gradient"};
+          if (vs < V - 1) pre[count++] = {ActionKind::RecvGrad, "B needs its output-gradient"};
           break;
         case ActionKind::BackwardInput:
           pre[count++] = {ActionKind::Forward, "I needs F's stashed activations"};
-          if (s < K - 1) pre[count++] = {ActionKind::RecvGrad, "I needs its output-gradient"};
+          if (vs < V - 1) pre[count++] = {ActionKind::RecvGrad, "I needs its output-gradient"};
           break;
         case ActionKind::BackwardWeight:
           pre[count++] = {ActionKind::BackwardInput, "W needs the gradients I keeps"};
           break;
         case ActionKind::SendGrad:
-          if (pos.at(ActionKind::BackwardInput, s, a.microbatch) >= 0)
+          if (pos.at(ActionKind::BackwardInput, vs, a.microbatch) >= 0)
             pre[count++] = {ActionKind::BackwardInput, "it sends I's input-gradient"};
           else
             pre[count++] = {ActionKind::Backward, "it sends B's input-gradient"};
@@ -310,9 +332,9 @@ void check_order(const Schedule& sc, PositionTable& pos) {
           break;
       }
       for (int p = 0; p < count; ++p) {
-        const std::int32_t at = pos.at(pre[p].kind, s, a.microbatch);
+        const std::int32_t at = pos.at(pre[p].kind, vs, a.microbatch);
         if (at > static_cast<std::int32_t>(i))
-          PIPELAB_THROW(to_string(a) + " comes before " + name(pre[p].kind, s, a.microbatch) + " in stage " +
+          PIPELAB_THROW(to_string(a) + " comes before " + name(map, pre[p].kind, vs, a.microbatch) + " in stage " +
                             std::to_string(s) + "'s program (actions #" + std::to_string(i) + " < #" +
                             std::to_string(at) + ", 0-based): " + pre[p].why,
                         "order each micro-batch as RecvAct F SendAct ... RecvGrad B SendGrad, or ... "
@@ -321,67 +343,6 @@ void check_order(const Schedule& sc, PositionTable& pos) {
       }
     }
   }
-}
-
-// [SECTION] 4. deadlock freedom -----------------------------------------------------
-
-void check_deadlock(const Schedule& sc) {
-  const int K = sc.stages;
-  const int M = sc.microbatches;
-  const auto cell = [M](int s, int m) { return static_cast<std::size_t>(s) * M + m; };
-
-  // sent[kind][cell(s, m)]: the send of (s, m) has executed.
-  std::vector<char> sent_act(static_cast<std::size_t>(K) * M, 0);
-  std::vector<char> sent_grad(static_cast<std::size_t>(K) * M, 0);
-  // waiter[...][cell(s, m)]: the stage blocked on the receive that this send feeds (-1: none).
-  std::vector<int> waiter_act(static_cast<std::size_t>(K) * M, -1);
-  std::vector<int> waiter_grad(static_cast<std::size_t>(K) * M, -1);
-  std::vector<std::size_t> pc(K, 0);  // next action of each stage
-
-  std::deque<int> ready;
-  for (int s = 0; s < K; ++s) ready.push_back(s);
-
-  while (!ready.empty()) {
-    const int s = ready.front();
-    ready.pop_front();
-    const auto& program = sc.per_stage[s];
-    while (pc[s] < program.size()) {
-      const Action& a = program[pc[s]];
-      if (is_recv(a.kind)) {
-        const Action send = matching_send(a);
-        const bool act = a.kind == ActionKind::RecvActivation;
-        if (!(act ? sent_act : sent_grad)[cell(send.stage, send.microbatch)]) {
-          (act ? waiter_act : waiter_grad)[cell(send.stage, send.microbatch)] = s;
-          break;  // blocked; the matching send will wake this stage
-        }
-      } else if (is_send(a.kind)) {
-        const bool act = a.kind == ActionKind::SendActivation;
-        const std::size_t c = cell(a.stage, a.microbatch);
-        (act ? sent_act : sent_grad)[c] = 1;
-        int& w = (act ? waiter_act : waiter_grad)[c];
-        if (w >= 0) {
-          ready.push_back(w);
-          w = -1;
-        }
-      }
-      ++pc[s];
-    }
-  }
-
-  std::ostringstream stuck;
-  int stuck_count = 0;
-  for (int s = 0; s < K; ++s) {
-    if (pc[s] >= sc.per_stage[s].size()) continue;
-    const Action& a = sc.per_stage[s][pc[s]];
-    const Action send = matching_send(a);
-    stuck << (stuck_count++ ? "; " : "") << "stage " << s << " waits at " << to_string(a) << " for "
-          << to_string(send) << " from stage " << send.stage;
-  }
-  if (stuck_count > 0)
-    PIPELAB_THROW("deadlock: " + stuck.str(),
-                  "sends never block but receives do, so each stuck stage waits for a send that another "
-                  "stuck stage only issues after its own receive; reorder the programs so every send "
-                  "comes before the sender blocks on a receive that depends on it");
 }
 
 }  // namespace
@@ -394,6 +355,7 @@ void validate(const Schedule& schedule) {
   if (schedule.replicas > 1) return detail::validate_replicas(schedule);
   const int K = schedule.stages;
   const int M = schedule.microbatches;
+  const ChunkMap map = schedule.chunk_map();
 
   // A complete schedule has at least one F and one B per (stage, micro-batch). When
   // fewer actions exist than (stage, micro-batch) cells, name the first missing F or B
@@ -413,19 +375,19 @@ void validate(const Schedule& schedule) {
         if (is_input_backward(a.kind)) has_b[a.microbatch] = 1;  // B, or I of the split pair
       }
       for (int m = 0; m < limit; ++m) {
-        if (!has_f[m]) PIPELAB_THROW(missing_message(ActionKind::Forward, s, m),
+        if (!has_f[m]) PIPELAB_THROW(missing_message(map, ActionKind::Forward, map.virtual_stage(s, 0), m),
                                      "every stage runs F and B of every micro-batch");
-        if (!has_b[m]) PIPELAB_THROW(missing_message(ActionKind::Backward, s, m),
+        if (!has_b[m]) PIPELAB_THROW(missing_message(map, ActionKind::Backward, map.virtual_stage(s, 0), m),
                                      "every stage runs F and B of every micro-batch");
       }
     }
   }
 
-  PositionTable pos(K, M);
+  PositionTable pos(map.count(), M);
   std::vector<std::int32_t> opt_pos(K, -1);
   check_completeness(schedule, pos, opt_pos);
   check_order(schedule, pos);
-  check_deadlock(schedule);
+  detail::check_deadlock(schedule);  // validate_deadlock.cpp
 }
 
 void validate(const Schedule& schedule, P2pModel model) {

@@ -104,13 +104,15 @@ Schedule with_recompute_before_input(const Schedule& schedule) {
       const Action& a = program[i];
       // R goes before the backward's RecvGrad (so it runs while the gradient is on its way),
       // or right before the backward when no RecvGrad precedes it (the last stage).
+      // (Same micro-batch and chunk: a device with several chunks recomputes each its own.)
       const bool recv_then_backward = a.kind == ActionKind::RecvGrad && i + 1 < program.size() &&
                                       is_input_backward(program[i + 1].kind) &&
-                                      program[i + 1].microbatch == a.microbatch;
+                                      program[i + 1].microbatch == a.microbatch && program[i + 1].chunk == a.chunk;
       const bool bare_backward = is_input_backward(a.kind) &&
                                  !(i > 0 && program[i - 1].kind == ActionKind::RecvGrad &&
-                                   program[i - 1].microbatch == a.microbatch);
-      if (recv_then_backward || bare_backward) rewritten.push_back({ActionKind::Recompute, a.stage, a.microbatch});
+                                   program[i - 1].microbatch == a.microbatch && program[i - 1].chunk == a.chunk);
+      if (recv_then_backward || bare_backward)
+        rewritten.push_back({ActionKind::Recompute, a.stage, a.microbatch, a.chunk});
       rewritten.push_back(a);
     }
     program = std::move(rewritten);

@@ -75,6 +75,7 @@ bool canonical_event_less(const TraceEvent& a, const TraceEvent& b) {
   if (a.action.kind != b.action.kind) return a.action.kind < b.action.kind;
   if (a.action.stage != b.action.stage) return a.action.stage < b.action.stage;
   if (a.action.microbatch != b.action.microbatch) return a.action.microbatch < b.action.microbatch;
+  if (a.action.chunk != b.action.chunk) return a.action.chunk < b.action.chunk;
   if (a.bytes != b.bytes) return a.bytes < b.bytes;
   if (int c = time_compare(a.dur_us, b.dur_us)) return c < 0;
   return time_less(a.cpu_us, b.cpu_us);

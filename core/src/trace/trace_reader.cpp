@@ -222,6 +222,8 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
         static_cast<int>(f.integer(f.require(args, "microbatch", "args.microbatch"), "args.microbatch", -1,
                                    std::numeric_limits<int>::max()));
     span.bytes = f.byte_count(f.require(args, "bytes", "args.bytes"), "args.bytes");
+    if (args.contains("chunk"))  // optional: only a schedule with model chunks writes it
+      span.action.chunk = static_cast<std::uint8_t>(f.integer(args["chunk"], "args.chunk", 0, 255));
     if (args.contains("cpu_us")) {  // optional: only the cpu backend measures it
       const double cpu_us = f.finite(args["cpu_us"], "args.cpu_us");
       span.cpu_us = static_cast<float>(cpu_us);
@@ -250,12 +252,12 @@ void read_event(const std::string& source, std::size_t index, const json& e, Rea
 // valid files read to the same Trace, broken ones fail with the same message.
 using Token = EventToken::Kind;
 enum Top { kPh, kPid, kTid, kTs, kDur, kName, kTopCount };
-enum Arg { kKind, kStage, kMicrobatch, kBytes, kCpuUs, kCategory0, kArgCount = kCategory0 + kMemoryCategoryCount };
+enum Arg { kKind, kStage, kMicrobatch, kBytes, kCpuUs, kChunk, kCategory0, kArgCount = kCategory0 + kMemoryCategoryCount };
 constexpr std::array<std::string_view, kTopCount> kTopKeys = {"ph", "pid", "tid", "ts", "dur", "name"};
 
 // The args keys: kind .. cpu_us, then the memory categories as the one name table spells them.
 std::array<std::string_view, kArgCount> arg_keys() {
-  std::array<std::string_view, kArgCount> keys = {"kind", "stage", "microbatch", "bytes", "cpu_us"};
+  std::array<std::string_view, kArgCount> keys = {"kind", "stage", "microbatch", "bytes", "cpu_us", "chunk"};
   for (int c = 0; c < kMemoryCategoryCount; ++c) keys[kCategory0 + c] = to_string(static_cast<MemoryCategory>(c));
   return keys;
 }
@@ -296,7 +298,7 @@ bool read_event_fast(std::size_t index, const EventToken* tokens, std::size_t co
   FlatEvent e;
   if (!flatten(tokens, count, arg_names, e) || !e.top[kPh] || e.top[kPh]->kind != Token::String) return false;
   const std::string& ph = e.top[kPh]->text;
-  std::int64_t pid = 0, tid = 0, stage = 0, microbatch = 0;
+  std::int64_t pid = 0, tid = 0, stage = 0, microbatch = 0, chunk = 0;
   if (ph == "X") {
     TraceEvent span;
     const EventToken* kind = e.arg[kKind];
@@ -305,7 +307,7 @@ bool read_event_fast(std::size_t index, const EventToken* tokens, std::size_t co
         !e.has_args || !kind || kind->kind != Token::String ||
         !integer_in(e.arg[kStage], 0, std::numeric_limits<int>::max(), stage) ||
         !integer_in(e.arg[kMicrobatch], -1, std::numeric_limits<int>::max(), microbatch) ||
-        !byte_count(e.arg[kBytes], span.bytes))
+        !byte_count(e.arg[kBytes], span.bytes) || (e.arg[kChunk] && !integer_in(e.arg[kChunk], 0, 255, chunk)))
       return false;
     try {
       span.action.kind = action_kind_from_string(kind->text);
@@ -316,6 +318,7 @@ bool read_event_fast(std::size_t index, const EventToken* tokens, std::size_t co
     span.lane = static_cast<Lane>(tid);
     span.action.stage = static_cast<int>(stage);
     span.action.microbatch = static_cast<int>(microbatch);
+    span.action.chunk = static_cast<std::uint8_t>(chunk);  // optional: written when > 0
     if (e.arg[kCpuUs]) {  // as read_event: finite, finite in cpu_us' type, not negative
       double cpu_us = 0;
       if (!finite_number(e.arg[kCpuUs], cpu_us)) return false;

@@ -171,6 +171,7 @@ json span_json(const TraceEvent& e) {
             {"bytes", e.bytes}}}};
   // Written only where measured, so traces of the other backends keep their shape.
   if (e.cpu_us >= 0) span["args"]["cpu_us"] = static_cast<double>(e.cpu_us);
+  if (e.action.chunk > 0) span["args"]["chunk"] = static_cast<int>(e.action.chunk);
   return span;
 }
 

@@ -90,6 +90,9 @@ struct RunConfig {
   /// is Custom, else "". devices, microbatches and remat must be the file's.
   std::string schedule_file;
   bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
+  /// --chunks: model chunks per device (virtual stages) for a schedule that uses them
+  /// (interleaved-1f1b); the layers are split into K·chunks stages. 1 otherwise.
+  int chunks = 1;
   /// --p2p: the p2p model the schedule is proven deadlock-free under before it runs
   /// (schedule/p2p.h). Every backend still runs it asynchronously (the executor's mailbox).
   P2pModel p2p = P2pModel::Async;
@@ -117,6 +120,7 @@ constexpr int kMaxWarmupSteps = 100;
 
 /// Upper bounds enforced by validate_config (documented in docs/limits).
 constexpr int kMaxDevices = 64;  ///< K on cpu and cuda (one thread or GPU stream per device)
+constexpr int kMaxChunks = 64;   ///< v, model chunks per device (--chunks)
 constexpr int kMaxMicrobatches = 4096;  ///< M on cpu and cuda
 /// The sim runs on the single-threaded event engine (no thread per device), so it
 /// takes what-if pipelines far past real hardware: K ≤ 1024, M ≤ 16384.

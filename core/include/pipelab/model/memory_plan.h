@@ -69,8 +69,9 @@ struct StageMemoryPlan {
   std::uint64_t weight_stash_bytes(int rows) const;
 };
 
-/// The plan of device `device` of `partition` (its stage, in its replica) for `spec`,
-/// with or without remat.
-StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat);
+/// The plan of chunk `chunk` of device `device` of `partition` (its stage, in its
+/// replica) for `spec`, with or without remat.
+StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat,
+                                  int chunk = 0);
 
 }  // namespace pipelab

@@ -1,8 +1,8 @@
 // pipelab/runtime/spmd.h — one process per stage (SPMD): `mpirun -np K pipelab run ...`.
 //
 // The way the field runs a pipeline (torchrun, Megatron-LM): rank r is a process that runs
-// stage r's program only, and sends its activations and gradients to its neighbours'
-// processes. main() starts an SpmdSession when a launcher (mpirun, srun) started it as one
+// device r's program only (its stage, or its model chunks with interleaved 1F1B), and sends
+// its activations and gradients to its neighbours' processes. main() starts an SpmdSession when a launcher (mpirun, srun) started it as one
 // of several ranks; from then on run_step() and everything above it (compare, sweep,
 // compare --schedules) run in lockstep on every rank: the executor runs the local stage,
 // the transport is MPI (non-blocking MPI_Isend / MPI_Irecv of the boundary tensors), and

@@ -78,10 +78,11 @@ struct ScheduleInfo {
   const char* title;  ///< for people: "GPipe (fill-drain)"
   /// Whether the schedule runs the M it is given, one batch (naive) or one share per device.
   MicrobatchRule microbatch_rule;
-  /// Builds the schedule for K devices and M micro-batches (M as microbatch_rule sets it).
-  Schedule (*generate)(int devices, int microbatches);
-  /// Evaluates the row's theory for K and M (as scheduled).
-  Theory (*theory)(int devices, int microbatches);
+  /// Builds the schedule for K devices, M micro-batches (M as microbatch_rule sets it)
+  /// and v model chunks per device (1 unless the row uses_chunks).
+  Schedule (*generate)(int devices, int microbatches, int chunks);
+  /// Evaluates the row's theory for K, M (as scheduled) and v chunks.
+  Theory (*theory)(int devices, int microbatches, int chunks);
   const char* theory_formula;  ///< the utilization formula, as printed: "M/(M+K-1)"
   const char* theory_source;   ///< where the formula comes from
   /// How theory labels name the schedule ("GPipe"); the CLI name when null.
@@ -91,6 +92,8 @@ struct ScheduleInfo {
   /// How --remat rewrites this row's schedules: with_recompute (ex07, R before each B)
   /// when null; a schedule that splits B into I and W needs R before each I.
   Schedule (*with_remat)(const Schedule& schedule) = nullptr;
+  /// True when the row takes --chunks (v model chunks per device); 0 chunks are refused.
+  bool uses_chunks = false;
 };
 
 /// Every schedule, in the order the CLI lists them (Custom is not a row).
@@ -111,14 +114,15 @@ ScheduleKind schedule_from_string(const std::string& name);
 std::string schedule_names(const char* separator = ", ");
 
 /// The schedule of `kind` for K devices and M micro-batches (M as the row's
-/// microbatch_rule sets it), with re-materialization (with_recompute) if `remat`.
-Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat);
+/// microbatch_rule sets it), with re-materialization (with_recompute) if `remat`, and v =
+/// `chunks` model chunks per device for a row that uses_chunks (ignored by the others).
+Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat, int chunks = 1);
 
 /// The theory of a `kind` schedule for K and M (as scheduled), with remat if `remat`:
 /// the row's formula, through with_remat_theory() with `cost` when remat. Custom (a
 /// hand-built schedule, no formula of its own) is shown against fill-drain's.
 Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat,
-                       const CostRatio& cost = CostRatio{});
+                       const CostRatio& cost = CostRatio{}, int chunks = 1);
 
 /// The theory of a schedule as built (its kind, K, M and remat) at the nominal cost
 /// ratio: what the run, its report, its JSON and its trace (trace.meta) carry.

@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "pipelab/model/partition.h"  // ChunkMap
+
 namespace pipelab {
 
 /// What one step of a stage's program does.
-enum class ActionKind {
+enum class ActionKind : std::uint8_t {
   Forward,         ///< F: run the stage's layers forward on one micro-batch
   Backward,        ///< B: back-propagate one micro-batch through the stage, accumulate grads
   Recompute,       ///< R: re-materialize the stage's activations from its stashed input
@@ -41,11 +43,22 @@ constexpr int kActionKindCount = 11;
 /// One step of one stage's program.
 struct Action {
   ActionKind kind = ActionKind::Forward;  ///< what to do
-  int stage = 0;                          ///< which stage (= device) does it
+  /// Which of the device's model chunks (virtual stages) it runs on: 0 unless the
+  /// schedule holds several per device (Schedule::chunks, interleaved 1F1B). A byte
+  /// beside `kind`, so an Action stays 12 bytes (a trace event 48).
+  std::uint8_t chunk = 0;
+  int stage = 0;       ///< which device does it (its stage, for one chunk per device)
   int microbatch = 0;  ///< -1 for OptimizerStep and AllReduceGrads
-  /// Same kind, stage and micro-batch.
+
+  /// Forward of micro-batch 0 on stage 0.
+  constexpr Action() = default;
+  /// {kind, stage, microbatch} or {kind, stage, microbatch, chunk}.
+  constexpr Action(ActionKind k, int s, int m, int c = 0)
+      : kind(k), chunk(static_cast<std::uint8_t>(c)), stage(s), microbatch(m) {}
+
+  /// Same kind, stage, micro-batch and chunk.
   bool operator==(const Action& o) const {
-    return kind == o.kind && stage == o.stage && microbatch == o.microbatch;
+    return kind == o.kind && stage == o.stage && microbatch == o.microbatch && chunk == o.chunk;
   }
   /// Not operator==.
   bool operator!=(const Action& o) const { return !(*this == o); }
@@ -79,6 +92,7 @@ enum class ScheduleKind {
   ZbH1,      ///< "zb-h1": zero-bubble ZB-H1, 1F1B's memory (schedule/zero_bubble.h)
   ZbH2,      ///< "zb-h2": zero-bubble ZB-H2, 2K-1 micro-batches in flight (schedule/zero_bubble.h)
   DataParallel,  ///< "data-parallel": K replicas of the whole model, one gradient all-reduce
+  Interleaved1F1B,  ///< "interleaved-1f1b": v model chunks per device (schedule/interleaved.h)
   Custom,    ///< "custom": built by hand
 };
 
@@ -92,7 +106,14 @@ struct Schedule {
   /// K); K for data parallelism, where every device holds every layer, runs micro-batch
   /// d (its share of the batch) and meets the others at one AllReduceGrads.
   int replicas = 1;
+  /// Model chunks per device, v (virtual stages: interleaved 1F1B); 1 for every other
+  /// schedule. Actions carry their chunk; placement says where each chunk's virtual stage is.
+  int chunks = 1;
+  ChunkPlacement placement = ChunkPlacement::Interleaved;  ///< where the chunks sit (chunks > 1)
   std::vector<std::vector<Action>> per_stage;  ///< per_stage[s] is stage s's program
+
+  /// The virtual stages of the K devices: K·v of them (K when chunks = 1).
+  ChunkMap chunk_map() const { return {stages, chunks, placement}; }
 
   /// Total number of actions over all stages.
   std::size_t size() const;
@@ -108,20 +129,32 @@ const char* to_string(ScheduleKind kind);
 /// throws pipelab::Error naming `generator` unless devices >= 1 and microbatches >= 1.
 Schedule start_schedule(ScheduleKind kind, const char* generator, int devices, int microbatches);
 
-/// A unique 64-bit key of an action: (kind, stage, micro-batch), packed as
-/// kind << 56 | stage << 32 | micro-batch. The executor's and event engine's mailboxes
-/// key receives by it; the replay keys measured costs by it.
+/// A unique 64-bit key of an action: (kind, chunk, stage, micro-batch), packed as
+/// kind << 56 | chunk << 48 | stage << 32 | micro-batch (stages below 2^16). The
+/// executor's mailbox keys receives by it; the replay keys measured costs by it.
 inline std::uint64_t action_key(const Action& a) {
-  return (static_cast<std::uint64_t>(a.kind) << 56) |
-         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a.stage)) << 32) |
+  return (static_cast<std::uint64_t>(a.kind) << 56) | (static_cast<std::uint64_t>(a.chunk) << 48) |
+         (static_cast<std::uint64_t>(static_cast<std::uint16_t>(a.stage)) << 32) |
          static_cast<std::uint32_t>(a.microbatch);
 }
 
 /// The receive a send feeds: SendActivation(s, m) → RecvActivation(s + 1, m),
-/// SendGrad(s, m) → RecvGrad(s - 1, m).
+/// SendGrad(s, m) → RecvGrad(s - 1, m) (one chunk per device).
 Action matching_recv(const Action& send);
 /// The send a receive waits for (inverse of matching_recv).
 Action matching_send(const Action& recv);
+/// matching_recv over virtual stages: the send of (device, chunk) = virtual stage vs feeds
+/// vs + 1 (an activation) or vs - 1 (a gradient), on its device and chunk in `map`.
+Action matching_recv(const Action& send, const ChunkMap& map);
+/// The send a receive waits for, over virtual stages (inverse of the above).
+Action matching_send(const Action& recv, const ChunkMap& map);
+
+/// Append F of micro-batch `microbatch` on chunk `chunk` of `device` wrapped in its
+/// communication: a RecvActivation before it unless its virtual stage is the first, a
+/// SendActivation after it unless the last (append_forward over virtual stages).
+void append_chunk_forward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int microbatch);
+/// Append B on a chunk wrapped in its communication (append_backward over virtual stages).
+void append_chunk_backward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int microbatch);
 
 /// Append F(stage, mb) to `program` wrapped in its communication: a RecvActivation
 /// before it unless stage is the first, a SendActivation after it unless the last.

@@ -51,7 +51,7 @@ Transfer all_reduce_grads(std::vector<Stage>& stages, const Partition& partition
   const int device = action.stage;
   const int S = partition.stages();
   const int R = partition.replicas;
-  const int stage = partition.stage_of_device(device);
+  const int stage = partition.stage_on(device);  // one chunk per device: slot = device
   const int replica = device / S;
   // The replicas of this stage: devices stage, stage + S, stage + 2S, ...
   std::vector<std::vector<Piece>> copies;

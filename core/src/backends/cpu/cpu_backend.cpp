@@ -59,25 +59,30 @@ class CpuBackend final : public Backend {
         batch_(make_batch(config.model)),
         microbatches_(microbatch_rows(config.model.batch, microbatches)),
         origin_(Clock::now()) {
-    // One Stage per device: its stage of its replica (every layer, for data parallelism).
+    // One Stage per (device, chunk), slot d·v + c: the device's stage of its replica
+    // (every layer, for data parallelism), one per model chunk it holds.
     const int K = partition.devices();
-    stages_.resize(K);
+    const int v = partition.chunks;
+    stages_.resize(static_cast<std::size_t>(K) * v);
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
-      Stage& st = stages_[d];
-      const int stage = partition.stage_of_device(d);
-      st.index = d;
-      st.first_stage = partition.first_on(d);
-      st.first_layer = partition.first_layer(stage);
-      st.memory_plan = plan_stage_memory(spec_, partition, d, remat_);
-      st.mb.resize(microbatches_.rows.size());
-      if (only_stage_ >= 0 && d != only_stage_) continue;  // another rank's device
-      for (int l = partition.first_layer(stage); l < partition.end_layer(stage); ++l) {
-        st.params.push_back(init_block(spec_, l));
-        st.grads.push_back(zero_block(spec_));
-        // One block's parameters, then its gradients (same shapes).
-        st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, st.memory_plan.block_params_bytes()));
-        st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, st.memory_plan.block_params_bytes()));
+      for (int c = 0; c < v; ++c) {
+        Stage& st = stages_[static_cast<std::size_t>(d) * v + c];
+        const int stage = partition.stage_on(d, c);
+        st.index = d;
+        st.chunk = c;
+        st.first_stage = partition.first_on(d, c);
+        st.first_layer = partition.first_layer(stage);
+        st.memory_plan = plan_stage_memory(spec_, partition, d, remat_, c);
+        st.mb.resize(microbatches_.rows.size());
+        if (only_stage_ >= 0 && d != only_stage_) continue;  // another rank's device
+        for (int l = partition.first_layer(stage); l < partition.end_layer(stage); ++l) {
+          st.params.push_back(init_block(spec_, l));
+          st.grads.push_back(zero_block(spec_));
+          // One block's parameters, then its gradients (same shapes).
+          st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, st.memory_plan.block_params_bytes()));
+          st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, st.memory_plan.block_params_bytes()));
+        }
       }
     }
   }
@@ -117,18 +122,18 @@ class CpuBackend final : public Backend {
     const double cpu_start = thread_cpu_us();
     const double start = now_us();
     switch (a.kind) {
-      case ActionKind::Forward: forward(a.stage, a.microbatch, /*recompute=*/false); break;
-      case ActionKind::Recompute: forward(a.stage, a.microbatch, /*recompute=*/true); break;
+      case ActionKind::Forward: forward(a, /*recompute=*/false); break;
+      case ActionKind::Recompute: forward(a, /*recompute=*/true); break;
       case ActionKind::Backward:
-        cpu_detail::stage_backward(stages_[a.stage], *memory_[a.stage], step_data(), a.microbatch);
+        cpu_detail::stage_backward(stage_of(a), *memory_[a.stage], step_data(), a.microbatch);
         break;
       case ActionKind::BackwardInput:  // cpu_backward.cpp: the split backward's I, then its W
-        cpu_detail::stage_backward_input(stages_[a.stage], *memory_[a.stage], step_data(), a.microbatch);
+        cpu_detail::stage_backward_input(stage_of(a), *memory_[a.stage], step_data(), a.microbatch);
         break;
       case ActionKind::BackwardWeight:
-        cpu_detail::stage_backward_weight(stages_[a.stage], step_data(), a.microbatch);
+        cpu_detail::stage_backward_weight(stage_of(a), step_data(), a.microbatch);
         break;
-      case ActionKind::OptimizerStep: optimizer_step(a.stage); break;
+      case ActionKind::OptimizerStep: optimizer_step(a.stage); break;  // every chunk of the device
       default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");
     }
     const double end = now_us();
@@ -137,9 +142,9 @@ class CpuBackend final : public Backend {
 
   Transfer send(const Action& a) override {
     const bool activation = a.kind == ActionKind::SendActivation;
-    MicrobatchState& mb = stages_[a.stage].mb[a.microbatch];
+    MicrobatchState& mb = stage_of(a).mb[a.microbatch];
     Held& source = activation ? mb.output : mb.grad_input;
-    const int to = activation ? a.stage + 1 : a.stage - 1;
+    const int to = matching_recv(a, partition_.chunk_map()).stage;  // the receiving device
     Transfer t;
     t.send = a;
     t.bytes = float_bytes(source.data.size());  // boundary_bytes(spec_, rows)
@@ -164,7 +169,7 @@ class CpuBackend final : public Backend {
 
   Span receive(const Action& a, Transfer& t) override {
     auto payload = std::static_pointer_cast<CpuPayload>(t.payload);
-    MicrobatchState& mb = stages_[a.stage].mb[a.microbatch];
+    MicrobatchState& mb = stage_of(a).mb[a.microbatch];
     Held& target = a.kind == ActionKind::RecvActivation ? mb.input : mb.grad_output;
     target = std::move(payload->buffer);
     return t.span;
@@ -184,7 +189,7 @@ class CpuBackend final : public Backend {
     payload->buffer.hold(*memory_[recv.stage], activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
                          std::vector<float>(n));
     Transfer t;
-    t.send = matching_send(recv);
+    t.send = matching_send(recv, partition_.chunk_map());
     t.bytes = float_bytes(n);
     into = {payload->buffer.data.data(), t.bytes};
     t.payload = std::move(payload);
@@ -204,12 +209,14 @@ class CpuBackend final : public Backend {
     // replica); the parameters and gradients are replica 0's, which every replica
     // must equal after the all-reduce and the SGD step (checked: a mismatch is a bug).
     StepNumerics n;
-    const int stages = partition_.stages();
-    for (int d = 0; d < partition_.devices(); ++d)
-      if (partition_.last_on(d)) n.loss += stages_[d].loss;
-    for (int d = 0; d < stages; ++d) {
-      n.grads.insert(n.grads.end(), stages_[d].grads.begin(), stages_[d].grads.end());
-      n.params.insert(n.params.end(), stages_[d].params.begin(), stages_[d].params.end());
+    for (const Stage& st : stages_)
+      if (partition_.last_on(st.index, st.chunk)) n.loss += st.loss;
+    // Replica 0's stages in layer order: virtual stage vs is chunk_of(vs) of device_of(vs).
+    const ChunkMap map = partition_.chunk_map();
+    for (int vs = 0; vs < partition_.stages(); ++vs) {
+      const Stage& st = stages_[static_cast<std::size_t>(map.device_of(vs)) * partition_.chunks + map.chunk_of(vs)];
+      n.grads.insert(n.grads.end(), st.grads.begin(), st.grads.end());
+      n.params.insert(n.params.end(), st.params.begin(), st.params.end());
     }
     cpu_detail::check_replicas_agree(stages_, partition_);
     return n;
@@ -229,27 +236,31 @@ class CpuBackend final : public Backend {
     return us < 0 ? 0 : us;
   }
 
-  // Whether device `device` runs the last stage of its replica (it computes the loss).
-  bool is_last(int device) const { return partition_.last_on(device); }
+  // The Stage an action runs on: its device's chunk (slot device·v + chunk).
+  Stage& stage_of(const Action& a) {
+    return stages_[static_cast<std::size_t>(a.stage) * partition_.chunks + a.chunk];
+  }
 
   // What the stage math reads (cpu_stage.h).
   cpu_detail::StepData step_data() const { return {spec_, gemm_, batch_, microbatches_}; }
 
   // F (recompute = false) or R (recompute = true) of one micro-batch on a stage.
-  void forward(int stage, int m, bool recompute) {
-    Stage& st = stages_[stage];
+  void forward(const Action& a, bool recompute) {
+    const int m = a.microbatch;
+    Stage& st = stage_of(a);
     MicrobatchState& mb = st.mb[m];
-    DeviceMemory& mem = *memory_[stage];
+    DeviceMemory& mem = *memory_[a.stage];
+    const bool last = partition_.last_on(a.stage, a.chunk);
     const int rows = microbatches_.rows[m];
     const int offset = microbatches_.offsets[m];
     const std::size_t n = static_cast<std::size_t>(rows) * spec_.width;
-    if (partition_.first_on(stage) && !recompute) {
+    if (st.first_stage && !recompute) {
       // Stage 0 reads its micro-batch's rows of the batch (rows offset ..).
       const float* src = batch_.inputs.data() + static_cast<std::size_t>(offset) * spec_.width;
       mb.input.hold(mem, MemoryCategory::Stash, std::vector<float>(src, src + n));
     }
     if (mb.input.data.size() != n)
-      PIPELAB_THROW(to_string(Action{recompute ? ActionKind::Recompute : ActionKind::Forward, stage, m}) +
+      PIPELAB_THROW(to_string(a) +
                         ": no input for this micro-batch",
                     "the schedule must receive the activation before F / keep it until R");
     const int blocks = static_cast<int>(st.params.size());
@@ -277,7 +288,7 @@ class CpuBackend final : public Backend {
     const std::vector<float>& out = y;  // the last block's output
     // a and g of every block (their inputs are charged as `input` / `block_inputs`).
     mb.activation_charge = mem.charge(MemoryCategory::Stash, st.memory_plan.activations_bytes(rows));
-    if (is_last(stage)) {
+    if (last) {
       // Logits stay for the loss backward; the loss is summed once (not on recompute).
       mb.output.hold(mem, MemoryCategory::Stash, out);
       if (!recompute) {
@@ -288,13 +299,15 @@ class CpuBackend final : public Backend {
     } else if (!recompute) {
       mb.output.hold(mem, MemoryCategory::Buffers, out);  // until SendActivation
     }
-    if (remat_ && !recompute) cpu_detail::drop_activations(st, mb, is_last(stage));
+    if (remat_ && !recompute) cpu_detail::drop_activations(st, mb, last);
   }
 
-  void optimizer_step(int stage) {
-    Stage& st = stages_[stage];
+  void optimizer_step(int device) {
     const float lr = warm_up_ ? 0.f : spec_.learning_rate;
-    for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], lr);
+    for (int c = 0; c < partition_.chunks; ++c) {
+      Stage& st = stages_[static_cast<std::size_t>(device) * partition_.chunks + c];
+      for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], lr);
+    }
   }
 
   int only_stage_;  // >= 0: one rank of a multi-process run, holding this stage only

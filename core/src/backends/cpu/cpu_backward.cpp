@@ -60,7 +60,7 @@ const float* block_input(const MicrobatchState& mb, int i) {
 
 void stage_backward(Stage& st, DeviceMemory& mem, const StepData& step, int m) {
   MicrobatchState& mb = st.mb[m];
-  load_output_grad(st, mb, mem, step, Action{ActionKind::Backward, st.index, m});
+  load_output_grad(st, mb, mem, step, Action{ActionKind::Backward, st.index, m, st.chunk});
   const int rows = step.microbatches.rows[m];
   const std::size_t n = static_cast<std::size_t>(rows) * step.spec.width;
   const std::size_t hidden = static_cast<std::size_t>(step.spec.hidden);
@@ -85,7 +85,7 @@ void stage_backward(Stage& st, DeviceMemory& mem, const StepData& step, int m) {
 
 void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, int m) {
   MicrobatchState& mb = st.mb[m];
-  const Action action{ActionKind::BackwardInput, st.index, m};
+  const Action action{ActionKind::BackwardInput, st.index, m, st.chunk};
   if (mb.awaiting_weight)
     PIPELAB_THROW(to_string(action) + ": I of this micro-batch already ran and its W has not",
                   "a schedule runs I(s, m) once, then W(s, m)");
@@ -121,7 +121,7 @@ void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, in
 void stage_backward_weight(Stage& st, const StepData& step, int m) {
   MicrobatchState& mb = st.mb[m];
   if (!mb.awaiting_weight)
-    PIPELAB_THROW(to_string(Action{ActionKind::BackwardWeight, st.index, m}) +
+    PIPELAB_THROW(to_string(Action{ActionKind::BackwardWeight, st.index, m, st.chunk}) +
                       ": no I of this micro-batch ran before it, so there are no gradients to accumulate from",
                   "a schedule runs W(s, m) after I(s, m) of the same stage and micro-batch, once");
   const int rows = step.microbatches.rows[m];

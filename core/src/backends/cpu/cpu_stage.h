@@ -57,9 +57,11 @@ struct MicrobatchState {
   bool awaiting_weight = false;      ///< I ran and its W has not yet
 };
 
-/// One device's stage: its layers' parameters and gradients, and its micro-batches.
+/// One device's stage (one chunk of it, when it holds several): its layers' parameters
+/// and gradients, and its micro-batches.
 struct Stage {
   int index = 0;                ///< the device number, for messages (= the stage in a pipeline)
+  int chunk = 0;                ///< which of the device's model chunks (virtual stages) it is
   bool first_stage = false;     ///< first stage of its replica: reads the batch, sends no input gradient
   int first_layer = 0;          ///< the model layer of its block 0
   StageMemoryPlan memory_plan;  ///< what the stage holds, in bytes

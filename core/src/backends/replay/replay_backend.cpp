@@ -48,7 +48,8 @@ namespace {
 class ReplayBackend final : public Backend {
  public:
   ReplayBackend(MeasuredCosts costs, int devices)
-      : costs_(std::move(costs)), clock_(devices, 0.0), link_free_(devices, {0.0, 0.0}), settle_at_(devices, -1.0) {
+      : costs_(std::move(costs)), clock_(devices, 0.0), link_free_(devices, {0.0, 0.0}) {
+    settle_at_.assign(devices, -1.0);
     for (int d = 0; d < devices; ++d)
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
   }

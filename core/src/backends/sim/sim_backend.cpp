@@ -43,17 +43,21 @@ class SimBackend final : public Backend {
         rows_(split_microbatches(config.model.batch, microbatches)),
         clock_(partition.devices(), 0.0),
         link_free_(partition.devices(), {0.0, 0.0}),
-        stash_(partition.devices()),
-        weight_stash_(partition.devices()),
-        settle_at_(partition.devices(), -1.0) {
+        stash_(static_cast<std::size_t>(partition.devices()) * partition.chunks),
+        weight_stash_(static_cast<std::size_t>(partition.devices()) * partition.chunks) {
+    settle_at_.assign(partition.devices(), -1.0);
     const int K = partition.devices();
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
-      plans_.push_back(plan_stage_memory(spec_, partition, d, config.remat));
-      // Params and grads of the stage's layers (fp32), held for the whole step.
-      resident_.push_back(memory_[d]->charge(MemoryCategory::Params, plans_[d].params_bytes()));
-      resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, plans_[d].grads_bytes()));
-      stash_[d].resize(rows_.size());
+      // One plan per (device, chunk), slot d·v + c: each chunk is a stage of its own.
+      for (int c = 0; c < partition.chunks; ++c) {
+        const std::size_t slot = static_cast<std::size_t>(d) * partition.chunks + c;
+        plans_.push_back(plan_stage_memory(spec_, partition, d, config.remat, c));
+        // Params and grads of the chunk's layers (fp32), held for the whole step.
+        resident_.push_back(memory_[d]->charge(MemoryCategory::Params, plans_[slot].params_bytes()));
+        resident_.push_back(memory_[d]->charge(MemoryCategory::Grads, plans_[slot].grads_bytes()));
+        stash_[slot].resize(rows_.size());
+      }
     }
   }
 
@@ -71,24 +75,25 @@ class SimBackend final : public Backend {
 
   Span compute(const Action& a) override {
     const int d = a.stage;
+    const std::size_t k = slot(a);  // the device's chunk
     settle(d);
     const Span span{clock_[d], clock_[d] + compute_us(a)};
     switch (a.kind) {
       case ActionKind::Forward:
         // The forward allocates its stash (all block activations, or the input only).
-        stash_[d][a.microbatch].forward =
-            memory_[d]->charge(MemoryCategory::Stash, plans_[d].forward_stash_bytes(rows_[a.microbatch]));
+        stash_[k][a.microbatch].forward =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[k].forward_stash_bytes(rows_[a.microbatch]));
         break;
       case ActionKind::Recompute:
-        stash_[d][a.microbatch].recompute =
-            memory_[d]->charge(MemoryCategory::Stash, plans_[d].recompute_stash_bytes(rows_[a.microbatch]));
+        stash_[k][a.microbatch].recompute =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[k].recompute_stash_bytes(rows_[a.microbatch]));
         break;
       case ActionKind::BackwardInput:
         // I allocates what W reads: every block's dy and da. Kept in a table of its own,
         // sized on the first I, so schedules without a split backward pay nothing for it.
-        if (weight_stash_[d].empty()) weight_stash_[d].resize(rows_.size());
-        weight_stash_[d][a.microbatch] =
-            memory_[d]->charge(MemoryCategory::Stash, plans_[d].weight_stash_bytes(rows_[a.microbatch]));
+        if (weight_stash_[k].empty()) weight_stash_[k].resize(rows_.size());
+        weight_stash_[k][a.microbatch] =
+            memory_[d]->charge(MemoryCategory::Stash, plans_[k].weight_stash_bytes(rows_[a.microbatch]));
         break;
       default:
         break;
@@ -97,9 +102,9 @@ class SimBackend final : public Backend {
     // Freed at the end of the backward's last half: B, or W of a split backward (I frees
     // nothing: W still reads F's stash). F's stash, then R's, then I's.
     if (a.kind == ActionKind::Backward || a.kind == ActionKind::BackwardWeight) {
-      stash_[d][a.microbatch].forward.reset();
-      stash_[d][a.microbatch].recompute.reset();
-      if (a.kind == ActionKind::BackwardWeight && !weight_stash_[d].empty()) weight_stash_[d][a.microbatch].reset();
+      stash_[k][a.microbatch].forward.reset();
+      stash_[k][a.microbatch].recompute.reset();
+      if (a.kind == ActionKind::BackwardWeight && !weight_stash_[k].empty()) weight_stash_[k][a.microbatch].reset();
     }
     return span;
   }
@@ -142,7 +147,7 @@ class SimBackend final : public Backend {
     // 1/K of the gradients to the next device and receiving 1/K from the previous one,
     // all links busy at once: 2(K-1) · (latency + (G/K) · 8 / bandwidth), 2(K-1)/K · G
     // bytes sent per device (schedule/data_parallel.h).
-    const double gradient_bytes = static_cast<double>(plans_[d].grads_bytes());
+    const double gradient_bytes = static_cast<double>(plans_[slot(a)].grads_bytes());  // one chunk: DP
     t.bytes = static_cast<std::uint64_t>(ring_all_reduce_bytes(K, gradient_bytes));
     t.span.end_us = t.span.start_us + (K > 1 ? 2.0 * (K - 1) * transfer_us(gradient_bytes / K) : 0.0);
     settle_at_[d] = t.span.end_us;
@@ -153,6 +158,11 @@ class SimBackend final : public Backend {
   std::optional<StepNumerics> numerics() const override { return std::nullopt; }
 
  private:
+  // Where an action's chunk keeps its plan and stash: slot device·v + chunk.
+  std::size_t slot(const Action& a) const {
+    return static_cast<std::size_t>(a.stage) * partition_.chunks + a.chunk;
+  }
+
   // The device's clock catches up with its all-reduce's end (all_reduce).
   void settle(int d) {
     if (settle_at_[d] >= 0) {
@@ -162,9 +172,9 @@ class SimBackend final : public Backend {
   }
 
   double compute_us(const Action& a) const {
-    const int s = a.stage;  // the device; its stage is stage_of_device(s)
-    const int layers = partition_.layer_count(partition_.stage_of_device(s));
-    const bool last = partition_.last_on(s);
+    const int s = a.stage;  // the device; its chunk's stage is stage_on(s, chunk)
+    const int layers = partition_.layer_count(partition_.stage_on(s, a.chunk));
+    const bool last = partition_.last_on(s, a.chunk);
     const bool with_loss = last && config_.sim.count_loss;
     double flops = 0;
     switch (a.kind) {
@@ -221,7 +231,7 @@ class SimBackend final : public Backend {
   std::vector<double> settle_at_;
   std::vector<std::array<double, 2>> link_free_;  // per sender: [down, up] link free time
   std::vector<std::unique_ptr<DeviceMemory>> memory_;
-  std::vector<StageMemoryPlan> plans_;           // per device: what its stage holds
+  std::vector<StageMemoryPlan> plans_;           // per (device, chunk) slot: what its stage holds
   std::vector<MemoryCharge> resident_;
   // What one micro-batch holds on one device between F and B: at most two charges,
   // kept inline (a K=1024, M=1024 step has a million of them).

@@ -27,6 +27,8 @@ MPI_Comm comm();
 int rank();
 /// The number of ranks in comm().
 int ranks();
+/// The largest message tag this MPI allows (MPI_TAG_UB: at least 32767, 2^31 − 1 in Open MPI).
+int max_tag();
 
 /// One non-blocking operation; the destructor cancels and frees it if it is still
 /// pending (an aborted step), so no request outlives the buffers it points into.

@@ -9,11 +9,6 @@
 
 namespace pipelab::spmd {
 
-namespace {
-// Tags of the ping and its answer: above every step tag (2·M + 1 <= 8193, spmd_executor.cpp).
-constexpr int kPingTag = 30001;
-constexpr int kPongTag = 30002;
-}  // namespace
 
 double steady_now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -23,6 +18,8 @@ std::vector<ClockEstimate> estimate_clocks(double seconds) {
   const int me = rank();
   const int n = ranks();
   std::vector<ClockEstimate> clocks(n);
+  // The ping's and the answer's tags: the two largest, above every step tag (spmd_check_run).
+  const int kPingTag = max_tag(), kPongTag = max_tag() - 1;
   char ping = 0;
   // One rank at a time, so rank 0 answers no one else while it times rank r.
   for (int r = 1; r < n; ++r) {

@@ -129,6 +129,11 @@ void spmd_check_run(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--schedule", "data-parallel does not run as processes yet (its all-reduce runs between "
                                       "the device threads of one process)",
                         "run it without mpirun, or a pipeline schedule (naive, gpipe, 1f1b, ...) under mpirun");
+  // Step tags 2·(m·v + c) + 1 (spmd_executor.cpp) stay below the clock's two (spmd_clock.cpp).
+  if (2.0 * c.microbatches * c.chunks + 1 >= spmd::max_tag() - 1)
+    PIPELAB_USAGE_ERROR("--microbatches", "M·v = " + std::to_string(c.microbatches * c.chunks) +
+                                              " transfers per link need more message tags than this MPI has",
+                        "use a smaller -M or --chunks under mpirun");
   if (me.ranks != c.devices)
     PIPELAB_USAGE_ERROR("--devices", "the launcher started " + std::to_string(me.ranks) +
                                          " ranks for a pipeline of K=" + std::to_string(c.devices) +
@@ -142,7 +147,7 @@ std::unique_ptr<Backend> spmd_make_backend(const RunConfig& config, const Partit
   return make_cpu_backend(config, partition, microbatches, spmd::rank());
 }
 
-StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config) {
+StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config, const Partition& partition) {
   // This rank's layers (its stage's grads and params, each block's tensors flattened in
   // for_each_tensor order) and, from the last stage, the loss.
   StepNumerics local = *backend.numerics();
@@ -152,18 +157,28 @@ StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config) {
   out.values(flatten(local.grads));
   out.values(flatten(local.params));
   const auto all = spmd::allgather_bytes(out.bytes(), config.watchdog_seconds, "the step's numerics");
-  // Ranks in stage order: their layers one after the other are the model's layers.
+  // Every rank's blocks, read in the order it sent them: its virtual stages in increasing
+  // order (with one chunk per device: its one stage), as the backend's numerics() lists them.
+  struct RankBlocks {
+    std::vector<float> grads, params;
+    std::size_t at_grads = 0, at_params = 0;
+  };
+  std::vector<RankBlocks> ranks(all.size());
   StepNumerics n;
   for (std::size_t r = 0; r < all.size(); ++r) {
     spmd::ByteReader in(all[r]);
-    const double loss = in.value<double>();
-    const auto blocks = in.value<std::uint64_t>();
-    const std::vector<float> g = in.values<float>(), p = in.values<float>();
-    if (r + 1 == all.size()) n.loss = loss;  // the last stage computes the loss
-    std::size_t at_g = 0, at_p = 0;
-    for (std::uint64_t b = 0; b < blocks; ++b) {
-      n.grads.push_back(read_block(config.model, g, at_g));
-      n.params.push_back(read_block(config.model, p, at_p));
+    n.loss += in.value<double>();  // only the rank of the last stage computes one
+    in.value<std::uint64_t>();     // its block count (the partition says it again)
+    ranks[r].grads = in.values<float>();
+    ranks[r].params = in.values<float>();
+  }
+  // The model's layers in order: virtual stage vs lives on device (= rank) device_of(vs).
+  const ChunkMap map = partition.chunk_map();
+  for (int vs = 0; vs < partition.stages(); ++vs) {
+    RankBlocks& from = ranks.at(static_cast<std::size_t>(map.device_of(vs)));
+    for (int l = partition.first_layer(vs); l < partition.end_layer(vs); ++l) {
+      n.grads.push_back(read_block(config.model, from.grads, from.at_grads));
+      n.params.push_back(read_block(config.model, from.params, from.at_params));
     }
   }
   return n;

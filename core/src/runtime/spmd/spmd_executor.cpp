@@ -25,12 +25,12 @@ namespace pipelab::spmd {
 
 namespace {
 
-// The tag of a transfer of micro-batch m: 2m for an activation, 2m + 1 for a gradient.
-// (Source and tag identify it: between two neighbours each (kind, m) crosses once a step,
-// and MPI keeps messages with the same source and tag in order.)
-int tag_of(const Action& a) {
-  const bool grad = a.kind == ActionKind::SendGrad || a.kind == ActionKind::RecvGrad;
-  return 2 * a.microbatch + (grad ? 1 : 0);
+// The tag of a transfer, from its send (micro-batch m, the sender's chunk c of v):
+// 2·(m·v + c) for an activation, + 1 for a gradient. Source and tag identify it: from one
+// rank to another each (kind, m, sending chunk) crosses once a step.
+int tag_of(const Action& send, int chunks) {
+  const bool grad = send.kind == ActionKind::SendGrad;
+  return 2 * (send.microbatch * chunks + send.chunk) + (grad ? 1 : 0);
 }
 
 // Fault injection for the fault tests (tests/mpi): PIPELAB_SPMD_FAULT="RANK:throw" makes
@@ -65,6 +65,7 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - origin).count();
   };
   const std::vector<Action>& program = schedule.per_stage.at(me);
+  const ChunkMap map = schedule.chunk_map();  // where each chunk's neighbour lives
   std::vector<TraceEvent> events;
   std::list<InFlight> sends;
   auto finish_sends = [&] { sends.remove_if([](InFlight& s) { return s.request.done(); }); };
@@ -77,9 +78,9 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
       case ActionKind::SendGrad: {
         Transfer t = backend.send(a);
         const WireBytes wire = backend.wire_bytes(t);
-        const int to = matching_recv(a).stage;
+        const int to = matching_recv(a, map).stage;  // the receiving device = its rank
         sends.emplace_back();
-        check(MPI_Isend(wire.data, static_cast<int>(wire.bytes), MPI_BYTE, to, tag_of(a), comm(),
+        check(MPI_Isend(wire.data, static_cast<int>(wire.bytes), MPI_BYTE, to, tag_of(a, map.chunks), comm(),
                         sends.back().request.out()),
               "MPI_Isend");
         // The send lane: from the backend's send() to MPI's taking the message.
@@ -91,10 +92,11 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
       case ActionKind::RecvGrad: {
         WireBytes wire;
         Transfer t = backend.wire_transfer(a, wire);
-        const int from = matching_send(a).stage;
+        const int from = t.send.stage;  // wire_transfer: the matching send, on its device = rank
         Request request;
         const double posted = now_us();
-        check(MPI_Irecv(wire.data, static_cast<int>(wire.bytes), MPI_BYTE, from, tag_of(a), comm(), request.out()),
+        check(MPI_Irecv(wire.data, static_cast<int>(wire.bytes), MPI_BYTE, from, tag_of(t.send, map.chunks), comm(),
+                        request.out()),
               "MPI_Irecv");
         wait(request, options.watchdog_seconds,
              [&] { return who + " waiting at " + to_string(a) + " for " + to_string(t.send) + " from rank " +

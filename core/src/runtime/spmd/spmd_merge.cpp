@@ -70,13 +70,13 @@ RankClock rank_clock(int rank, const std::string& host, const spmd::ClockEstimat
 // Each receive from its send's start (the transfer's own span, as every backend draws
 // it) to its arrival. Where an alignment error would put the arrival before the send's
 // start, the span is left empty at the arrival (the test of the merge counts them).
-void draw_receives_from_their_sends(std::vector<TraceEvent>& events) {
+void draw_receives_from_their_sends(std::vector<TraceEvent>& events, const ChunkMap& map) {
   std::unordered_map<std::uint64_t, double> send_start;
   for (const TraceEvent& e : events)
     if (e.lane == Lane::Send) send_start[action_key(e.action)] = e.start_us;
   for (TraceEvent& e : events) {
     if (e.lane != Lane::Recv) continue;
-    const auto it = send_start.find(action_key(matching_send(e.action)));
+    const auto it = send_start.find(action_key(matching_send(e.action, map)));
     if (it == send_start.end()) continue;
     const double end = e.end_us();
     e.start_us = std::min(it->second, end);
@@ -124,7 +124,7 @@ Trace spmd_execute(const Schedule& schedule, Backend& backend, const ExecutorOpt
     trace.peak_memory.push_back(s.peak);
     names.push_back(s.device_name + " on " + s.host);
   }
-  draw_receives_from_their_sends(trace.events);
+  draw_receives_from_their_sends(trace.events, schedule.chunk_map());
   // A rank that began a little before rank 0 has spans before 0: the step then starts at
   // its first span (times are µs since the step's origin, never negative).
   double first = 0;

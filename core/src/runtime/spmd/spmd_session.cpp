@@ -87,6 +87,12 @@ namespace spmd {
 MPI_Comm comm() { return g_session->comm.get(); }
 int rank() { return g_session->rank.rank; }
 int ranks() { return g_session->rank.ranks; }
+int max_tag() {
+  int* value = nullptr;
+  int found = 0;
+  MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &value, &found);
+  return found && value ? *value : 32767;  // 32767: the least the MPI standard allows
+}
 }  // namespace spmd
 
 }  // namespace pipelab
