@@ -28,6 +28,7 @@
 #include "pipelab/runtime/compare_schedules.h"
 #include "pipelab/runtime/memory_cap.h"
 #include "pipelab/runtime/run.h"
+#include "pipelab/runtime/spmd.h"  // spmd_built (devices)
 #include "pipelab/schedule/schedule_file.h"  // schedule_text (--describe)
 #include "pipelab/trace/trace_json.h"
 
@@ -263,6 +264,11 @@ int cmd_devices(const RunConfig& config) {
   std::cout << "  cpu      yes        one worker thread per device, real kernels; " << threads
             << " hardware threads here\n";
   std::cout << "  cuda     " << (a.cuda ? "yes        " : "no         ") << (a.cuda ? "" : a.cuda_reason) << "\n";
+  // The multi-process mode (runtime/spmd.h): whether this build has it, and if not, why.
+  std::cout << "# processes: "
+            << (spmd_built() ? "mpirun -np K runs one stage per rank on the cpu backend (docs/distributed.md)"
+                             : "not in this build: " + spmd_unavailable_reason())
+            << "\n";
   std::cout << "# --backend auto picks: " << to_string(resolve_backend(BackendKind::Auto)) << "\n";
   std::cout << "# exercise track linked: " << PIPELAB_TRACK_NAME << "\n";
   // "" in a build without cuda: this file needs no #if.

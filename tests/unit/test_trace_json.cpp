@@ -296,6 +296,30 @@ TEST(TraceJson, RoundTripIsExact) {
   EXPECT_EQ(to_json_text(read), to_json_text(original));
 }
 
+TEST(TraceJson, RanksOfAMultiProcessRunRoundTrip) {
+  Trace original = sample_trace();
+  original.meta.ranks = {{0, "node01", 0.0, 0.0}, {1, "node02 \"b\"", -12.5 + 1.0 / 3.0, 2.0 / 3.0}};
+  const Trace read = from_json_text(to_json_text(original));
+  ASSERT_EQ(read.meta.ranks.size(), 2u);
+  for (std::size_t r = 0; r < 2; ++r) {
+    EXPECT_EQ(read.meta.ranks[r].rank, original.meta.ranks[r].rank);
+    EXPECT_EQ(read.meta.ranks[r].host, original.meta.ranks[r].host);
+    EXPECT_EQ(read.meta.ranks[r].offset_us, original.meta.ranks[r].offset_us);
+    EXPECT_EQ(read.meta.ranks[r].alignment_error_us, original.meta.ranks[r].alignment_error_us);
+  }
+  // A trace from one process has no `ranks` at all.
+  EXPECT_FALSE(json::parse(to_json_text(sample_trace()))["pipelab"].contains("ranks"));
+  // A row without its host is refused, naming the field.
+  json broken = json::parse(to_json_text(original));
+  broken["pipelab"]["ranks"][1].erase("host");
+  try {
+    from_json_text(broken.dump());
+    ADD_FAILURE() << "a rank without a host was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pipelab.ranks[1].host"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TraceJson, ThreadCpuTimeRoundTripsAndIsOptional) {
   Trace original = sample_trace();
   original.events[0].cpu_us = 1.0f / 7.0f;  // measured (cpu backend)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "pipelab/report/processes.h"  // process_lines, processes_json (mpirun)
 #include "pipelab/runtime/memory.h"  // bytes_to_mib
 
 
@@ -101,7 +102,8 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
     // One decimal: the line appears below 90%, which "%.0f" could print as "90%".
     out << "# contention: " << label(r) << " device " << worst_device << " was on a core "
         << format_number("%.1f%%", 100 * r->metrics.on_core_fraction[worst_device])
-        << " of its compute time: " << r->config.devices << " worker threads on " << threads
+        << " of its compute time: " << r->config.devices
+        << (r->trace.meta.ranks.empty() ? " worker threads on " : " ranks (processes) on ") << threads
         << " hardware threads";
     if (r->host.load_average >= 0) out << ", load average " << format_number("%.1f", r->host.load_average);
     if (ideal > 0 && threads > 0)
@@ -124,6 +126,7 @@ std::string timing_lines(const std::vector<const RunResult*>& runs, const Paired
           << format_number("%.3f", *std::max_element(runs[0]->step_ms.begin(), runs[0]->step_ms.end())) << "] ms)";
     out << "; read the replayed speedup\n";
   }
+  out << process_lines(runs);  // "" unless the stages ran as processes (mpirun)
   return out.str();
 }
 
@@ -281,6 +284,9 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   } else {
     j["replay"] = nullptr;
   }
+  // Stages run as processes (mpirun): "ranks" (each one's host and clock alignment) and
+  // "transfer" (the MPI path's cost); absent for a run in one process.
+  if (!r.trace.meta.ranks.empty()) j.update(processes_json(r));
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "pipelab/report/report.h"  // format_number, describe_config, transparency_json
+#include "pipelab/report/processes.h"  // process_lines, processes_json (mpirun)
 #include "pipelab/runtime/memory.h"  // bytes_to_mib
 
 namespace pipelab {
@@ -114,6 +115,7 @@ nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
   j["remat"] = r.config.remat;
   j["step_time_ms"] = r.metrics.makespan_ms;  // the median timed step
   j["step_times_ms"] = r.step_ms;
+  if (!r.trace.meta.ranks.empty()) j.update(processes_json(r));  // mpirun: ranks, transfer cost
   j["median_step"] = r.median_step;
   // The shape of compare's "speedup", over the first listed schedule ("baseline").
   j["speedup"] = {{"median", row.paired.median},
@@ -172,6 +174,9 @@ std::string format_schedule_comparison(const ScheduleComparison& c) {
   out << "# in flight: a device's micro-batches from the start of their F to the end of their last backward, peak over "
          "the step,\n#   max over devices (measured from the trace); stash: the allocator's peak, max over devices\n"
       << chunk_line(c) << theory_line(c) << transparency_lines(c) << replay_line(c);
+  std::vector<const RunResult*> runs;
+  for (const ScheduleRow& row : c.rows) runs.push_back(&row.run);
+  out << process_lines(runs);  // "" unless the stages ran as processes (mpirun)
   for (const RefusedSchedule& r : c.refused)
     out << "# refused, not run: " << to_string(r.schedule) << ": " << r.reason << "\n";
   return out.str();

@@ -13,11 +13,13 @@
 #include "pipelab/runtime/event_engine.h"
 #include "pipelab/runtime/executor.h"
 #include "pipelab/runtime/memory_cap.h"
+#include "pipelab/runtime/spmd.h"
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/schedule_file.h"
 #include "pipelab/schedule/validate.h"
 #include "pipelab/statistics.h"
+#include "spmd_run.h"
 
 namespace pipelab {
 
@@ -114,7 +116,9 @@ struct PreparedRun {
 
 // The run's backend, each device's allocator capped at --device-memory-mib (if set).
 std::unique_ptr<Backend> make_run_backend(const RunResult& r) {
-  auto backend = make_backend(r.config, r.partition, r.schedule.microbatches);
+  // One rank of a multi-process run holds its own stage alone (runtime/spmd.h).
+  auto backend = spmd_rank() ? detail::spmd_make_backend(r.config, r.partition, r.schedule.microbatches)
+                             : make_backend(r.config, r.partition, r.schedule.microbatches);
   if (const std::uint64_t cap = device_memory_cap_bytes(r.config))
     for (int d = 0; d < r.partition.devices(); ++d) backend->memory(d).set_cap(cap);
   return backend;
@@ -159,6 +163,9 @@ PreparedRun prepare(const RunConfig& requested) {
   if (r.config.backend == BackendKind::Cuda && r.config.chunks > 1)
     PIPELAB_USAGE_ERROR("--chunks", "model chunks (interleaved 1F1B) are not supported on the cuda backend yet",
                         "run it with --backend cpu or --backend sim, or use --chunks 1");
+  // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
+  // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
+  if (spmd_rank()) detail::spmd_check_run(r.config);
   r.partition = build_partition(r.config);
   r.schedule = build_schedule(r.config);
   validate(r.schedule);
@@ -192,7 +199,8 @@ Trace one_step(PreparedRun& p, bool warm_up) {
     p.backend->set_warm_up(warm_up);
   }
   Trace trace = p.backend->virtual_time() ? execute_event_driven(r.schedule, *p.backend)
-                                          : execute(r.schedule, *p.backend, p.options);
+                : spmd_rank()               ? detail::spmd_execute(r.schedule, *p.backend, p.options)
+                                            : execute(r.schedule, *p.backend, p.options);
   if (p.backend->supports_warm_up()) p.backend->set_warm_up(false);
   return trace;
 }
@@ -239,7 +247,7 @@ RunResult finish(PreparedRun& p) {
   r.trace = std::move(p.traces[r.median_step]);
   r.trace.meta.config_json = to_json(r.config);
   r.metrics = compute_metrics(r.trace);
-  r.numerics = p.backend->numerics();
+  r.numerics = spmd_rank() ? detail::spmd_numerics(*p.backend, r.config, r.partition) : p.backend->numerics();
   r.host.hardware_threads = std::thread::hardware_concurrency();
   double load[1];
   if (getloadavg(load, 1) == 1) r.host.load_average = load[0];

@@ -46,20 +46,25 @@ LaneSlots lane_slots(const Schedule& schedule) {
   return slots;
 }
 
+void fill_step_meta(const Schedule& schedule, const std::string& backend, std::vector<std::string> device_names,
+                    Trace& trace) {
+  trace.meta.schedule_kind = schedule.kind;
+  trace.meta.remat = schedule.remat;
+  trace.meta.backend = backend;
+  trace.meta.devices = static_cast<int>(schedule.per_stage.size());
+  trace.meta.microbatches = schedule.microbatches;
+  trace.meta.device_names = std::move(device_names);
+  const Theory theory = schedule_theory(schedule);
+  trace.meta.theory_utilization = theory.utilization;
+  trace.meta.theory_bubble_fraction = theory.bubble_fraction;
+}
+
 namespace {
 
 // Metadata, memory samples and peaks, the canonical order: the end of every step.
 void finish_trace(const Schedule& schedule, Backend& backend, Trace& trace) {
   const int devices = static_cast<int>(schedule.per_stage.size());
-  trace.meta.schedule_kind = schedule.kind;
-  trace.meta.remat = schedule.remat;
-  trace.meta.backend = backend.name();
-  trace.meta.devices = devices;
-  trace.meta.microbatches = schedule.microbatches;
-  trace.meta.device_names = backend.device_names();
-  const Theory theory = schedule_theory(schedule);
-  trace.meta.theory_utilization = theory.utilization;
-  trace.meta.theory_bubble_fraction = theory.bubble_fraction;
+  fill_step_meta(schedule, backend.name(), backend.device_names(), trace);
   for (int d = 0; d < devices; ++d) {
     DeviceMemory& mem = backend.memory(d);
     mem.check_consistent();

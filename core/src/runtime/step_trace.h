@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "pipelab/backends/backend.h"
@@ -33,6 +34,11 @@ struct LaneSlots {
 };
 /// The slots of `schedule`'s actions (the event engine fills them as it runs).
 LaneSlots lane_slots(const Schedule& schedule);
+
+/// The metadata every step's trace carries: from the schedule (kind, remat, K, M, the
+/// registry's theory) and from the backend that ran it (`backend`, `device_names`).
+void fill_step_meta(const Schedule& schedule, const std::string& backend, std::vector<std::string> device_names,
+                    Trace& trace);
 
 /// The Trace of a finished step: `events[d]` are device d's spans in program order
 /// (the threaded executor: one list per worker). Each device's spans are laid out

@@ -27,6 +27,7 @@
 #include "pipelab/error.h"
 #include "trace_fields.h"
 #include "trace_json_shared.h"
+#include "trace_ranks.h"
 #include "trace_sax.h"
 
 namespace pipelab {
@@ -38,6 +39,7 @@ using trace_detail::EventToken;
 using trace_detail::finite_number;
 using trace_detail::integer_in;
 using trace_detail::Fields;
+using trace_detail::read_ranks;
 using trace_detail::json;
 using trace_detail::read_error;
 using trace_detail::shortest;
@@ -163,6 +165,7 @@ void read_meta(const std::string& source, const json& p, ReadState& state) {
         f.finite(f.require(*theory, "bubble_fraction", "pipelab.theory.bubble_fraction"),
                  "pipelab.theory.bubble_fraction");
   }
+  if (const json* ranks = f.optional(p, "ranks")) read_ranks(f, *ranks, meta);  // stages as processes
   if (const json* peaks = f.optional(p, "peak_memory")) {
     f.array(*peaks, "pipelab.peak_memory");
     if (!peaks->empty() && peaks->size() != devices)

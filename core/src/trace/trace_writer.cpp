@@ -16,6 +16,7 @@
 
 #include "pipelab/error.h"
 #include "trace_json_shared.h"
+#include "trace_ranks.h"
 
 namespace pipelab {
 
@@ -129,6 +130,7 @@ json meta_json(const Trace& trace) {
   // Stored as a real object (not a string) so the file is readable and jq-able.
   p["config"] = meta.config_json.empty() ? json::object() : json::parse(meta.config_json);
   p["theory"] = {{"utilization", meta.theory_utilization}, {"bubble_fraction", meta.theory_bubble_fraction}};
+  if (!meta.ranks.empty()) p["ranks"] = trace_detail::ranks_json(meta.ranks);  // stages as processes
   json peaks = json::array();
   for (const MemoryBytes& peak : trace.peak_memory) peaks.push_back(memory_bytes_json(peak));
   p["peak_memory"] = std::move(peaks);

@@ -7,12 +7,14 @@
 // send(), which may touch the receiver's memory accounting (thread-safe).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "pipelab/error.h"
 #include "pipelab/runtime/memory.h"
 #include "pipelab/model/model.h"
 #include "pipelab/schedule/schedule.h"
@@ -33,6 +35,12 @@ struct Transfer {
   std::uint64_t bytes = 0;  ///< bytes moved: one (b, d) fp32 tensor
   Span span;                ///< when the bytes moved
   std::shared_ptr<void> payload;  ///< backend-specific data (cpu: the filled buffer)
+};
+
+/// Where the bytes of a transfer lie, for a transport between processes (runtime/spmd.h).
+struct WireBytes {
+  void* data = nullptr;     ///< the first byte
+  std::uint64_t bytes = 0;  ///< how many
 };
 
 /// Where the devices of a collective (AllReduceGrads) meet. The executor gives one to
@@ -102,6 +110,27 @@ class Backend {
   /// While on, steps are warm-up steps: they leave the parameters as initialised,
   /// so the measured step that follows computes what a first step would.
   virtual void set_warm_up(bool on) { (void)on; }
+
+  // A transport between processes (one rank per stage, runtime/spmd.h) moves the bytes
+  // itself: send() leaves them in the sender's buffer, the transport puts them on the
+  // wire and writes them into the buffer wire_transfer() made on the receiver.
+
+  /// Where the bytes of `transfer` (made by send()) lie. The default throws: only
+  /// backends that run one stage per process (cpu) have it.
+  virtual WireBytes wire_bytes(Transfer& transfer) {
+    PIPELAB_THROW(name() + " backend: transfer " + to_string(transfer.send) + " cannot leave the process",
+                  "run this backend in one process (without mpirun), or use --backend cpu");
+  }
+  /// A Transfer for `recv` whose payload (charged to recv's device as receive() charges
+  /// it) has room for the bytes; `into` is set to where they go. receive() takes it then.
+  virtual Transfer wire_transfer(const Action& recv, WireBytes& into) {
+    (void)into;
+    PIPELAB_THROW(name() + " backend: " + to_string(recv) + " cannot receive from another process",
+                  "run this backend in one process (without mpirun), or use --backend cpu");
+  }
+  /// The steady-clock instant of the step's time origin (begin_step()), which every span
+  /// is µs after; nullopt where spans are not host steady-clock time (sim, replay, cuda).
+  virtual std::optional<std::chrono::steady_clock::time_point> time_origin() const { return std::nullopt; }
 };
 
 }  // namespace pipelab

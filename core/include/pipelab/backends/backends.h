@@ -25,8 +25,10 @@ std::unique_ptr<Backend> make_sim_backend(const RunConfig& config, const Partiti
                                           int microbatches);
 
 /// Cpu backend: builds each stage's parameters (seeded per layer) in its device's memory.
+/// `only_stage` >= 0: the backend of one rank of a multi-process run (runtime/spmd.h): it
+/// builds that stage's parameters only, and its transfers leave the process (wire_bytes).
 std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partition& partition,
-                                          int microbatches);
+                                          int microbatches, int only_stage = -1);
 
 /// Whether each backend can run here, and why not.
 struct BackendAvailability {

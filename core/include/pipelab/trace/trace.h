@@ -57,6 +57,17 @@ struct MemorySample {
   MemoryBytes current{};  ///< current bytes per category
 };
 
+/// One rank of a multi-process run (runtime/spmd.h): where it ran, and how its clock was
+/// put on rank 0's, whose timebase the merged trace is in.
+struct RankClock {
+  int rank = 0;         ///< the rank, which ran the stage (and device) of the same number
+  std::string host;     ///< the host it ran on
+  double offset_us = 0;  ///< its steady clock minus rank 0's, estimated by ping-pong (min round trip)
+  /// Bound on the error of offset_us anywhere in the step: half the shortest round trip,
+  /// plus the most the clocks can drift apart (100 ppm) over the step (docs/distributed.md).
+  double alignment_error_us = 0;
+};
+
 /// Static facts of the run, stored in the trace's `pipelab` metadata object.
 /// The schedule's identity is typed (schedule_kind, remat), like Schedule's; its display
 /// name is derived from them and never stored, so there is one source of truth.
@@ -72,6 +83,9 @@ struct TraceMeta {
   /// filled once by the runtime, read by everything that shows "theory".
   double theory_utilization = 0;
   double theory_bubble_fraction = 0;  ///< e.g. (K - 1) / (M + K - 1), labelled "theory"
+  /// One per rank when the stages ran as processes (mpirun); empty when they ran as
+  /// threads of one process.
+  std::vector<RankClock> ranks;
 
   /// Display name, as Schedule::name() spells it: "gpipe", "1f1b+remat", "custom".
   std::string schedule_name() const;

@@ -6,7 +6,9 @@
 // input, rebuilt by Recompute just before B. A split backward (I then W) keeps them
 // until W, and I adds every block's dy and da for W (cpu_backward.cpp). A send copies
 // the tensor into a buffer charged to the receiver (the cpu stand-in for a
-// device-to-device copy).
+// device-to-device copy). As one rank of a multi-process run (only_stage >= 0) the
+// backend holds that stage alone, and a send keeps the tensor in a send buffer charged
+// to the sender until the transport (runtime/spmd/) has put it on the wire.
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
 // micro-batch gradients add up to the full batch's: to the bit with --gemm reference,
 // to rounding with --gemm blas (config.cpu.gemm; kernels/include/pipelab/kernels/cpu.h).
@@ -48,8 +50,9 @@ struct CpuPayload {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const RunConfig& config, const Partition& partition, int microbatches)
-      : spec_(config.model),
+  CpuBackend(const RunConfig& config, const Partition& partition, int microbatches, int only_stage)
+      : only_stage_(only_stage),
+        spec_(config.model),
         remat_(config.remat),
         gemm_(config.cpu.gemm),
         partition_(partition),
@@ -71,6 +74,8 @@ class CpuBackend final : public Backend {
         st.first_stage = partition.first_on(d, c);
         st.first_layer = partition.first_layer(stage);
         st.memory_plan = plan_stage_memory(spec_, partition, d, remat_, c);
+        st.mb.resize(microbatches_.rows.size());
+        if (only_stage_ >= 0 && d != only_stage_) continue;  // another rank's device
         for (int l = partition.first_layer(stage); l < partition.end_layer(stage); ++l) {
           st.params.push_back(init_block(spec_, l));
           st.grads.push_back(zero_block(spec_));
@@ -78,7 +83,6 @@ class CpuBackend final : public Backend {
           st.resident.push_back(memory_[d]->charge(MemoryCategory::Params, st.memory_plan.block_params_bytes()));
           st.resident.push_back(memory_[d]->charge(MemoryCategory::Grads, st.memory_plan.block_params_bytes()));
         }
-        st.mb.resize(microbatches_.rows.size());
       }
     }
   }
@@ -90,7 +94,7 @@ class CpuBackend final : public Backend {
     // last bits of the results, and the speed.
     const std::string gemm = k::gemm_impl_description(gemm_);
     for (int d = 0; d < partition_.devices(); ++d)
-      names.push_back("cpu thread " + std::to_string(d) + ", gemm " + gemm);
+      names.push_back((only_stage_ >= 0 ? "cpu process " : "cpu thread ") + std::to_string(d) + ", gemm " + gemm);
     return names;
   }
 
@@ -148,9 +152,15 @@ class CpuBackend final : public Backend {
     // The copy into the receiver's memory is the communication: a received
     // activation is the next stage's input (Stash), a gradient a Buffer.
     auto payload = std::make_shared<CpuPayload>();
-    payload->buffer.hold(*memory_[to], activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
-                         std::vector<float>(source.data.size()));
-    std::memcpy(payload->buffer.data.data(), source.data.data(), t.bytes);
+    if (only_stage_ >= 0) {
+      // Another process receives it: the tensor itself becomes the send buffer, the
+      // sender's until the transport's send completes (no copy here; MPI copies).
+      payload->buffer.hold(*memory_[a.stage], MemoryCategory::Buffers, std::move(source.data));
+    } else {
+      payload->buffer.hold(*memory_[to], activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
+                           std::vector<float>(source.data.size()));
+      std::memcpy(payload->buffer.data.data(), source.data.data(), t.bytes);
+    }
     t.span.end_us = now_us();
     source.release();  // the sender's copy is no longer needed
     t.payload = std::move(payload);
@@ -164,6 +174,29 @@ class CpuBackend final : public Backend {
     target = std::move(payload->buffer);
     return t.span;
   }
+
+  WireBytes wire_bytes(Transfer& t) override {
+    auto payload = std::static_pointer_cast<CpuPayload>(t.payload);
+    return {payload->buffer.data.data(), float_bytes(payload->buffer.data.size())};
+  }
+
+  Transfer wire_transfer(const Action& recv, WireBytes& into) override {
+    // The receiver's buffer: (rows of the micro-batch, d) floats, charged as send() charges
+    // a received tensor in one process (an activation is the stage's input: Stash).
+    const bool activation = recv.kind == ActionKind::RecvActivation;
+    const std::size_t n = static_cast<std::size_t>(microbatches_.rows.at(recv.microbatch)) * spec_.width;
+    auto payload = std::make_shared<CpuPayload>();
+    payload->buffer.hold(*memory_[recv.stage], activation ? MemoryCategory::Stash : MemoryCategory::Buffers,
+                         std::vector<float>(n));
+    Transfer t;
+    t.send = matching_send(recv, partition_.chunk_map());
+    t.bytes = float_bytes(n);
+    into = {payload->buffer.data.data(), t.bytes};
+    t.payload = std::move(payload);
+    return t;
+  }
+
+  std::optional<Clock::time_point> time_origin() const override { return origin_; }
 
   Transfer all_reduce(const Action& a, Rendezvous& together) override {
     return cpu_detail::all_reduce_grads(stages_, partition_, a, together, [this] { return now_us(); });
@@ -277,6 +310,7 @@ class CpuBackend final : public Backend {
     }
   }
 
+  int only_stage_;  // >= 0: one rank of a multi-process run, holding this stage only
   ModelSpec spec_;
   bool remat_;
   k::GemmImpl gemm_;  // who computes the GEMMs (--gemm)
@@ -293,7 +327,7 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partition& partition,
-                                          int microbatches) {
+                                          int microbatches, int only_stage) {
   // Refuse a step that cannot fit before allocating: params + grads (2 · 4 · L ·
   // (2dh + h + d)) plus, at worst, every block's stash for the whole batch
   // (GPipe keeps all micro-batches: L · B · (d + 2h) · 4), against physical memory.
@@ -311,7 +345,7 @@ std::unique_ptr<Backend> make_cpu_backend(const RunConfig& config, const Partiti
     PIPELAB_THROW(std::string("the cpu GEMM '") + k::to_string(config.cpu.gemm) + "' is not in this build: " +
                       k::gemm_impl_unavailable_reason(config.cpu.gemm),
                   "use --gemm reference, or install libopenblas-pthread-dev (scripts/install-deps) and rebuild");
-  return std::make_unique<CpuBackend>(config, partition, microbatches);
+  return std::make_unique<CpuBackend>(config, partition, microbatches, only_stage);
 }
 
 }  // namespace pipelab
