@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <utility>
 
 namespace pipelab {
@@ -32,12 +33,12 @@ std::vector<int> peak_in_flight_microbatches(const Trace& trace) {
   }
   // (device, chunk, micro-batch) → its lifetime on that device: with model chunks each
   // (chunk, micro-batch) pair counts, as each holds one chunk's activations.
-  std::map<std::pair<int, int>, Lifetime> lifetimes;
+  std::map<std::tuple<int, int, int>, Lifetime> lifetimes;
   for (const TraceEvent& e : trace.events) {
     if (e.device < 0 || e.action.microbatch < 0 || e.lane != Lane::Compute) continue;
     const bool forward = e.action.kind == ActionKind::Forward;
     if (!forward && !is_backward(e.action.kind)) continue;  // R, sends, receives: inside the lifetime
-    Lifetime& life = lifetimes[{e.device, e.action.microbatch * 256 + e.action.chunk}];  // chunk < 256
+    Lifetime& life = lifetimes[{e.device, e.action.microbatch, e.action.chunk}];
     if (forward) life.first_forward_us = std::min(life.first_forward_us, e.start_us);
     else life.last_backward_end_us = std::max(life.last_backward_end_us, e.end_us());
   }
@@ -50,7 +51,7 @@ std::vector<int> peak_in_flight_microbatches(const Trace& trace) {
     // No backward seen: in flight to the end of the step (it still holds its stash).
     const bool backward_seen = life.last_backward_end_us != -std::numeric_limits<double>::infinity();
     const double end = backward_seen ? life.last_backward_end_us : step_end_us;
-    auto& device_edges = edges[static_cast<std::size_t>(key.first)];
+    auto& device_edges = edges[static_cast<std::size_t>(std::get<0>(key))];
     device_edges.emplace_back(life.first_forward_us, +1);
     device_edges.emplace_back(std::max(end, life.first_forward_us), -1);
   }

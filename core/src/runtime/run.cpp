@@ -140,15 +140,6 @@ PreparedRun prepare(const RunConfig& requested) {
                             " virtual stages but only " + std::to_string(r.config.model.layers) +
                             " layers: every chunk needs a layer",
                         "use fewer --chunks or devices, or more --layers");
-  // Megatron-LM's constraint (schedule/interleaved.h): whole groups of K micro-batches.
-  if (r.config.chunks > 1 && r.config.microbatches % r.config.devices != 0)
-    PIPELAB_USAGE_ERROR("--microbatches",
-                        "interleaved-1f1b with " + std::to_string(r.config.chunks) +
-                            " chunks needs M a multiple of K, got M=" + std::to_string(r.config.microbatches) +
-                            ", K=" + std::to_string(r.config.devices),
-                        "the micro-batches go through each chunk K at a time: use -M " +
-                            std::to_string((r.config.microbatches / r.config.devices + 1) * r.config.devices) +
-                            ", or --chunks 1");
   // The cuda backend has no gradient all-reduce yet (NCCL's is the plan): said before the
   // backend is looked for, and again if auto picks cuda.
   const auto refuse_on_cuda = [&](BackendKind backend) {

@@ -29,11 +29,13 @@ Schedule interleaved_1f1b_schedule(int devices, int microbatches, int chunks) {
     PIPELAB_THROW("interleaved_1f1b_schedule: chunks = " + std::to_string(chunks) + ", outside 1..64",
                   "give each device 1..64 model chunks (--chunks)");
   Schedule s = start_schedule(ScheduleKind::Interleaved1F1B, "interleaved_1f1b_schedule", devices, microbatches);
+  // Megatron-LM's constraint, refused as the flag it comes from (the CLI exits 2).
   if (chunks > 1 && microbatches % devices != 0)
-    PIPELAB_THROW("interleaved 1F1B with " + std::to_string(chunks) + " chunks needs M a multiple of K, got M=" +
-                      std::to_string(microbatches) + ", K=" + std::to_string(devices),
-                  "the micro-batches go through each chunk K at a time (Megatron-LM's constraint): use -M " +
-                      std::to_string((microbatches / devices + 1) * devices) + " or --chunks 1");
+    PIPELAB_USAGE_ERROR("--microbatches",
+                        "interleaved-1f1b with " + std::to_string(chunks) + " chunks needs M a multiple of K, got M=" +
+                            std::to_string(microbatches) + ", K=" + std::to_string(devices),
+                        "the micro-batches go through each chunk K at a time: use -M " +
+                            std::to_string((microbatches / devices + 1) * devices) + ", or --chunks 1");
   s.chunks = chunks;
   s.placement = ChunkPlacement::Interleaved;
   const ChunkMap map = s.chunk_map();

@@ -7,6 +7,7 @@
 // data-parallel baseline is K replicas of one stage that owns every layer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@ struct Partition {
   /// The stage (virtual stage) chunk `chunk` of device `device` runs, in its replica.
   int stage_on(int device, int chunk = 0) const {
     return chunk_map().virtual_stage(device % pipeline_devices(), chunk);
+  }
+  /// Where (device, chunk) sits in a table with one entry per device and chunk: device·chunks + chunk.
+  std::size_t slot(int device, int chunk = 0) const {
+    return static_cast<std::size_t>(device) * static_cast<std::size_t>(chunks) + static_cast<std::size_t>(chunk);
   }
   /// True when (device, chunk) runs the first stage of its replica (it reads the batch's inputs).
   bool first_on(int device, int chunk = 0) const { return stage_on(device, chunk) == 0; }

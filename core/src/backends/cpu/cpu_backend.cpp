@@ -67,7 +67,7 @@ class CpuBackend final : public Backend {
     for (int d = 0; d < K; ++d) {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this] { return now_us(); }));
       for (int c = 0; c < v; ++c) {
-        Stage& st = stages_[static_cast<std::size_t>(d) * v + c];
+        Stage& st = stages_[partition.slot(d, c)];
         const int stage = partition.stage_on(d, c);
         st.index = d;
         st.chunk = c;
@@ -214,7 +214,7 @@ class CpuBackend final : public Backend {
     // Replica 0's stages in layer order: virtual stage vs is chunk_of(vs) of device_of(vs).
     const ChunkMap map = partition_.chunk_map();
     for (int vs = 0; vs < partition_.stages(); ++vs) {
-      const Stage& st = stages_[static_cast<std::size_t>(map.device_of(vs)) * partition_.chunks + map.chunk_of(vs)];
+      const Stage& st = stages_[partition_.slot(map.device_of(vs), map.chunk_of(vs))];
       n.grads.insert(n.grads.end(), st.grads.begin(), st.grads.end());
       n.params.insert(n.params.end(), st.params.begin(), st.params.end());
     }
@@ -238,7 +238,7 @@ class CpuBackend final : public Backend {
 
   // The Stage an action runs on: its device's chunk (slot device·v + chunk).
   Stage& stage_of(const Action& a) {
-    return stages_[static_cast<std::size_t>(a.stage) * partition_.chunks + a.chunk];
+    return stages_[partition_.slot(a.stage, a.chunk)];
   }
 
   // What the stage math reads (cpu_stage.h).
@@ -305,7 +305,7 @@ class CpuBackend final : public Backend {
   void optimizer_step(int device) {
     const float lr = warm_up_ ? 0.f : spec_.learning_rate;
     for (int c = 0; c < partition_.chunks; ++c) {
-      Stage& st = stages_[static_cast<std::size_t>(device) * partition_.chunks + c];
+      Stage& st = stages_[partition_.slot(device, c)];
       for (std::size_t i = 0; i < st.params.size(); ++i) sgd_update(st.params[i], st.grads[i], lr);
     }
   }

@@ -51,7 +51,7 @@ class SimBackend final : public Backend {
       memory_.push_back(std::make_unique<DeviceMemory>(d, [this, d] { return clock_[d]; }));
       // One plan per (device, chunk), slot d·v + c: each chunk is a stage of its own.
       for (int c = 0; c < partition.chunks; ++c) {
-        const std::size_t slot = static_cast<std::size_t>(d) * partition.chunks + c;
+        const std::size_t slot = partition.slot(d, c);
         plans_.push_back(plan_stage_memory(spec_, partition, d, config.remat, c));
         // Params and grads of the chunk's layers (fp32), held for the whole step.
         resident_.push_back(memory_[d]->charge(MemoryCategory::Params, plans_[slot].params_bytes()));
@@ -159,9 +159,7 @@ class SimBackend final : public Backend {
 
  private:
   // Where an action's chunk keeps its plan and stash: slot device·v + chunk.
-  std::size_t slot(const Action& a) const {
-    return static_cast<std::size_t>(a.stage) * partition_.chunks + a.chunk;
-  }
+  std::size_t slot(const Action& a) const { return partition_.slot(a.stage, a.chunk); }
 
   // The device's clock catches up with its all-reduce's end (all_reduce).
   void settle(int d) {
