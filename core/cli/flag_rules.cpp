@@ -79,10 +79,13 @@ void check_flags_apply(const CommonFlags& f, const RunConfig& c, BackendKind run
 
   //    --chunks: model chunks per device, for a schedule that has them.
   if (given(f, "--schedule") && given(f, "--chunks") &&
-      (c.schedule == ScheduleKind::Custom || !schedule_info(c.schedule).uses_chunks))
+      (c.schedule == ScheduleKind::Custom || !schedule_info(c.schedule).uses_chunks)) {
+    const int fixed = c.schedule == ScheduleKind::Custom ? 0 : schedule_info(c.schedule).fixed_chunks;
     PIPELAB_USAGE_ERROR("--chunks", "has no effect on --schedule " + std::string(to_string(c.schedule)) +
-                                        ": its devices hold one stage each",
+                                        (fixed > 0 ? ": its devices always hold " + std::to_string(fixed) + " chunks"
+                                                   : std::string(": its devices hold one stage each")),
                         "use --schedule interleaved-1f1b, or drop --chunks");
+  }
 
   // 2. The sim's cost model: the cpu and cuda backends measure real time instead.
   require_backend(f, "--device-tflops", BackendKind::Sim, runs_on, by_auto, "a modelled compute rate");

@@ -4,6 +4,7 @@
 // micro-batches, skew, slow links.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "pipelab/backends/backends.h"
@@ -51,6 +52,9 @@ TEST(EventEngine, SimStepEqualsTheThreadedExecutorsForRandomConfigs) {
     c.microbatches = pick(1, std::min(c.model.batch, 12));
     c.schedule = schedule_registry()[pick(0, static_cast<int>(schedule_registry().size()) - 1)].kind;
     c.remat = pick(0, 1) == 1;
+    // A schedule with model chunks needs a layer per chunk (zbv: 2K chunks).
+    const int chunks = scheduled_chunks(schedule_info(c.schedule), c.chunks);
+    c.model.layers = std::max(c.model.layers, chunks * c.devices);
     c.partition = pick(0, 1) == 1 ? PartitionMethod::Balanced : PartitionMethod::Even;
     if (pick(0, 1) == 1) {
       c.sim.link_gbps = pick(1, 100);

@@ -17,6 +17,7 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/p2p.h"
 #include "pipelab/schedule/validate.h"
+#include "pipelab/schedule/zbv.h"
 #include "action_shorthand.h"
 
 namespace pipelab {
@@ -144,6 +145,28 @@ TEST(P2pDeadlock, OneFOneBRunsBatchedAndDeadlocksBlocking) {
       EXPECT_EQ(deadlock_problem(s, P2pModel::Blocking).empty(), !expect_deadlock);
     }
   }
+}
+
+// ZB-V (schedule/zbv.h): with K = 1 every send is a local copy (both chunks on device 0),
+// which completes at once under every model; with M = 1 the micro-batch goes down and back
+// up the V in order (the chain argument). Otherwise the two arms of the V cross on every
+// link (device d sends its warm-up forwards down before it receives the first activation
+// coming up, which device d + 1 sends before it has received them all): both ends send
+// first, so blocking p2p deadlocks; batched does too, each receive sitting right before its
+// F or I (docs/p2p.md).
+TEST(P2pDeadlock, ZbvCopiesLocallyAndItsCrossingArmsDeadlockBlocking) {
+  for (int k = 1; k <= 5; ++k)
+    for (int m = 1; m <= 8; ++m) {
+      SCOPED_TRACE(std::to_string(k) + "x" + std::to_string(m));
+      const Schedule s = zbv_schedule(k, m);
+      EXPECT_EQ(deadlock_problem(s, P2pModel::Async), "");
+      const bool expect_deadlock = k >= 2 && m >= 2;
+      EXPECT_EQ(deadlock_problem(s, P2pModel::Blocking).empty(), !expect_deadlock);
+      EXPECT_EQ(deadlock_problem(s, P2pModel::Batched).empty(), !expect_deadlock);
+    }
+  // A lone local send: device 0 hands micro-batch 0 from chunk 0 to chunk 1 of a V.
+  const Schedule one = zbv_schedule(1, 1);
+  EXPECT_EQ(deadlock_problem(one, P2pModel::Blocking), "") << describe(one);
 }
 
 // [SECTION] the oracle: every interleaving, from the definitions ----------------------

@@ -245,13 +245,20 @@ TEST(ZeroBubble, PeakInFlightIsTheDeclaredBoundOnEveryStage) {
       }
 }
 
-TEST(ZeroBubble, EveryRowsPeakStashIsItsFirstStagesPeak) {
+TEST(ZeroBubble, EveryRowsPeakStashIsTheMostAnyDeviceHolds) {
   for (const ScheduleInfo& row : schedule_registry())
     for (int k = 1; k <= 6; ++k)
       for (int m = 1; m <= 9; ++m) {
         const Schedule s = generate_schedule(row.kind, k, m, false);
-        EXPECT_EQ(schedule_theory(row.kind, k, m, false).peak_stash_microbatches, peak_in_flight(s, 0))
+        int most = 0;
+        for (int d = 0; d < s.stages; ++d) most = std::max(most, peak_in_flight(s, d));
+        EXPECT_EQ(schedule_theory(row.kind, k, m, false).peak_stash_microbatches, most)
             << row.name << " K=" << k << " M=" << m;
+        // The first device's peak for every row but ZB-V short of 2K - 1 micro-batches
+        // (its devices further down the V hold more: schedule/zbv.h).
+        if (row.kind != ScheduleKind::Zbv || m >= 2 * k - 1) {
+          EXPECT_EQ(peak_in_flight(s, 0), most) << row.name << " K=" << k << " M=" << m;
+        }
       }
 }
 

@@ -25,6 +25,7 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::ZbH2, "ZB-H2 (zero bubble)"},
     {ScheduleKind::DataParallel, "Data parallelism"},
     {ScheduleKind::Interleaved1F1B, "Interleaved 1F1B"},
+    {ScheduleKind::Zbv, "ZB-V (zero bubble, V)"},
     {ScheduleKind::Custom, "custom"},
 };
 

@@ -242,7 +242,7 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   j["microbatches"] = r.schedule.microbatches;
   j["backend"] = to_string(r.config.backend);
   j["remat"] = r.config.remat;
-  if (r.schedule.chunks > 1) j["chunks"] = r.schedule.chunks;  // interleaved-1f1b only: the shape stays
+  if (r.schedule.chunks > 1) j["chunks"] = r.schedule.chunks;  // chunked schedules only (interleaved-1f1b, zbv): the shape stays
   j["step_time_ms"] = r.metrics.makespan_ms;
   j["speedup_vs_naive"] = speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr);
   j["utilization"] = r.metrics.utilization;

@@ -55,11 +55,13 @@ std::string row_line(const ScheduleRow& row) {
 
 // With model chunks, what the in-flight column counts (docs/interleaved.md); "" without.
 std::string chunk_line(const ScheduleComparison& c) {
+  std::string rows;  // "interleaved-1f1b: 2, zbv: 2"
   for (const ScheduleRow& row : c.rows)
     if (row.run.schedule.chunks > 1)
-      return "#   with --chunks " + std::to_string(row.run.schedule.chunks) +
-             " (interleaved-1f1b) it counts (chunk, micro-batch) pairs, each holding one chunk's activations\n";
-  return "";
+      rows += (rows.empty() ? "" : ", ") + row.run.schedule.name() + ": " + std::to_string(row.run.schedule.chunks);
+  if (rows.empty()) return "";
+  return "#   with model chunks (" + rows +
+         " per device) it counts (chunk, micro-batch) pairs, each holding one chunk's activations\n";
 }
 
 // "# theory (balanced stages, free links): naive 1/K = 25.0%, gpipe M/(M+K-1) = 72.7%, ...".

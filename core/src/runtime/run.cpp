@@ -30,8 +30,10 @@ Partition build_partition(const RunConfig& c) {
     p.boundaries = {0, c.model.layers};
     p.replicas = c.devices;
   } else {
-    // With v chunks per device the layers go into K·v virtual stages (interleaved).
-    const int chunks = c.schedule != ScheduleKind::Custom && schedule_info(c.schedule).uses_chunks ? c.chunks : 1;
+    // With v chunks per device the layers go into K·v virtual stages, placed as the
+    // schedule's row says (interleaved round the devices, or zbv's V).
+    const ScheduleInfo* row = c.schedule != ScheduleKind::Custom ? &schedule_info(c.schedule) : nullptr;
+    const int chunks = row ? scheduled_chunks(*row, c.chunks) : 1;
     const int stages = c.devices * chunks;
     if (c.partition == PartitionMethod::Even) {
       p = even_partition(c.model.layers, stages);
@@ -42,7 +44,7 @@ Partition build_partition(const RunConfig& c) {
       p = balanced_partition(std::vector<double>(c.model.layers, params), stages);
     }
     p.chunks = chunks;
-    p.placement = ChunkPlacement::Interleaved;
+    p.placement = row ? row->placement : ChunkPlacement::Interleaved;
   }
   check_partition(p, c.model.layers, p.stages());
   return p;
@@ -130,12 +132,14 @@ PreparedRun prepare(const RunConfig& requested) {
   r.config = requested;
   // Check the config it will run with: naive is M = 1 whatever M the config carries.
   r.config.microbatches = scheduled_microbatches(r.config);
-  // Chunks only for a schedule that takes them (interleaved-1f1b): 1 for every other.
-  if (r.config.schedule == ScheduleKind::Custom || !schedule_info(r.config.schedule).uses_chunks)
-    r.config.chunks = 1;
+  // Chunks only for a schedule that takes them (interleaved-1f1b) or fixes them (zbv: 2):
+  // 1 for every other.
+  r.config.chunks = r.config.schedule == ScheduleKind::Custom
+                        ? 1
+                        : scheduled_chunks(schedule_info(r.config.schedule), r.config.chunks);
   validate_config(r.config);
   if (static_cast<long long>(r.config.devices) * r.config.chunks > r.config.model.layers)
-    PIPELAB_USAGE_ERROR("--chunks",
+    PIPELAB_USAGE_ERROR(r.config.schedule == ScheduleKind::Zbv ? "--layers" : "--chunks",
                         "K·v = " + std::to_string(r.config.devices) + "·" + std::to_string(r.config.chunks) +
                             " virtual stages but only " + std::to_string(r.config.model.layers) +
                             " layers: every chunk needs a layer",
@@ -152,8 +156,11 @@ PreparedRun prepare(const RunConfig& requested) {
   refuse_on_cuda(r.config.backend);
   // Nor model chunks (interleaved 1F1B): its devices hold one stage each.
   if (r.config.backend == BackendKind::Cuda && r.config.chunks > 1)
-    PIPELAB_USAGE_ERROR("--chunks", "model chunks (interleaved 1F1B) are not supported on the cuda backend yet",
-                        "run it with --backend cpu or --backend sim, or use --chunks 1");
+    PIPELAB_USAGE_ERROR(requested.schedule == ScheduleKind::Zbv ? "--schedule" : "--chunks",
+                        "model chunks (" + std::string(to_string(r.config.schedule)) +
+                            ") are not supported on the cuda backend yet",
+                        "run it with --backend cpu or --backend sim" +
+                            std::string(r.config.schedule == ScheduleKind::Zbv ? "" : ", or use --chunks 1"));
   // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
   // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
   if (spmd_rank()) detail::spmd_check_run(r.config);

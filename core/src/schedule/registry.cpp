@@ -8,6 +8,7 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/data_parallel.h"
 #include "pipelab/schedule/interleaved.h"
+#include "pipelab/schedule/zbv.h"
 #include "pipelab/schedule/zero_bubble.h"
 
 namespace pipelab {
@@ -53,6 +54,11 @@ Theory with_remat_theory(const Theory& no_remat, const CostRatio& cost) {
 }
 
 namespace {
+
+// ZB-V's utilization (zbv_theory) and with_remat_theory() of it: R before each I adds
+// busy time 2M and no idle at F:I:W:R = 1:1:1:1 (tests/unit/test_zbv.cpp).
+constexpr const char* kZbvFormula = "6M/(6M+max(K-1, 4K-2-2M))";
+constexpr const char* kZbvRematFormula = "8M/(8M+max(K-1, 4K-2-2M))";
 
 // Naive model parallelism is fill-drain with one micro-batch: utilization 1/K.
 Theory naive_theory(int devices, int /*microbatches*/, int /*chunks*/) { return fill_drain_theory(devices, 1); }
@@ -123,6 +129,17 @@ std::vector<ScheduleInfo> make_registry() {
        "Narayanan et al. 2021 (Megatron-LM, interleaved schedule): bubble over busy (K-1)/(vM), M a multiple "
        "of K; exact for one step on balanced chunks and free links",
        "interleaved 1F1B", "vM(F+B+R)/(vM(F+B+R)+(K-1)(F+B))", with_recompute_before_input, /*uses_chunks=*/true},
+      // Two chunks per device in a V (schedule/zbv.h): B split into I and W, as ZB-H1/H2.
+      // Remat: R before each I, on its chunk.
+      {ScheduleKind::Zbv, "zbv", "ZB-V (zero bubble, two chunks per device in a V)", MicrobatchRule::AsGiven,
+       [](int devices, int microbatches, int) { return zbv_schedule(devices, microbatches); },
+       [](int devices, int microbatches, int) { return zbv_theory(devices, microbatches); }, kZbvFormula,
+       "Qi et al. 2024 (arXiv 2401.10241) section 6, ZB-V: 2K chunks, chunk d and 2K-1-d on device d; zero "
+       "bubble in the steady state at T_F = T_B = T_W; one step alone keeps the ramp of the V (docs/zero-bubble.md). "
+       "Exact for one step at F:I:W = 1:1:1 on balanced chunks and free links. Peak min(2K, 2M) (chunk, micro-batch) "
+       "pairs in flight on every device: K stages' activations, 1F1B's first-stage peak",
+       "ZB-V", kZbvRematFormula, with_recompute_before_input, /*uses_chunks=*/false, /*fixed_chunks=*/2,
+       ChunkPlacement::VShape},
   };
 }
 
@@ -140,6 +157,11 @@ int scheduled_microbatches(const ScheduleInfo& row, int devices, int microbatche
     case MicrobatchRule::AsGiven: break;
   }
   return microbatches;
+}
+
+int scheduled_chunks(const ScheduleInfo& row, int chunks) {
+  if (row.uses_chunks) return chunks;
+  return row.fixed_chunks > 0 ? row.fixed_chunks : 1;
 }
 
 const ScheduleInfo& schedule_info(ScheduleKind kind) {
@@ -175,7 +197,7 @@ std::string Schedule::name() const { return std::string(to_string(kind)) + (rema
 
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat, int chunks) {
   const ScheduleInfo& row = schedule_info(kind);
-  Schedule s = row.generate(devices, scheduled_microbatches(row, devices, microbatches), row.uses_chunks ? chunks : 1);
+  Schedule s = row.generate(devices, scheduled_microbatches(row, devices, microbatches), scheduled_chunks(row, chunks));
   if (remat) s = row.with_remat ? row.with_remat(s) : with_recompute(s);
   return s;
 }
@@ -193,7 +215,7 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
     return theory;
   }
   const ScheduleInfo& row = schedule_info(kind);
-  Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches), row.uses_chunks ? chunks : 1);
+  Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches), scheduled_chunks(row, chunks));
   theory.schedule = row.theory_name ? row.theory_name : row.name;
   theory.formula = row.theory_formula;
   // Naive with the same options: the baseline of the ideal speedup.

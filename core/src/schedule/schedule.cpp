@@ -103,11 +103,23 @@ void append_chunk_forward(std::vector<Action>& program, const ChunkMap& map, int
   if (vs < map.count() - 1) program.push_back({ActionKind::SendActivation, device, mb, chunk});
 }
 
-void append_chunk_backward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int mb) {
+namespace {
+// A backward's compute (B or I) on a chunk, between the gradient it receives and the one it sends.
+void append_chunk_gradient(std::vector<Action>& program, const ChunkMap& map, ActionKind kind, int device, int chunk,
+                           int mb) {
   const int vs = map.virtual_stage(device, chunk);
   if (vs < map.count() - 1) program.push_back({ActionKind::RecvGrad, device, mb, chunk});
-  program.push_back({ActionKind::Backward, device, mb, chunk});
+  program.push_back({kind, device, mb, chunk});
   if (vs > 0) program.push_back({ActionKind::SendGrad, device, mb, chunk});
+}
+}  // namespace
+
+void append_chunk_backward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int mb) {
+  append_chunk_gradient(program, map, ActionKind::Backward, device, chunk, mb);
+}
+
+void append_chunk_backward_input(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int mb) {
+  append_chunk_gradient(program, map, ActionKind::BackwardInput, device, chunk, mb);
 }
 
 std::size_t Schedule::size() const {

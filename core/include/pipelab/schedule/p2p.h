@@ -16,7 +16,9 @@
 //            completes only when its receiver has reached the matching receive, and both
 //            block at the pair until then. NCCL send/recv outside a group, MPI_Ssend.
 //
-// Compute actions (F, B, R, OptimizerStep) never wait. Posting only ever grows, so a
+// Under every model a send to a chunk on the sender's own device (zbv's hand-over at the
+// bottom of its V) is a local copy and completes at once, as PyTorch hands a tensor
+// between two stages of one rank. Compute actions (F, B, R, OptimizerStep) never wait. Posting only ever grows, so a
 // stage that can complete its current action can still complete it after any other
 // stage moves: the outcome (finished, or the one stuck state) does not depend on the
 // order in which stages are simulated.

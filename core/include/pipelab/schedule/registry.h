@@ -39,10 +39,13 @@ struct Theory {
   /// T_naive / T: naive model parallelism with the same options over this schedule,
   /// e.g. K·M / (M + K - 1) for fill-drain (docs/gpipe.md).
   double ideal_speedup = 1;
-  /// Peak number of micro-batches the first stage holds activations for at once (from
-  /// its F to its B, or to its W when B is split into I and W): M for fill-drain,
-  /// min(K, M) for 1F1B and ZB-H1, min(2K - 1, M) for ZB-H2. With remat it counts the
-  /// micro-batches whose stage input is held (remat keeps the inputs, not the blocks').
+  /// Peak number of micro-batches a device holds activations for at once (from its F to
+  /// its B, or to its W when B is split into I and W), the most over the devices — the
+  /// first device's for every schedule but ZB-V with M < 2K - 1: M for fill-drain,
+  /// min(K, M) for 1F1B and ZB-H1, min(2K - 1, M) for ZB-H2; (chunk, micro-batch) pairs
+  /// for a schedule with model chunks. With remat it counts the micro-batches whose stage
+  /// input is held (remat keeps the inputs, not the blocks'). validate() holds every
+  /// device of a registry schedule to it.
   double peak_stash_microbatches = 0;
   std::string schedule;  ///< how labels name the schedule: "GPipe", "naive", "1F1B"
   std::string options;   ///< the options the formula depends on: "" or "remat, F:B:R = 1:2:1"
@@ -94,6 +97,11 @@ struct ScheduleInfo {
   Schedule (*with_remat)(const Schedule& schedule) = nullptr;
   /// True when the row takes --chunks (v model chunks per device); 0 chunks are refused.
   bool uses_chunks = false;
+  /// The chunks per device a row that does not take --chunks always holds: 2 for zbv (its
+  /// V), 0 for a row of one stage per device.
+  int fixed_chunks = 0;
+  /// Where the row's chunks sit (Partition::placement) when it holds several per device.
+  ChunkPlacement placement = ChunkPlacement::Interleaved;
 };
 
 /// Every schedule, in the order the CLI lists them (Custom is not a row).
@@ -102,6 +110,10 @@ const std::vector<ScheduleInfo>& schedule_registry();
 /// The M `row` runs when asked for K = `devices` and M = `microbatches`: 1 for naive,
 /// K for data-parallel, else `microbatches`.
 int scheduled_microbatches(const ScheduleInfo& row, int devices, int microbatches);
+
+/// The chunks per device `row` runs when asked for `chunks` (--chunks): `chunks` for a row
+/// that uses_chunks, its fixed_chunks for a row that fixes them (zbv: 2), else 1.
+int scheduled_chunks(const ScheduleInfo& row, int chunks);
 
 /// The row of `kind`. Throws pipelab::Error for ScheduleKind::Custom (no generator).
 const ScheduleInfo& schedule_info(ScheduleKind kind);
@@ -115,7 +127,8 @@ std::string schedule_names(const char* separator = ", ");
 
 /// The schedule of `kind` for K devices and M micro-batches (M as the row's
 /// microbatch_rule sets it), with re-materialization (with_recompute) if `remat`, and v =
-/// `chunks` model chunks per device for a row that uses_chunks (ignored by the others).
+/// `chunks` model chunks per device for a row that uses_chunks (ignored by the others,
+/// scheduled_chunks()).
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat, int chunks = 1);
 
 /// The theory of a `kind` schedule for K and M (as scheduled), with remat if `remat`:

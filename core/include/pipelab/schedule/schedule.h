@@ -93,6 +93,7 @@ enum class ScheduleKind {
   ZbH2,      ///< "zb-h2": zero-bubble ZB-H2, 2K-1 micro-batches in flight (schedule/zero_bubble.h)
   DataParallel,  ///< "data-parallel": K replicas of the whole model, one gradient all-reduce
   Interleaved1F1B,  ///< "interleaved-1f1b": v model chunks per device (schedule/interleaved.h)
+  Zbv,       ///< "zbv": zero bubble on two chunks per device in a V (schedule/zbv.h)
   Custom,    ///< "custom": built by hand
 };
 
@@ -155,6 +156,10 @@ Action matching_send(const Action& recv, const ChunkMap& map);
 void append_chunk_forward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int microbatch);
 /// Append B on a chunk wrapped in its communication (append_backward over virtual stages).
 void append_chunk_backward(std::vector<Action>& program, const ChunkMap& map, int device, int chunk, int microbatch);
+/// Append I (BackwardInput) on a chunk wrapped in its communication, as append_chunk_backward
+/// does for B; its W is appended separately, where the schedule wants it.
+void append_chunk_backward_input(std::vector<Action>& program, const ChunkMap& map, int device, int chunk,
+                                 int microbatch);
 
 /// Append F(stage, mb) to `program` wrapped in its communication: a RecvActivation
 /// before it unless stage is the first, a SendActivation after it unless the last.

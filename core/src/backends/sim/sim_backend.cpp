@@ -9,7 +9,8 @@
 //     W = Σ_layers block_backward_weight_flops(b)          (I + W = B exactly)
 //     R = Σ_layers block_forward_flops(b)
 //     OptimizerStep = 2 FLOPs per parameter (read grad, update)
-//   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links)
+//   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links; 0 and no bytes for
+//     a hand-over between two chunks of one device, zbv's V)
 //   gradient all-reduce (data parallelism) = a ring over the K devices:
 //     2(K-1) · (latency + (G/K) · 8 / bandwidth), from when the last device reached it
 // Sends are asynchronous (a copy engine): the sender's clock does not advance;
@@ -116,6 +117,12 @@ class SimBackend final : public Backend {
     double& link_free = downstream ? link_free_[d][0] : link_free_[d][1];
     Transfer t;
     t.send = a;
+    // A hand-over between two chunks of one device (the bottom of zbv's V) crosses no
+    // link: it arrives when it is sent and moves no bytes over the wire.
+    if (matching_recv(a, partition_.chunk_map()).stage == d) {
+      t.span.start_us = t.span.end_us = clock_[d];
+      return t;
+    }
     // Activations and gradients at a stage boundary are both (b, d) fp32.
     t.bytes = boundary_bytes(spec_, rows_[a.microbatch]);
     t.span.start_us = std::max(clock_[d], link_free);
