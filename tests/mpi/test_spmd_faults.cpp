@@ -1,6 +1,7 @@
 // test_spmd_faults.cpp — a fault on one rank ends every rank, in bounded time, with a
 // message that names what went wrong: a rank that throws, a rank killed with SIGKILL,
-// ranks started with different flags, a rank count other than K, a backend the mode lacks.
+// ranks started with different flags, a rank count other than K (of stages or of
+// data-parallel replicas), a backend the mode lacks.
 // Every launch has --watchdog-s 10 and a hard limit (mpi_runner.h); each test checks the
 // time it took.
 #include <gtest/gtest.h>
@@ -82,12 +83,15 @@ TEST(SpmdFaults, ABackendWithoutTheProcessModeIsRefused) {
   EXPECT_LT(r.seconds, kSecondsToEnd);
 }
 
-TEST(SpmdFaults, DataParallelIsRefusedUnderMpirun) {
+TEST(SpmdFaults, ADataParallelRankCountOtherThanKIsRefusedWithTheFix) {
   PIPELAB_REQUIRE_MPIRUN();
-  // Its all-reduce runs between the threads of one process only (no MPI_Allreduce yet).
-  const MpiRun r = pipelab_ranks(2, kRun + kWatchdog + "-K 2 --schedule data-parallel");
+  // One rank per replica: 2 ranks cannot hold 4 replicas.
+  const MpiRun r = pipelab_ranks(2, kRun + kWatchdog + "-K 4 --schedule data-parallel");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("--schedule: data-parallel does not run as processes yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--devices: the launcher started 2 ranks for data parallelism over K=4 replicas"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("mpirun -np 4"), std::string::npos) << r.err;
   EXPECT_LT(r.seconds, kSecondsToEnd);
 }
 

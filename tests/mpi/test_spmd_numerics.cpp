@@ -1,6 +1,7 @@
 // test_spmd_numerics.cpp — the stages as processes (mpirun) compute what one device does:
-// for naive, GPipe, 1F1B and interleaved 1F1B (2 chunks per rank) at 2 and 4 ranks, and for
-// the registry's pipeline schedules side by side at 4 ranks,
+// for naive, GPipe, 1F1B, interleaved 1F1B (2 chunks per rank) and data parallelism (one
+// replica per rank, its all-reduce an MPI_Allreduce) at 2 and 4 ranks, and for every
+// schedule of the registry side by side at 4 ranks,
 // the loss equals the in-process threaded run's to the last bits, and the gathered
 // gradients and parameters pass the transparency check against the single-device
 // reference step; the loss is also checked here against reference_step() itself.
@@ -39,7 +40,8 @@ TEST_P(SpmdTransparency, ProcessesComputeWhatThreadsAndOneDeviceCompute) {
   PIPELAB_REQUIRE_MPIRUN();
   const auto& [schedule, ranks] = GetParam();
   const std::string args = "run " + std::string(kModelFlags) + " --schedule " + schedule + " -K " + std::to_string(ranks) +
-                           (schedule == "naive" ? "" : " -M 4") +  // naive is M = 1
+                           // naive is M = 1, data-parallel M = K (one share per replica)
+                           (schedule == "naive" || schedule == "data-parallel" ? "" : " -M 4") +
                            (schedule == "interleaved-1f1b" ? " --chunks 2" : "");  // v = 2 chunks per rank
   const MpiRun processes = pipelab_ranks(ranks, args);
   ASSERT_EQ(processes.exit_code, 0) << processes.err;
@@ -55,7 +57,9 @@ TEST_P(SpmdTransparency, ProcessesComputeWhatThreadsAndOneDeviceCompute) {
   for (const auto& r : run["ranks"]) EXPECT_FALSE(r["host"].get<std::string>().empty());
   EXPECT_FALSE(t["runs"][0].contains("ranks")) << "an in-process run reports ranks";
 
-  // The same per-stage arithmetic in the same order: the same loss, bit for bit.
+  // The same per-stage arithmetic in the same order: the same loss, bit for bit (data
+  // parallelism too: each replica's share of the loss, summed in rank order; its
+  // gradients are summed in MPI's order, to rounding: the transparency check below).
   EXPECT_EQ(run["loss"].get<double>(), t["runs"][0]["loss"].get<double>());
   // Against the single-device reference step, computed here, not by the binary: the
   // batch-mean loss over all rows, summed in another order (to rounding).
@@ -67,22 +71,24 @@ TEST_P(SpmdTransparency, ProcessesComputeWhatThreadsAndOneDeviceCompute) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Schedules, SpmdTransparency,
-                         ::testing::Combine(::testing::Values("naive", "gpipe", "1f1b", "interleaved-1f1b"),
+                         ::testing::Combine(::testing::Values("naive", "gpipe", "1f1b", "interleaved-1f1b", "data-parallel"),
                                             ::testing::Values(2, 4)),
                          [](const auto& info) {
                            const std::string schedule = std::get<0>(info.param);  // test names: no digit first
                            const std::string name = schedule == "1f1b"               ? "OneFOneB"
                                                     : schedule == "interleaved-1f1b" ? "InterleavedOneFOneB"
+                                                    : schedule == "data-parallel"    ? "DataParallel"
                                                                                      : schedule;
                            return name + "Np" + std::to_string(std::get<1>(info.param));
                          });
 
 TEST(SpmdTransparency, EveryRegistryScheduleAtFourRanks) {
   PIPELAB_REQUIRE_MPIRUN();
-  const MpiRun r = pipelab_ranks(4, "compare " + std::string(kModelFlags) + " -K 4 -M 4 --schedules naive,gpipe,1f1b,zb-h1,zb-h2");
+  const MpiRun r = pipelab_ranks(
+      4, "compare " + std::string(kModelFlags) + " -K 4 -M 4 --schedules naive,gpipe,1f1b,zb-h1,zb-h2,data-parallel");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = parse_json(r);
-  ASSERT_EQ(j["schedules"].size(), 5u) << r.out;
+  ASSERT_EQ(j["schedules"].size(), 6u) << r.out;
   for (const auto& row : j["schedules"]) {
     EXPECT_TRUE(row["transparency"]["ok"].get<bool>()) << row["schedule"] << ": " << row["transparency"].dump();
     EXPECT_EQ(row["ranks"].size(), 4u) << row["schedule"];

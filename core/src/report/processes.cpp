@@ -29,6 +29,28 @@ TransferCost transfer_cost(const Trace& trace) {
   return cost;
 }
 
+namespace {
+
+// "# MPI_Allreduce of ..." for a run with a gradient all-reduce (data parallelism); "" without.
+std::string all_reduce_line(const RunResult& run) {
+  std::vector<double> spans;
+  double bytes = 0;
+  for (const TraceEvent& e : run.trace.events)
+    if (e.action.kind == ActionKind::AllReduceGrads) {
+      spans.push_back(e.dur_us);
+      bytes = std::max(bytes, static_cast<double>(e.bytes));
+    }
+  if (spans.empty()) return "";
+  std::ostringstream out;
+  out << "# MPI_Allreduce of " << run.schedule.name() << " (every gradient, MPI_SUM in place): " << spans.size()
+      << " ranks, " << format_number("%.2f", bytes / 1048576) << " MiB sent per rank (a ring's 2(K-1)/K of "
+      << "the gradients); send lane (every rank arrived to the sum) median " << format_number("%.1f", median_of(spans))
+      << " us, max " << format_number("%.1f", *std::max_element(spans.begin(), spans.end())) << " us\n";
+  return out.str();
+}
+
+}  // namespace
+
 std::string process_lines(const std::vector<const RunResult*>& runs) {
   const std::vector<RankClock>& ranks = runs.front()->trace.meta.ranks;
   if (ranks.empty()) return "";
@@ -40,6 +62,7 @@ std::string process_lines(const std::vector<const RunResult*>& runs) {
   for (const RankClock& r : ranks) out << " " << format_number("%.1f", r.alignment_error_us);
   out << "\n";
   for (const RunResult* run : runs) {
+    out << all_reduce_line(*run);
     const TransferCost cost = transfer_cost(run->trace);
     if (cost.transfers == 0) continue;
     out << "# MPI transfers of " << run->schedule.name() << ": " << cost.transfers << " of "

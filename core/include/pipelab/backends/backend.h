@@ -128,6 +128,14 @@ class Backend {
     PIPELAB_THROW(name() + " backend: " + to_string(recv) + " cannot receive from another process",
                   "run this backend in one process (without mpirun), or use --backend cpu");
   }
+  /// The gradient tensors of `device`'s stage (every chunk's blocks, each block's tensors
+  /// in for_each_tensor order), fp32, where a transport between processes sums them in
+  /// place over the replicas: AllReduceGrads of a data-parallel rank (runtime/spmd/). The
+  /// default throws: only backends that run one stage per process (cpu) have it.
+  virtual std::vector<WireBytes> gradient_wire(int device) {
+    PIPELAB_THROW(name() + " backend: device " + std::to_string(device) + "'s gradients cannot leave the process",
+                  "run this backend in one process (without mpirun), or use --backend cpu");
+  }
   /// The steady-clock instant of the step's time origin (begin_step()), which every span
   /// is µs after; nullopt where spans are not host steady-clock time (sim, replay, cuda).
   virtual std::optional<std::chrono::steady_clock::time_point> time_origin() const { return std::nullopt; }

@@ -29,8 +29,9 @@ struct TransferCost {
 TransferCost transfer_cost(const Trace& trace);
 
 /// "# processes: ..." lines for a run whose stages ran as processes: ranks and hosts, the
-/// clock alignment per rank, and the MPI transfer cost of each run; "" for runs in one
-/// process (their traces have no ranks).
+/// clock alignment per rank, and the MPI transfer cost of each run (for data parallelism
+/// the gradient all-reduce's instead); "" for runs in one process (their traces have no
+/// ranks).
 std::string process_lines(const std::vector<const RunResult*>& runs);
 
 /// {"ranks": [{rank, host, clock_offset_us, alignment_error_us}], "transfer": {...}} of a

@@ -19,18 +19,6 @@ namespace pipelab::cpu_detail {
 
 namespace {
 
-// The stage's gradient tensors in order, as (data, length) pieces of one flat vector.
-struct Piece {
-  float* data;
-  std::size_t size;
-};
-std::vector<Piece> gradient_pieces(Stage& st) {
-  std::vector<Piece> pieces;
-  for (BlockParams& g : st.grads)
-    for_each_tensor(g, [&](const char*, std::vector<float>& t) { pieces.push_back({t.data(), t.size()}); });
-  return pieces;
-}
-
 // Calls f(piece index, offset in the piece, length) for the part of the flat range
 // [begin, end) in each piece.
 template <typename F>
@@ -43,6 +31,13 @@ void for_range(const std::vector<Piece>& pieces, std::size_t begin, std::size_t 
 }
 
 }  // namespace
+
+std::vector<Piece> gradient_pieces(Stage& st) {
+  std::vector<Piece> pieces;
+  for (BlockParams& g : st.grads)
+    for_each_tensor(g, [&](const char*, std::vector<float>& t) { pieces.push_back({t.data(), t.size()}); });
+  return pieces;
+}
 
 Transfer all_reduce_grads(std::vector<Stage>& stages, const Partition& partition, const Action& action,
                           Rendezvous& together, const std::function<double()>& now_us) {

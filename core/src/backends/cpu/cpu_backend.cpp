@@ -8,7 +8,9 @@
 // the tensor into a buffer charged to the receiver (the cpu stand-in for a
 // device-to-device copy). As one rank of a multi-process run (only_stage >= 0) the
 // backend holds that stage alone, and a send keeps the tensor in a send buffer charged
-// to the sender until the transport (runtime/spmd/) has put it on the wire.
+// to the sender until the transport (runtime/spmd/) has put it on the wire; a
+// data-parallel rank's AllReduceGrads is the transport's too, in place on the
+// gradients (gradient_wire).
 // The loss is the batch mean: each row of a micro-batch is scaled by 1/B, so
 // micro-batch gradients add up to the full batch's: to the bit with --gemm reference,
 // to rounding with --gemm blas (config.cpu.gemm; kernels/include/pipelab/kernels/cpu.h).
@@ -196,6 +198,15 @@ class CpuBackend final : public Backend {
     return t;
   }
 
+  std::vector<WireBytes> gradient_wire(int device) override {
+    // In place: the transport's sum overwrites this device's own gradients (every chunk).
+    std::vector<WireBytes> wire;
+    for (int c = 0; c < partition_.chunks; ++c)
+      for (const cpu_detail::Piece& p : cpu_detail::gradient_pieces(stages_[partition_.slot(device, c)]))
+        wire.push_back({p.data, float_bytes(p.size)});
+    return wire;
+  }
+
   std::optional<Clock::time_point> time_origin() const override { return origin_; }
 
   Transfer all_reduce(const Action& a, Rendezvous& together) override {
@@ -208,17 +219,21 @@ class CpuBackend final : public Backend {
     // The loss is summed over the devices that compute one (the last stage of every
     // replica); the parameters and gradients are replica 0's, which every replica
     // must equal after the all-reduce and the SGD step (checked: a mismatch is a bug).
+    // As one rank (only_stage_), the replica of the rank's device, and only its stages
+    // hold anything: the runtime gathers and checks the ranks (runtime/spmd/).
     StepNumerics n;
     for (const Stage& st : stages_)
       if (partition_.last_on(st.index, st.chunk)) n.loss += st.loss;
-    // Replica 0's stages in layer order: virtual stage vs is chunk_of(vs) of device_of(vs).
+    const int replica = only_stage_ >= 0 ? only_stage_ / partition_.pipeline_devices() : 0;
+    // The replica's stages in layer order: virtual stage vs is chunk_of(vs) of device_of(vs).
     const ChunkMap map = partition_.chunk_map();
     for (int vs = 0; vs < partition_.stages(); ++vs) {
-      const Stage& st = stages_[partition_.slot(map.device_of(vs), map.chunk_of(vs))];
+      const int device = replica * partition_.pipeline_devices() + map.device_of(vs);
+      const Stage& st = stages_[partition_.slot(device, map.chunk_of(vs))];
       n.grads.insert(n.grads.end(), st.grads.begin(), st.grads.end());
       n.params.insert(n.params.end(), st.params.begin(), st.params.end());
     }
-    cpu_detail::check_replicas_agree(stages_, partition_);
+    if (only_stage_ < 0) cpu_detail::check_replicas_agree(stages_, partition_);
     return n;
   }
 

@@ -103,6 +103,15 @@ void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, in
 /// F's stash, then free both. Throws pipelab::Error unless I of m ran and W of m has not.
 void stage_backward_weight(Stage& st, const StepData& step, int m);
 
+/// One gradient tensor of a stage: its values, seen as a piece of one flat vector.
+struct Piece {
+  float* data;       ///< the first value
+  std::size_t size;  ///< how many
+};
+/// The stage's gradient tensors in order (its blocks, each block's in for_each_tensor
+/// order): the flat vector the all-reduce shares out, and the one a rank sums over MPI.
+std::vector<Piece> gradient_pieces(Stage& st);
+
 /// AllReduceGrads of device action.stage: its part of summing the gradients of every
 /// replica of its stage (`stages` holds one Stage per device of `partition`), the sum left
 /// in every replica's grads. Meets the other devices at `together` when all gradients are

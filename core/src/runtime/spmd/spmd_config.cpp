@@ -1,5 +1,6 @@
 // spmd_config.cpp — before a multi-process run: the right number of ranks, the cpu
-// backend, one configuration on every rank; after it: the numerics put together.
+// backend, one configuration on every rank; after it: the numerics put together (and,
+// for data parallelism, every replica's checked against replica 0's).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
@@ -89,6 +90,28 @@ BlockParams read_block(const ModelSpec& spec, const std::vector<float>& values, 
   return block;
 }
 
+// What one rank sent of the step's numerics: its device's blocks, flattened.
+struct RankBlocks {
+  std::vector<float> grads, params;
+  std::size_t at_grads = 0, at_params = 0;  // how far they have been read back
+};
+
+// Data parallelism: rank r holds replica r / P of device r % P's stage (P devices per
+// pipeline), which must equal replica 0's to the bit after the all-reduce (one sum on every
+// rank, spmd_all_reduce.cpp) and the same SGD step. A difference is a bug, never rounding.
+void check_replicas_agree(const std::vector<RankBlocks>& ranks, const Partition& partition) {
+  const int P = partition.pipeline_devices();
+  for (std::size_t r = P; r < ranks.size(); ++r) {
+    const RankBlocks& mine = ranks[r];
+    const RankBlocks& first = ranks[r % P];
+    if (mine.grads != first.grads || mine.params != first.params)
+      PIPELAB_THROW("rank " + std::to_string(r) + " (replica " + std::to_string(r / P) +
+                        ") ended the step with gradients or parameters that differ from replica 0's",
+                    "every replica applies the same all-reduced gradients (MPI_Allreduce gives every rank "
+                    "the same sum): a bug, please report with the mpirun line");
+  }
+}
+
 }  // namespace
 
 void spmd_check_run(const RunConfig& c) {
@@ -123,21 +146,18 @@ void spmd_check_run(const RunConfig& c) {
     PIPELAB_USAGE_ERROR("--backend", std::string("the multi-process mode runs the cpu backend, not ") +
                                          to_string(c.backend),
                         "use --backend cpu; NCCL across GPUs is not built yet (docs/distributed.md)");
-  // The data-parallel baseline's AllReduceGrads would be an MPI_Allreduce over the ranks;
-  // until it is, the collective runs between the threads of one process only.
-  if (c.schedule == ScheduleKind::DataParallel)
-    PIPELAB_USAGE_ERROR("--schedule", "data-parallel does not run as processes yet (its all-reduce runs between "
-                                      "the device threads of one process)",
-                        "run it without mpirun, or a pipeline schedule (naive, gpipe, 1f1b, ...) under mpirun");
   // Step tags 2·(m·v + c) + 1 (spmd_executor.cpp) stay below the clock's two (spmd_clock.cpp).
   if (2.0 * c.microbatches * c.chunks + 1 >= spmd::max_tag() - 1)
     PIPELAB_USAGE_ERROR("--microbatches", "M·v = " + std::to_string(c.microbatches * c.chunks) +
                                               " transfers per link need more message tags than this MPI has",
                         "use a smaller -M or --chunks under mpirun");
+  // One rank per device: a pipeline's stage, or a data-parallel replica of the whole model.
+  const bool replicas = c.schedule == ScheduleKind::DataParallel;
+  const std::string devices = replicas ? "data parallelism over K=" + std::to_string(c.devices) + " replicas"
+                                       : "a pipeline of K=" + std::to_string(c.devices) + " stages";
   if (me.ranks != c.devices)
-    PIPELAB_USAGE_ERROR("--devices", "the launcher started " + std::to_string(me.ranks) +
-                                         " ranks for a pipeline of K=" + std::to_string(c.devices) +
-                                         " stages; one rank runs one stage",
+    PIPELAB_USAGE_ERROR("--devices", "the launcher started " + std::to_string(me.ranks) + " ranks for " + devices +
+                                         (replicas ? "; one rank runs one replica" : "; one rank runs one stage"),
                         "start K ranks (mpirun -np " + std::to_string(c.devices) + " pipelab ...), or pass -K " +
                             std::to_string(me.ranks));
 }
@@ -148,8 +168,9 @@ std::unique_ptr<Backend> spmd_make_backend(const RunConfig& config, const Partit
 }
 
 StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config, const Partition& partition) {
-  // This rank's layers (its stage's grads and params, each block's tensors flattened in
-  // for_each_tensor order) and, from the last stage, the loss.
+  // This rank's layers (its stage's grads and params, or its replica's of the whole model,
+  // each block's tensors flattened in for_each_tensor order) and, from the last stage,
+  // the loss (every replica's: its share of the batch's).
   StepNumerics local = *backend.numerics();
   spmd::ByteWriter out;
   out.value(local.loss);
@@ -159,20 +180,18 @@ StepNumerics spmd_numerics(const Backend& backend, const RunConfig& config, cons
   const auto all = spmd::allgather_bytes(out.bytes(), config.watchdog_seconds, "the step's numerics");
   // Every rank's blocks, read in the order it sent them: its virtual stages in increasing
   // order (with one chunk per device: its one stage), as the backend's numerics() lists them.
-  struct RankBlocks {
-    std::vector<float> grads, params;
-    std::size_t at_grads = 0, at_params = 0;
-  };
   std::vector<RankBlocks> ranks(all.size());
   StepNumerics n;
   for (std::size_t r = 0; r < all.size(); ++r) {
     spmd::ByteReader in(all[r]);
-    n.loss += in.value<double>();  // only the rank of the last stage computes one
+    n.loss += in.value<double>();  // only the last stage's ranks (one per replica) compute one
     in.value<std::uint64_t>();     // its block count (the partition says it again)
     ranks[r].grads = in.values<float>();
     ranks[r].params = in.values<float>();
   }
-  // The model's layers in order: virtual stage vs lives on device (= rank) device_of(vs).
+  check_replicas_agree(ranks, partition);
+  // The model's layers in order: virtual stage vs lives on device (= rank) device_of(vs)
+  // (of replica 0, with data parallelism: the others hold the same, checked above).
   const ChunkMap map = partition.chunk_map();
   for (int vs = 0; vs < partition.stages(); ++vs) {
     RankBlocks& from = ranks.at(static_cast<std::size_t>(map.device_of(vs)));

@@ -8,7 +8,9 @@
 // its span runs from the post to the arrival on this rank's clock; the merge
 // (spmd_merge.cpp) moves its start to the send's start, as every backend draws a
 // transfer (backends/backend.h). A rank has no progress thread, so a message that came
-// while the rank computed is seen when the rank reaches its receive.
+// while the rank computed is seen when the rank reaches its receive. A data-parallel
+// rank (replica r) sends nothing: its AllReduceGrads is an MPI all-reduce
+// (spmd_all_reduce.h).
 #include <unistd.h>
 
 #include <csignal>
@@ -19,6 +21,7 @@
 #include "../step_trace.h"
 #include "mpi_comm.h"
 #include "pipelab/error.h"
+#include "spmd_all_reduce.h"
 #include "spmd_executor.h"
 
 namespace pipelab::spmd {
@@ -69,7 +72,8 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
   std::vector<TraceEvent> events;
   std::list<InFlight> sends;
   auto finish_sends = [&] { sends.remove_if([](InFlight& s) { return s.request.done(); }); };
-  const std::string who = "rank " + std::to_string(me) + " (stage " + std::to_string(me) + ")";
+  const std::string who =
+      "rank " + std::to_string(me) + (schedule.replicas > 1 ? " (replica " : " (stage ") + std::to_string(me) + ")";
   for (std::size_t i = 0; i < program.size(); ++i) {
     const Action& a = program[i];
     inject_fault(me, i, program.size());
@@ -115,6 +119,12 @@ std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& bac
       case ActionKind::OptimizerStep:
         events.push_back(detail::make_event(me, Lane::Compute, a, backend.compute(a), 0));
         break;
+      case ActionKind::AllReduceGrads: {
+        // A collective: drawn on the send lane, the comm lane of its bytes, as in one process.
+        const Transfer t = all_reduce_grads(backend, a, schedule.replicas, options.watchdog_seconds, now_us, who);
+        events.push_back(detail::make_event(me, Lane::Send, a, t.span, t.bytes));
+        break;
+      }
       default:  // an action kind this transport does not know yet: refused, never guessed at
         PIPELAB_THROW(who + ": the multi-process mode cannot run " + to_string(a) + " yet",
                       "run this schedule without mpirun (the stages as threads of one process)");

@@ -11,7 +11,8 @@
 
 namespace pipelab::spmd {
 
-/// Runs stage rank()'s program of `schedule` on `backend` (begin_step() already called),
+/// Runs device rank()'s program of `schedule` (its stage, or its replica of the whole
+/// model for data parallelism) on `backend` (begin_step() already called),
 /// each wait bounded by options.watchdog_seconds; returns its spans on its own clock
 /// (µs since the backend's time origin), in program order.
 std::vector<TraceEvent> run_stage_program(const Schedule& schedule, Backend& backend,
