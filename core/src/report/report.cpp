@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "pipelab/report/gap_report.h"  // gap_lines, gap_json: the gap decomposed
 #include "pipelab/report/processes.h"  // process_lines, processes_json (mpirun)
 #include "pipelab/runtime/memory.h"  // bytes_to_mib
 
@@ -213,6 +214,12 @@ std::string sweep_theory_line(const Theory& naive, const Theory& run) {
          ", bubble 1 - utilization; ideal speedup utilization / naive's " + naive.formula + "\n";
 }
 
+// GPipe's speedup chain over naive: both median steps decomposed (report/gap.h).
+std::optional<SpeedupChain> comparison_chain(const Comparison& c) {
+  const RunGap gpipe = run_gap(c.gpipe, &c.naive);
+  return speedup_chain(decompose_step(c.naive.trace, c.naive.schedule), gpipe.step, gpipe.split, c.gpipe.theory);
+}
+
 }  // namespace
 
 std::string format_number(const char* printf_format, double value) {
@@ -234,7 +241,7 @@ std::string describe_config(const RunConfig& c) {
   return out.str();
 }
 
-nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
+nlohmann::json run_json(const RunResult& r, std::optional<double> speedup, const RunResult* reference) {
   nlohmann::json j;
   j["schedule"] = r.schedule.name();
   if (!r.config.schedule_file.empty()) j["schedule_file"] = r.config.schedule_file;  // only for a file's schedule
@@ -284,6 +291,7 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup) {
   } else {
     j["replay"] = nullptr;
   }
+  j["gap"] = gap_json(run_gap(r, reference));  // the step decomposed (docs/metrics.md)
   // Stages run as processes (mpirun): "ranks" (each one's host and clock alignment) and
   // "transfer" (the MPI path's cost); absent for a run in one process.
   if (!r.trace.meta.ranks.empty()) j.update(processes_json(r));
@@ -301,13 +309,14 @@ nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunCo
 
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json j;
-  j["runs"] = {run_json(c.naive, 1.0), run_json(c.gpipe, c.speedup)};
+  j["runs"] = {run_json(c.naive, 1.0), run_json(c.gpipe, c.speedup, &c.naive)};
   j["speedup"] = {{"median", c.paired.median},
                   {"min", c.paired.min},
                   {"max", c.paired.max},
                   {"paired", c.paired.ratios},
                   {"replayed", c.replayed_speedup ? nlohmann::json(*c.replayed_speedup) : nlohmann::json(nullptr)}};
   j["transparency"] = transparency_json(c.max_rel_diff, c.gpipe.config, transparency_tolerance(c.gpipe.config));
+  j["speedup_chain"] = speedup_chain_json(comparison_chain(c));
   return j;
 }
 
@@ -324,7 +333,8 @@ std::string format_comparison(const Comparison& c) {
       << run_header(name_width({&c.naive, &c.gpipe})) << run_row(c.naive, 1.0, name_width({&c.naive, &c.gpipe}))
       << run_row(c.gpipe, c.speedup, name_width({&c.naive, &c.gpipe})) << per_device_table({&c.naive, &c.gpipe})
       << timing_lines({&c.naive, &c.gpipe}, &c.paired, c.gpipe.theory.ideal_speedup)
-      << theory_line(c.naive.theory, c.gpipe.theory)
+      << gap_lines(c.naive, run_gap(c.naive, nullptr)) << gap_lines(c.gpipe, run_gap(c.gpipe, &c.naive))
+      << speedup_chain_line(comparison_chain(c)) << theory_line(c.naive.theory, c.gpipe.theory)
       << (c.gpipe.config.remat ? "# remat: recompute (R) counts as busy time, so utilization goes up while the step "
                                  "gets longer: compare step times\n"
                                : "")
@@ -348,6 +358,7 @@ std::string format_run(const RunResult& r, std::optional<double> max_rel_diff) {
     out << "# theory: a schedule from a file has no formula of its own; the bubble theory is fill-drain's "
         << "(utilization " << r.theory.formula << " = " << format_number("%.1f%%", 100 * r.theory.utilization)
         << "), the least bubble a schedule of whole-stage F and B can have\n";
+  out << gap_lines(r, run_gap(r, nullptr));
   if (r.numerics) out << "# loss " << format_number("%.6f", r.numerics->loss) << "\n";
   out << transparency_line(max_rel_diff, r.config, transparency_tolerance(r.config));
   return out.str();
@@ -385,7 +396,7 @@ std::string sweep_csv(const std::vector<RunResult>& runs) {
 nlohmann::json sweep_json(const std::vector<RunResult>& runs) {
   nlohmann::json j;
   j["runs"] = nlohmann::json::array();
-  for (const RunResult& r : runs) j["runs"].push_back(run_json(r, speedup_over(runs.front(), r)));
+  for (const RunResult& r : runs) j["runs"].push_back(run_json(r, speedup_over(runs.front(), r), &runs.front()));
   return j;
 }
 

@@ -16,7 +16,10 @@
 namespace pipelab {
 
 /// One run as a JSON object (the elements of "runs"). speedup is null when unknown.
-nlohmann::json run_json(const RunResult& run, std::optional<double> speedup_vs_naive);
+/// `reference`: the naive run its "gap" splits compute against (nullptr: none; a naive
+/// run is its own).
+nlohmann::json run_json(const RunResult& run, std::optional<double> speedup_vs_naive,
+                        const RunResult* reference = nullptr);
 
 /// {"reference","max_rel_diff","ok","tolerance"} of one transparency check (all but
 /// the tolerance null when `max_rel_diff` is: no numerics).
