@@ -18,10 +18,11 @@ const std::string kWatchdog = "--watchdog-s 10 ";
 // A fault must end the job well inside the watchdog: the ranks are told, not left waiting.
 constexpr double kSecondsToEnd = 8.0;
 
-// 4 ranks of a K = 4, M = 4 run whose rank 2 meets PIPELAB_SPMD_FAULT=2:<fault>.
-MpiRun run_with_fault(const std::string& fault, const std::string& watchdog) {
-  return launch(mpirun() + "-x PIPELAB_SPMD_FAULT=2:" + fault + " -np 4 " + pipelab_binary() + " " + kRun + watchdog +
-                "-K 4 -M 4");
+// `ranks` ranks of a K = ranks, M = 4 run whose rank `rank` meets PIPELAB_SPMD_FAULT=<rank>:<fault>.
+MpiRun run_with_fault(const std::string& fault, const std::string& watchdog, int ranks = 4, int rank = 2) {
+  const std::string k = std::to_string(ranks);
+  return launch(mpirun() + "-x PIPELAB_SPMD_FAULT=" + std::to_string(rank) + ":" + fault + " -np " + k + " " +
+                pipelab_binary() + " " + kRun + watchdog + "-K " + k + " -M 4");
 }
 
 TEST(SpmdFaults, ARankThatThrowsEndsEveryRankNamingItself) {
@@ -45,11 +46,14 @@ TEST(SpmdFaults, ARankKilledWithSigkillEndsEveryRankNamingIt) {
 
 TEST(SpmdFaults, ARankThatHangsEndsEveryRankWithinTheWatchdogNamingIt) {
   PIPELAB_REQUIRE_MPIRUN();
-  // Alive but silent: only the watchdog (2 s here) of a rank waiting for it can tell.
-  const MpiRun r = run_with_fault("hang", "--watchdog-s 2 ");
+  // Alive but silent: only the watchdog (2 s here) of a rank waiting for it can tell. The
+  // middle rank of three hangs: both others wait on it alone, so whichever watchdog fires
+  // first names it. (With four ranks and rank 2 hanging, rank 0 can time out first, waiting
+  // on rank 1, which is itself stuck on rank 2, and name rank 1: seen under ctest -j2.)
+  const MpiRun r = run_with_fault("hang", "--watchdog-s 2 ", 3, 1);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("watchdog: rank "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("from rank 2 for 2 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("from rank 1 for 2 s"), std::string::npos) << r.err;
   EXPECT_LT(r.seconds, 2 + kSecondsToEnd);
 }
 
