@@ -294,6 +294,13 @@ void take_schedule_file(const CommonFlags& f, RunConfig& c) {
     PIPELAB_USAGE_ERROR("--microbatches", "-M " + std::to_string(c.microbatches) + " conflicts with " + file +
                                               ", which has M = " + std::to_string(s.microbatches),
                         "drop -M: with --schedule-file, M is the file's (its header, or its largest micro-batch + 1)");
+  // (compare's --chunks is for its interleaved-1f1b row; the file row keeps its own.)
+  if (typed("--chunks") && c.chunks != s.chunks && f.command && f.command->get_name() == "run")
+    PIPELAB_USAGE_ERROR("--chunks", "--chunks " + std::to_string(c.chunks) + " conflicts with " + file +
+                                        ", which holds " + std::to_string(s.chunks) + " model chunk" +
+                                        (s.chunks == 1 ? "" : "s") + " per device",
+                        "drop --chunks: with --schedule-file, the chunks are the file's (its header's 'chunks v', or "
+                        "its largest c<N> + 1)");
   if (typed("--remat") && !s.remat)
     PIPELAB_USAGE_ERROR("--remat", file + " has no R (recompute) actions, so it does not re-materialize",
                         "drop --remat, or write an R before each B in the file (docs/schedule-file.md)");

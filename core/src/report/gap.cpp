@@ -111,7 +111,10 @@ StepGap decompose_step(const Trace& trace, const Schedule& schedule) {
         blocked_until = -std::numeric_limits<double>::infinity();
         if (is_compute(a.kind)) {
           any_compute = true;
-          if (e.cpu_us >= 0) on_core_us += e.cpu_us;
+          // Capped at the span, as metrics' on-core fraction is: thread CPU time is read
+          // around the span with a coarser clock, so a span of a few µs can show more CPU
+          // time than wall time, which would make "waiting for a core" negative.
+          if (e.cpu_us >= 0) on_core_us += std::min<double>(e.cpu_us, e.dur_us);
           else all_on_core = false;
         }
       } else {

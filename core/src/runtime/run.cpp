@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include <cstdlib>
 #include <thread>
@@ -31,9 +32,16 @@ Partition build_partition(const RunConfig& c) {
     p.replicas = c.devices;
   } else {
     // With v chunks per device the layers go into K·v virtual stages, placed as the
-    // schedule's row says (interleaved round the devices, or zbv's V).
+    // schedule's row says (interleaved round the devices, or zbv's V), or as a schedule
+    // file's header does (read here too: the file is the schedule).
     const ScheduleInfo* row = c.schedule != ScheduleKind::Custom ? &schedule_info(c.schedule) : nullptr;
-    const int chunks = row ? scheduled_chunks(*row, c.chunks) : 1;
+    int chunks = row ? scheduled_chunks(*row, c.chunks) : 1;
+    ChunkPlacement placement = row ? row->placement : ChunkPlacement::Interleaved;
+    if (!row && !c.schedule_file.empty()) {
+      const Schedule file = read_schedule_file(c.schedule_file);
+      chunks = file.chunks;
+      placement = file.placement;
+    }
     const int stages = c.devices * chunks;
     if (c.partition == PartitionMethod::Even) {
       p = even_partition(c.model.layers, stages);
@@ -44,7 +52,7 @@ Partition build_partition(const RunConfig& c) {
       p = balanced_partition(std::vector<double>(c.model.layers, params), stages);
     }
     p.chunks = chunks;
-    p.placement = row ? row->placement : ChunkPlacement::Interleaved;
+    p.placement = placement;
   }
   check_partition(p, c.model.layers, p.stages());
   return p;
@@ -59,6 +67,7 @@ Schedule build_schedule(const RunConfig& c) {
   Schedule s = read_schedule_file(c.schedule_file);  // parsed and validated
   // The backends are built from the config (memory plans, micro-batch rows, remat):
   // it must describe the schedule that runs.
+  // (Its chunks need not be: prepare() and build_partition() take them from the file.)
   if (s.stages != c.devices || s.microbatches != c.microbatches || s.remat != c.remat)
     PIPELAB_THROW("the schedule file '" + c.schedule_file + "' has K=" + std::to_string(s.stages) + " M=" +
                       std::to_string(s.microbatches) + (s.remat ? " with remat" : " without remat") +
@@ -133,13 +142,21 @@ PreparedRun prepare(const RunConfig& requested) {
   // Check the config it will run with: naive is M = 1 whatever M the config carries.
   r.config.microbatches = scheduled_microbatches(r.config);
   // Chunks only for a schedule that takes them (interleaved-1f1b) or fixes them (zbv: 2):
-  // 1 for every other.
-  r.config.chunks = r.config.schedule == ScheduleKind::Custom
-                        ? 1
-                        : scheduled_chunks(schedule_info(r.config.schedule), r.config.chunks);
+  // 1 for every other; a schedule file's are its own, so the file is read first.
+  std::optional<Schedule> from_file;
+  if (r.config.schedule == ScheduleKind::Custom) {
+    from_file = build_schedule(r.config);
+    r.config.chunks = from_file->chunks;
+  } else {
+    r.config.chunks = scheduled_chunks(schedule_info(r.config.schedule), r.config.chunks);
+  }
   validate_config(r.config);
+  // The flag that set the chunks: --chunks, or zbv's own two, or a schedule file's header.
+  const char* chunk_flag = r.config.schedule == ScheduleKind::Zbv      ? "--schedule"
+                           : r.config.schedule == ScheduleKind::Custom ? "--schedule-file"
+                                                                       : "--chunks";
   if (static_cast<long long>(r.config.devices) * r.config.chunks > r.config.model.layers)
-    PIPELAB_USAGE_ERROR(r.config.schedule == ScheduleKind::Zbv ? "--layers" : "--chunks",
+    PIPELAB_USAGE_ERROR(r.config.schedule == ScheduleKind::Zbv ? "--layers" : chunk_flag,
                         "K·v = " + std::to_string(r.config.devices) + "·" + std::to_string(r.config.chunks) +
                             " virtual stages but only " + std::to_string(r.config.model.layers) +
                             " layers: every chunk needs a layer",
@@ -156,16 +173,17 @@ PreparedRun prepare(const RunConfig& requested) {
   refuse_on_cuda(r.config.backend);
   // Nor model chunks (interleaved 1F1B): its devices hold one stage each.
   if (r.config.backend == BackendKind::Cuda && r.config.chunks > 1)
-    PIPELAB_USAGE_ERROR(requested.schedule == ScheduleKind::Zbv ? "--schedule" : "--chunks",
+    PIPELAB_USAGE_ERROR(chunk_flag,
                         "model chunks (" + std::string(to_string(r.config.schedule)) +
                             ") are not supported on the cuda backend yet",
                         "run it with --backend cpu or --backend sim" +
-                            std::string(r.config.schedule == ScheduleKind::Zbv ? "" : ", or use --chunks 1"));
+                            std::string(r.config.schedule == ScheduleKind::Interleaved1F1B ? ", or use --chunks 1"
+                                                                                           : ""));
   // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
   // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
   if (spmd_rank()) detail::spmd_check_run(r.config);
   r.partition = build_partition(r.config);
-  r.schedule = build_schedule(r.config);
+  r.schedule = from_file ? std::move(*from_file) : build_schedule(r.config);
   validate(r.schedule);
   // --p2p: the schedule must also be deadlock-free under the p2p model the user will
   // port it to; invalid input (exit 2) naming the flag, before anything runs. (async is

@@ -57,20 +57,22 @@ inline bool is_communication(ActionKind kind) {
          kind == ActionKind::SendGrad || kind == ActionKind::RecvGrad;
 }
 
-/// `compute_order` (no sends or receives) of stage `stage` with each F, B and I wrapped
-/// in its communication (append_forward / append_backward / append_backward_input); `origin[i]` is the index in
-/// compute_order of the action that brought program action i.
-inline std::vector<Action> insert_communication(const std::vector<Action>& compute_order, int stage, int stages,
-                                                std::vector<std::size_t>* origin = nullptr) {
+/// `compute_order` (no sends or receives) of device `stage` with each F, B and I wrapped
+/// in its communication over the virtual stages of `map` (append_chunk_forward /
+/// append_chunk_backward / append_chunk_backward_input; with one chunk per device, the
+/// same as append_forward / append_backward / append_backward_input); `origin[i]` is the
+/// index in compute_order of the action that brought program action i.
+inline std::vector<Action> insert_communication(const std::vector<Action>& compute_order, int stage,
+                                                const ChunkMap& map, std::vector<std::size_t>* origin = nullptr) {
   std::vector<Action> program;
   for (std::size_t i = 0; i < compute_order.size(); ++i) {
     const Action& a = compute_order[i];
     if (a.kind == ActionKind::Forward) {
-      append_forward(program, stage, a.microbatch, stages);
+      append_chunk_forward(program, map, stage, a.chunk, a.microbatch);
     } else if (a.kind == ActionKind::Backward) {
-      append_backward(program, stage, a.microbatch, stages);
+      append_chunk_backward(program, map, stage, a.chunk, a.microbatch);
     } else if (a.kind == ActionKind::BackwardInput) {
-      append_backward_input(program, stage, a.microbatch, stages);
+      append_chunk_backward_input(program, map, stage, a.chunk, a.microbatch);
     } else {
       program.push_back(a);
     }

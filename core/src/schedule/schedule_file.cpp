@@ -18,6 +18,7 @@
 
 #include "file_tokens.h"
 #include "pipelab/error.h"
+#include "pipelab/model/config.h"  // kMaxChunks
 #include "pipelab/schedule/validate.h"
 
 namespace pipelab {
@@ -31,8 +32,8 @@ using detail::kFileTokens;
 constexpr long kMaxNumber = 1000000;
 
 const char* const kTokenHint =
-    "a token is <stage><kind><micro-batch>: F, B or R (0F3, 1B0, 2R1), a send or receive "
-    "(0SEND_F3, 1RECV_F3, 1SEND_B3, 0RECV_B3), or OPT (docs/schedule-file.md)";
+    "a token is <stage><kind><micro-batch>[c<chunk>]: F, B, I, W or R (0F3, 1B0, 2R1, 0F3c1), a send or "
+    "receive (0SEND_F3, 1RECV_F3, 1SEND_B3, 0RECV_B3), or OPT (docs/schedule-file.md)";
 
 // [SECTION] lines and tokens ---------------------------------------------------------
 
@@ -105,17 +106,19 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
   while (i < t.text.size() && (std::isupper(static_cast<unsigned char>(t.text[i])) || t.text[i] == '_')) ++i;
   const std::string kind = t.text.substr(kind_start, i - kind_start);
   const long microbatch = read_number(source, t, i);
-  const bool chunk = i < t.text.size() && t.text[i] == 'c';
-  if (chunk) {
+  // PyTorch's chunk suffix: model chunk N of the device (a virtual stage), 0 without it.
+  long chunk = 0;
+  if (i < t.text.size() && t.text[i] == 'c') {
     ++i;
-    read_number(source, t, i);
+    chunk = read_number(source, t, i);
+    if (chunk < 0) PIPELAB_THROW(at(source, t) + "has a 'c' but no chunk number", kTokenHint);
+    if (chunk >= kMaxChunks)
+      PIPELAB_THROW(at(source, t) + "names chunk " + std::to_string(chunk) + ", above the most a device may hold (" +
+                        std::to_string(kMaxChunks) + ")",
+                    "chunks count from 0 to v-1, v <= " + std::to_string(kMaxChunks));
   }
   if (kind.empty() || i != t.text.size())
     PIPELAB_THROW(at(source, t) + "is not an action", kTokenHint);
-  // `--describe` writes chunks (interleaved 1F1B); a file's schedule holds one per device.
-  if (chunk)
-    PIPELAB_THROW(at(source, t) + "names a model chunk (c<N>): a schedule file holds one stage per device",
-                  "run interleaved 1F1B with --schedule interleaved-1f1b --chunks v, or drop the c<N>");
   const detail::FileToken* known = nullptr;
   for (const detail::FileToken& k : kFileTokens)
     if (kind == k.text && k.kind != ActionKind::OptimizerStep && k.kind != ActionKind::AllReduceGrads) known = &k;
@@ -132,7 +135,7 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
                       std::to_string(stage) + "'s line",
                   "stage lines come in order: the first lists stage 0's actions, the next stage 1's, ...; "
                   "move it to stage " + std::to_string(token_stage) + "'s line or fix its number");
-  return {known->kind, stage, static_cast<int>(microbatch)};
+  return {known->kind, stage, static_cast<int>(microbatch), static_cast<int>(chunk)};
 }
 
 // [SECTION] the header line ----------------------------------------------------------
@@ -142,12 +145,15 @@ struct Header {
   int line = 0;
   int stages = 0;
   int microbatches = 0;
+  int chunks = 0;  // 0: not declared (the largest chunk named + 1)
+  ChunkPlacement placement = ChunkPlacement::Interleaved;
   bool remat = false;
   Token remat_token;
 };
 
 Header parse_header(const std::string& source, const Line& line) {
-  const char* const hint = "the header reads: stages K microbatches M, or stages K microbatches M remat";
+  const char* const hint =
+      "the header reads: stages K microbatches M [chunks v [placement interleaved|v]] [remat]";
   const std::vector<Token>& t = line.tokens;
   Header h;
   h.present = true;
@@ -167,12 +173,31 @@ Header parse_header(const std::string& source, const Line& line) {
     PIPELAB_THROW(source + ":" + std::to_string(line.number) + ": the header needs 'microbatches' after the stages",
                   hint);
   h.microbatches = number(3, "micro-batches");
-  if (t.size() > 4) {
-    if (t[4].text != "remat") PIPELAB_THROW(at(source, t[4]) + "is not part of a header", hint);
-    h.remat = true;
-    h.remat_token = t[4];
+  // Then, in this order and each at most once: chunks v, placement P (after chunks), remat.
+  std::size_t i = 4;
+  if (i < t.size() && t[i].text == "chunks") {
+    h.chunks = number(i + 1, "chunks per device");
+    if (h.chunks > kMaxChunks)
+      PIPELAB_THROW(at(source, t[i + 1]) + "is more chunks per device than " + std::to_string(kMaxChunks), hint);
+    i += 2;
+    if (i < t.size() && t[i].text == "placement") {
+      if (i + 1 >= t.size())
+        PIPELAB_THROW(source + ":" + std::to_string(line.number) + ": the header ends before the placement", hint);
+      if (t[i + 1].text == "v")
+        h.placement = ChunkPlacement::VShape;
+      else if (t[i + 1].text != "interleaved")
+        PIPELAB_THROW(at(source, t[i + 1]) + "is not a placement: 'interleaved' (chunk c of device d is stage "
+                                             "c·K + d) or 'v' (down the devices and back up)",
+                      hint);
+      i += 2;
+    }
   }
-  if (t.size() > 5) PIPELAB_THROW(at(source, t[5]) + "is not part of a header", hint);
+  if (i < t.size() && t[i].text == "remat") {
+    h.remat = true;
+    h.remat_token = t[i];
+    ++i;
+  }
+  if (i < t.size()) PIPELAB_THROW(at(source, t[i]) + "is not part of a header here", hint);
   return h;
 }
 
@@ -196,7 +221,7 @@ void check_remat(const std::string& source, const std::vector<std::vector<Action
     for (std::size_t i = 0; i < written[s].size(); ++i) {
       const Action& b = written[s][i];
       if (!is_input_backward(b.kind)) continue;  // B, or I of the split pair
-      const Action r{ActionKind::Recompute, b.stage, b.microbatch};
+      const Action r{ActionKind::Recompute, b.stage, b.microbatch, b.chunk};
       if (std::find(written[s].begin(), written[s].end(), r) == written[s].end())
         PIPELAB_THROW(at(source, tokens[s][i]) + "has no " + detail::file_token(r) + " on its line, but the file "
                           "recomputes (" + first_r->text + " at line " + std::to_string(first_r->line) + ")",
@@ -225,17 +250,18 @@ void validate_with_source(const Schedule& schedule, const std::string& source, c
                  std::to_string(stage_lines[s]);
       throw Error(source + ": " + why + " (" + lines + ")", e.hint(), __FILE__, __LINE__);
     }
-    static const std::regex label(R"((F|B|R|I|W|SendAct|RecvAct|SendGrad|RecvGrad)(\d+) s(\d+)|Opt s(\d+))");
+    static const std::regex label(R"((F|B|R|I|W|SendAct|RecvAct|SendGrad|RecvGrad)(\d+) s(\d+)( c(\d+))?|Opt s(\d+))");
     std::smatch m;
     if (!std::regex_search(why, m, label)) throw Error(source + ": " + why, e.hint(), __FILE__, __LINE__);
     Action a{ActionKind::OptimizerStep, 0, -1};
-    if (m[4].matched) {
-      a.stage = std::stoi(m[4]);
+    if (m[6].matched) {
+      a.stage = std::stoi(m[6]);
     } else {
       for (int k = 0; k < kActionKindCount; ++k)
         if (m[1] == short_label(static_cast<ActionKind>(k))) a.kind = static_cast<ActionKind>(k);
       a.microbatch = std::stoi(m[2]);
       a.stage = std::stoi(m[3]);
+      if (m[5].matched) a.chunk = static_cast<std::uint8_t>(std::stoi(m[5]));
     }
     const auto found = token_of.find(action_key(a));
     if (found != token_of.end()) {
@@ -265,6 +291,7 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
   std::vector<int> stage_lines;
   bool explicit_communication = false;
   int largest_microbatch = -1;
+  int largest_chunk = 0;
   for (const Line& line : lines) {
     if (line.tokens.front().text == detail::kHeaderWord) {
       if (header.present || !written.empty())
@@ -288,6 +315,7 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
       const Action a = parse_action(source, t, stage);
       explicit_communication = explicit_communication || detail::is_communication(a.kind);
       largest_microbatch = std::max(largest_microbatch, a.microbatch);
+      largest_chunk = std::max(largest_chunk, static_cast<int>(a.chunk));
       written.back().push_back(a);
       tokens.back().push_back(t);
     }
@@ -308,30 +336,48 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
                           ", but the header (line " + std::to_string(header.line) + ") says microbatches " +
                           std::to_string(header.microbatches),
                       "micro-batches count from 0 to M-1");
+  // Model chunks: as the header declares them, else the largest named + 1 (interleaved).
+  const int chunks = header.chunks > 0 ? header.chunks : largest_chunk + 1;
+  for (std::size_t s = 0; s < written.size(); ++s)
+    for (std::size_t i = 0; i < written[s].size(); ++i)
+      if (written[s][i].chunk >= chunks)
+        PIPELAB_THROW(at(source, tokens[s][i]) + "names chunk " + std::to_string(written[s][i].chunk) +
+                          ", but the header (line " + std::to_string(header.line) + ") says chunks " +
+                          std::to_string(chunks),
+                      "chunks count from 0 to v-1: raise the header's chunks, or fix the c<N>");
+  if (header.present && header.chunks == 0 && largest_chunk > 0)
+    PIPELAB_THROW(source + ":" + std::to_string(header.line) + ": the header declares no chunks, but the file names "
+                      "chunk " + std::to_string(largest_chunk),
+                  "add 'chunks " + std::to_string(largest_chunk + 1) +
+                      " placement interleaved' (or 'placement v') after the micro-batches");
   check_remat(source, written, tokens, header);
   const int microbatches = header.present ? header.microbatches : std::max(1, largest_microbatch + 1);
   // A file without sends and receives would otherwise hear first about the RecvAct of
   // a missing F, which it never wrote: name the F or B itself, on its stage's line.
   if (!explicit_communication)
     for (std::size_t st = 0; st < written.size(); ++st)
-      for (int m = 0; m < microbatches; ++m)
-        for (ActionKind kind : {ActionKind::Forward, ActionKind::Backward}) {
-          const Action needed{kind, static_cast<int>(st), m};
-          // A split backward (I, then W) stands for B; validate() checks the pair.
-          const Action split{ActionKind::BackwardInput, static_cast<int>(st), m};
-          const auto has = [&](const Action& a) {
-            return std::find(written[st].begin(), written[st].end(), a) != written[st].end();
-          };
-          if (!has(needed) && !(kind == ActionKind::Backward && has(split)))
-            PIPELAB_THROW(source + ":" + std::to_string(stage_lines[st]) + ": stage " + std::to_string(st) +
-                              "'s line has no " + detail::file_token(needed) + ": missing " + to_string(needed),
-                          "every stage runs F and B of every micro-batch 0.." + std::to_string(microbatches - 1));
-        }
+      for (int c = 0; c < chunks; ++c)
+        for (int m = 0; m < microbatches; ++m)
+          for (ActionKind kind : {ActionKind::Forward, ActionKind::Backward}) {
+            const Action needed{kind, static_cast<int>(st), m, c};
+            // A split backward (I, then W) stands for B; validate() checks the pair.
+            const Action split{ActionKind::BackwardInput, static_cast<int>(st), m, c};
+            const auto has = [&](const Action& a) {
+              return std::find(written[st].begin(), written[st].end(), a) != written[st].end();
+            };
+            if (!has(needed) && !(kind == ActionKind::Backward && has(split)))
+              PIPELAB_THROW(source + ":" + std::to_string(stage_lines[st]) + ": stage " + std::to_string(st) +
+                                "'s line has no " + detail::file_token(needed) + ": missing " + to_string(needed),
+                            "every stage runs F and B of every micro-batch 0.." + std::to_string(microbatches - 1) +
+                                (chunks > 1 ? " on every chunk 0.." + std::to_string(chunks - 1) : ""));
+          }
 
   Schedule s;
   s.kind = ScheduleKind::Custom;
   s.stages = static_cast<int>(written.size());
   s.microbatches = microbatches;
+  s.chunks = chunks;
+  s.placement = header.placement;
   s.per_stage.resize(written.size());
   // Where every action came from, for the validator's messages: the last token that
   // wrote it (a duplicate is named where it repeats).
@@ -340,7 +386,7 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
     std::vector<std::size_t> origin;
     s.per_stage[st] = explicit_communication ? written[st]
                                              : detail::insert_communication(written[st], static_cast<int>(st),
-                                                                            s.stages, &origin);
+                                                                            s.chunk_map(), &origin);
     for (std::size_t i = 0; i < s.per_stage[st].size(); ++i) {
       const Token& t = tokens[st][explicit_communication ? i : origin[i]];
       const std::uint64_t key = action_key(s.per_stage[st][i]);

@@ -18,6 +18,13 @@ std::vector<Action> compute_order(const std::vector<Action>& program) {
   return out;
 }
 
+// " chunks v placement interleaved|v" when the devices hold several model chunks.
+std::string chunk_words(const Schedule& schedule) {
+  if (schedule.chunks <= 1) return "";
+  return " chunks " + std::to_string(schedule.chunks) + " placement " +
+         (schedule.placement == ChunkPlacement::VShape ? "v" : "interleaved");
+}
+
 }  // namespace
 
 std::string schedule_text(const Schedule& schedule) {
@@ -27,13 +34,13 @@ std::string schedule_text(const Schedule& schedule) {
   bool short_form = true;
   for (std::size_t s = 0; s < schedule.per_stage.size() && short_form; ++s)
     short_form = detail::insert_communication(compute_order(schedule.per_stage[s]), static_cast<int>(s),
-                                              schedule.stages) == schedule.per_stage[s];
+                                              schedule.chunk_map()) == schedule.per_stage[s];
   std::ostringstream out;
   out << "# " << schedule.name() << ": " << schedule.stages << " stages, " << schedule.microbatches
       << " micro-batches, one line per stage"
       << (short_form ? " (sends and receives inserted around F and B)\n" : "\n");
   out << detail::kHeaderWord << ' ' << schedule.stages << " microbatches " << schedule.microbatches
-      << (schedule.remat ? " remat" : "") << '\n';
+      << chunk_words(schedule) << (schedule.remat ? " remat" : "") << '\n';
   for (std::size_t s = 0; s < schedule.per_stage.size(); ++s) {
     const std::vector<Action> line = short_form ? compute_order(schedule.per_stage[s]) : schedule.per_stage[s];
     for (std::size_t i = 0; i < line.size(); ++i) out << (i ? " " : "") << detail::file_token(line[i]);
