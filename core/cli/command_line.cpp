@@ -180,7 +180,8 @@ CommandLine::CommandLine() {
   sweep->add_option("--plot", sweep_flags.plot_path,
                     "draw measured speedup and bubble against M beside the theory curves (an SVG file)");
   advise = app.add_subcommand("advise", "which schedule, M and remat: the fastest configurations that fit "
-                                        "--device-memory-mib, on the sim's cost model");
+                                        "--device-memory-mib, on the sim's cost model (or --backend cpu: "
+                                        "replayed from measured costs)");
   advise_flags.microbatches = "1,2,4,8,16,32,64";  // before add_common_flags: --help shows it
   advise_flags.backend = "sim";
   add_common_flags(*advise, advise_flags, false);

@@ -190,9 +190,11 @@ int cmd_compare(CommonFlags& f) {
 
 int cmd_advise(CommonFlags& f, int top) {
   // Before finish_config, which would announce another backend's default model.
-  if (f.backend != "sim")
-    PIPELAB_USAGE_ERROR("--backend", "advise predicts on the sim's cost model, not on " + f.backend,
-                        "drop --backend; check the advice on real devices with `pipelab compare --schedules ...`");
+  if (f.backend != "sim" && f.backend != "cpu")
+    PIPELAB_USAGE_ERROR("--backend",
+                        "advise predicts on the sim's cost model or replays measured cpu costs, not on " + f.backend,
+                        "use --backend sim (the default) or cpu; check the advice on a GPU with `pipelab compare "
+                        "--backend cuda --schedules ...`");
   RunConfig base = finish_config(f, true);
   if (!base.trace_path.empty())
     PIPELAB_USAGE_ERROR("--trace", "has no effect with advise: it writes no traces",

@@ -93,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"compare --backend sim --device-memory-mib 1", "--device-memory-mib"},
                       BadInput{"run --backend sim --device-memory-mib -5", "--device-memory-mib"},
                       BadInput{"run --backend sim --device-memory-mib x", "--device-memory-mib"},
-                      BadInput{"advise --backend cpu", "--backend"},
+                      BadInput{"advise --backend cuda", "--backend"},
                       BadInput{"advise --trace /tmp/x.json", "--trace"},
                       BadInput{"advise -M 0,2", "--microbatches"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });

@@ -70,6 +70,48 @@ TEST(Advise, TheCapSplitsTheCandidatesByTheirOwnPeak) {
   }
 }
 
+TEST(Advise, FromMeasuredCostsOnCpu) {
+  // --backend cpu: every candidate runs on real kernels and is timed by its replay. The
+  // stash it measures is the cpu allocator's, against the sim allocator's for the same
+  // configuration (one memory plan, two backends charging it; no remat and M dividing B,
+  // where the cpu's timing cannot reorder the plan's charges). The one difference: the
+  // cpu charges a received activation to its receiver when it is sent (the copy lands
+  // then), the sim at the receiver's F, so the cpu may hold up to M inputs more
+  // (seen: zb-h1, zb-h2, zbv at M = 4, one input more on the last device).
+  RunConfig cpu = small_sim();
+  cpu.backend = BackendKind::Cpu;
+  const Advice measured = advise(cpu, {1, 2, 4});
+  const Advice modelled = advise(small_sim(), {1, 2, 4});
+  EXPECT_EQ(measured.cost_model, "replay");
+  EXPECT_EQ(modelled.cost_model, "sim");
+  ASSERT_EQ(measured.candidates.size(), modelled.candidates.size());
+  int compared = 0;
+  for (std::size_t i = 0; i < measured.candidates.size(); ++i) {
+    const Candidate& k = measured.candidates[i];
+    if (!k.unavailable.empty()) continue;
+    SCOPED_TRACE(std::string(to_string(k.schedule)) + (k.remat ? "+remat" : "") + " M=" + std::to_string(k.microbatches));
+    EXPECT_GT(k.step_ms, 0);
+    EXPECT_GT(k.measured_ms, 0) << "the wall-clock step is kept beside the replay";
+    EXPECT_GE(k.bubble_fraction, 0);
+    EXPECT_LT(k.bubble_fraction, 1);
+    if (i > 0 && measured.candidates[i - 1].unavailable.empty()) {
+      EXPECT_LE(measured.candidates[i - 1].step_ms, k.step_ms * (1 + 1e-9)) << "fastest first";
+    }
+    if (k.remat) continue;
+    for (const Candidate& s : modelled.candidates)
+      if (s.schedule == k.schedule && s.microbatches == k.microbatches && !s.remat) {
+        const std::uint64_t input_bytes = 4ull * (cpu.model.batch / k.microbatches) * cpu.model.width;
+        EXPECT_GE(k.peak_stash_bytes, s.peak_stash_bytes);
+        EXPECT_LE(k.peak_stash_bytes, s.peak_stash_bytes + k.microbatches * input_bytes);
+        ++compared;
+      }
+  }
+  EXPECT_GT(compared, 10);
+  RunConfig cuda = small_sim();
+  cuda.backend = BackendKind::Cuda;
+  EXPECT_THROW(advise(cuda, {1, 2}), UsageError);
+}
+
 TEST(Advise, RefusesAnEmptyOrNonPositiveList) {
   EXPECT_THROW(advise(small_sim(), {}), UsageError);
   EXPECT_THROW(advise(small_sim(), {2, 0}), UsageError);

@@ -38,6 +38,12 @@ double slower_pct(const Candidate& slow, const Candidate& fast) {
   return fast.step_ms > 0 ? 100.0 * (slow.step_ms / fast.step_ms - 1.0) : 0.0;
 }
 
+// Where the step times come from, as the trade-off lines say it.
+std::string where(const Advice& a) {
+  return a.cost_model == "replay" ? "when replayed from measured costs (which keep the lower rate of small GEMMs)"
+                                  : "on the sim, which prices every FLOP alike";
+}
+
 // The trade-offs of the winner, each read off two rows of the table.
 std::string trade_offs(const Advice& a, const Candidate& best) {
   std::ostringstream out;
@@ -52,7 +58,7 @@ std::string trade_offs(const Advice& a, const Candidate& best) {
         << "-row micro-batches instead of " << best.rows_per_microbatch << " (GEMMs nearer a real device's peak) "
         << "at a bubble of " << format_number("%.1f", 100.0 * bigger->bubble_fraction) << "% instead of "
         << format_number("%.1f", 100.0 * best.bubble_fraction) << "%: " << format_number("%.1f", slower_pct(*bigger, best))
-        << "% slower on the sim, which prices every FLOP alike\n";
+        << "% slower " << where(a) << "\n";
   // 2. Memory vs compute: remat.
   const Candidate* other_remat = nullptr;
   for (const Candidate& c : a.candidates)
@@ -93,11 +99,12 @@ std::string format_advice(const Advice& a, int top) {
   out << "# advise: the fastest configurations "
       << (a.cap_bytes ? "that fit in " + format_number("%.2f", bytes_to_mib(a.cap_bytes)) + " MiB per device"
                       : std::string("(no --device-memory-mib: every configuration fits)"))
-      << ", on the sim's cost model\n";
+      << (a.cost_model == "replay" ? ", replayed from measured costs (cpu)\n" : ", on the sim's cost model\n");
   out << "# " << describe_config(a.base) << "\n";
   const std::string pad(static_cast<std::size_t>(schedule_width() - 12), ' ');
   out << "#  rank  schedule" << pad << "         M  remat  rows/mb  step time  bubble  bubble theory  peak memory  stash peak\n";
-  out << "#       " << pad << "                                     (ms, sim)     (%)    (%, theory)   (MiB, max)  (MiB, max)\n";
+  out << "#       " << pad << "                                     "
+      << (a.cost_model == "replay" ? "(ms, rpl)" : "(ms, sim)") << "     (%)    (%, theory)   (MiB, max)  (MiB, max)\n";
   int shown = 0;
   for (const Candidate& c : a.candidates) {
     if (!c.fits || shown >= top) break;
@@ -116,8 +123,15 @@ std::string format_advice(const Advice& a, int top) {
         << label(a.candidates.front()) << "\n";
     out << trade_offs(a, a.candidates.front());
   }
-  out << "# sim: every FLOP costs the same, so small micro-batches look free here; on real devices small GEMMs "
-         "run below peak. Check the top rows on yours: pipelab compare --backend cpu --schedules ...\n";
+  if (a.cost_model == "replay")
+    out << "# replay: each configuration ran on the cpu backend; its step time and bubble are its replay, every "
+           "action at its measured thread CPU time (the median over the timed steps) on one dedicated core per "
+           "device, so this machine's load is taken out; memory is the cpu allocator's peak (which holds a received "
+           "activation from its arrival, the sim's from its F)\n";
+  else
+    out << "# sim: every FLOP costs the same, so small micro-batches look free here; on real devices small GEMMs "
+           "run below peak. Check the top rows on yours: pipelab advise --backend cpu, or pipelab compare "
+           "--backend cpu --schedules ...\n";
   for (const Candidate& c : a.candidates)
     if (!c.unavailable.empty()) out << "# not available: " << label(c) << ": " << c.unavailable << "\n";
   return out.str();
@@ -127,7 +141,7 @@ nlohmann::json advice_json(const Advice& a) {
   nlohmann::json j;
   j["device_memory_cap_bytes"] = a.cap_bytes;
   j["fitting"] = a.fitting;
-  j["cost_model"] = "sim";
+  j["cost_model"] = a.cost_model;  // "sim", or "replay" (measured cpu costs)
   j["candidates"] = nlohmann::json::array();
   for (const Candidate& c : a.candidates) {
     nlohmann::json k;
@@ -139,6 +153,7 @@ nlohmann::json advice_json(const Advice& a) {
       k["unavailable"] = c.unavailable;
     } else {
       k["step_ms"] = c.step_ms;
+      if (a.cost_model == "replay") k["measured_step_ms"] = c.measured_ms;  // wall clock, this machine
       k["bubble_fraction"] = c.bubble_fraction;
       k["theory"] = {{"bubble_fraction", c.theory.bubble_fraction}, {"name", c.theory.name()}};
       k["peak_memory_bytes"] = c.peak_bytes;

@@ -1,4 +1,5 @@
-// advise.cpp — every schedule × M × remat on the sim, ranked by step time (advise.h).
+// advise.cpp — every schedule × M × remat on the sim (or replayed from measured cpu
+// costs), ranked by step time (advise.h).
 #include "pipelab/runtime/advise.h"
 
 #include <algorithm>
@@ -13,21 +14,31 @@ namespace pipelab {
 
 namespace {
 
-// The candidate `c` run on the sim: its step, bubble and peaks, or why it could not run.
+// The candidate `c` run on the sim, or on the cpu backend and replayed from its
+// measured costs: its step, bubble and peaks, or why it could not run.
 void try_candidate(const RunConfig& base, Candidate& c) {
   RunConfig run = base;
-  run.backend = BackendKind::Sim;
+  const bool measured = base.backend == BackendKind::Cpu;
+  run.backend = measured ? BackendKind::Cpu : BackendKind::Sim;
   run.schedule = c.schedule;
   run.microbatches = c.microbatches;
   run.remat = c.remat;
   run.device_memory_mib = 0;  // the advisor compares the peak with the cap itself
   run.trace_path.clear();
-  run.warmup_steps = -1;
-  run.repeat_steps = -1;
+  // The sim's one step; on cpu 1 warm-up and 2 timed steps unless asked otherwise (the
+  // replay takes each action's median over the timed ones: a few suffice, and the
+  // advisor runs dozens of configurations).
+  run.warmup_steps = measured && base.warmup_steps < 0 ? 1 : measured ? base.warmup_steps : -1;
+  run.repeat_steps = measured && base.repeat_steps < 0 ? 2 : measured ? base.repeat_steps : -1;
   try {
     const RunResult r = run_step(run);
-    c.step_ms = r.metrics.makespan_ms;
-    c.bubble_fraction = r.metrics.bubble_fraction;
+    if (measured && !r.replay)
+      PIPELAB_THROW("the cpu run of " + std::string(to_string(c.schedule)) + " has no replay",
+                    "this is a bug in pipelab: advise needs the replay of every cpu run");
+    const StepMetrics& timed = measured ? r.replay->metrics : r.metrics;
+    c.step_ms = timed.makespan_ms;
+    c.bubble_fraction = timed.bubble_fraction;
+    if (measured) c.measured_ms = r.metrics.makespan_ms;
     c.theory = r.theory;
     for (std::size_t d = 0; d < r.metrics.peak_memory_bytes.size(); ++d) {
       if (r.metrics.peak_memory_bytes[d] > c.peak_bytes) {
@@ -52,8 +63,14 @@ Advice advise(const RunConfig& config, const std::vector<int>& microbatch_counts
     PIPELAB_USAGE_ERROR("--microbatches", "needs at least one micro-batch count", "e.g. -M 1,2,4,8,16,32");
   for (int m : microbatch_counts)
     if (m < 1) PIPELAB_USAGE_ERROR("--microbatches", "has " + std::to_string(m) + ", below 1", "e.g. -M 1,2,4,8");
+  if (config.backend != BackendKind::Sim && config.backend != BackendKind::Cpu)
+    PIPELAB_USAGE_ERROR("--backend", std::string("advise runs on sim (the cost model) or cpu (replayed from measured "
+                                                 "costs), not ") + to_string(config.backend),
+                        "use --backend sim or --backend cpu; check the advice on a GPU with `pipelab compare "
+                        "--backend cuda --schedules ...`");
   Advice advice;
   advice.base = config;
+  advice.cost_model = config.backend == BackendKind::Cpu ? "replay" : "sim";
   advice.cap_bytes = device_memory_cap_bytes(config);
 
   std::vector<Candidate> todo;

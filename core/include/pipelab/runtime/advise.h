@@ -7,6 +7,12 @@
 // keeps each run's step time, bubble and per-device peak memory. Every number is the
 // sim's (labelled "sim" where shown); the sim prices every FLOP alike, so it does not
 // see that small micro-batches run real GEMMs below peak (the table says so).
+//
+// From measured costs (--backend cpu): every candidate runs on the cpu backend's real
+// kernels instead, and its step time and bubble are the replay's (backends/replay.h):
+// each action at its measured thread CPU time, one dedicated core per device, so the
+// machine's load is taken out and the lower rate of small GEMMs is kept. The peaks are
+// the cpu allocator's. Labelled "replayed from measured costs" where shown.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +32,9 @@ struct Candidate {
   bool remat = false;       ///< re-materialization
   int rows_per_microbatch = 0;  ///< the largest micro-batch's rows, ceil(B / M)
   std::string unavailable;  ///< why the schedule could not be built ("" = it ran)
-  double step_ms = 0;       ///< sim makespan
-  double bubble_fraction = 0;  ///< measured on the sim
+  double step_ms = 0;       ///< sim makespan, or the replay's (from measured costs)
+  double bubble_fraction = 0;  ///< measured on the sim, or on the replay
+  double measured_ms = 0;      ///< from measured costs: the wall-clock median step (0 on the sim)
   Theory theory;               ///< the registry's formula for this K, M and remat
   std::uint64_t peak_bytes = 0;   ///< max over devices of the peak total (allocator)
   int peak_device = 0;            ///< the device with that peak
@@ -39,6 +46,9 @@ struct Candidate {
 /// ones over the cap (fastest first), then the unavailable ones.
 struct Advice {
   RunConfig base;                    ///< the model, K and sim settings of every run
+  /// Where the step times come from: "sim" (the cost model) or "replay" (measured costs,
+  /// --backend cpu).
+  std::string cost_model = "sim";
   std::uint64_t cap_bytes = 0;       ///< 0 = no cap
   std::vector<Candidate> candidates; ///< sorted as above
   int fitting = 0;                   ///< how many of them fit
@@ -46,8 +56,10 @@ struct Advice {
 
 /// Runs every registry schedule × each M of `microbatch_counts` (those <= the batch;
 /// a single-micro-batch schedule once) × remat off/on on the sim, with `config`'s model,
-/// K and sim settings, and ranks them. `progress` (may be empty) gets (done, total).
-/// Throws UsageError for an empty list or an M < 1.
+/// K and sim settings — or, when config.backend is BackendKind::Cpu, on the cpu backend,
+/// timed by the replay of its measured costs — and ranks them. `progress` (may be empty)
+/// gets (done, total). Throws UsageError for an empty list, an M < 1 or a backend other
+/// than sim and cpu.
 Advice advise(const RunConfig& config, const std::vector<int>& microbatch_counts,
               const std::function<void(int done, int total)>& progress = {});
 
