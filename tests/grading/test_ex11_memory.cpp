@@ -21,15 +21,8 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-ModelSpec model_of(int layers, int width, int hidden, int batch) {
-  ModelSpec m;
-  m.layers = layers;
-  m.width = width;
-  m.hidden = hidden;
-  m.batch = batch;
-  m.seed = 7;
-  return m;
-}
+// L, d, h, B (and seed 7: the values do not matter here, only the shapes).
+ModelSpec model_of(int layers, int width, int hidden, int batch) { return ModelSpec{layers, width, hidden, batch, 7}; }
 
 std::string model_text(const ModelSpec& m) {
   std::ostringstream os;
@@ -122,24 +115,29 @@ struct MeasuredStep {
   Trace trace;
 };
 
-RunConfig config_of(const ModelSpec& model, BackendKind backend, int devices, int microbatches, bool remat) {
+// A fresh sim or cpu backend for `schedule` of `model` on `partition` (the backends read
+// only the model and remat from the config; the devices and M come from their arguments).
+std::unique_ptr<Backend> backend_of(BackendKind kind, const ModelSpec& model, bool remat, const Partition& partition,
+                                    const Schedule& schedule) {
   RunConfig c;
   c.model = model;
-  c.backend = backend;
-  c.devices = devices;
-  c.microbatches = microbatches;
   c.remat = remat;
-  c.watchdog_seconds = 10;
-  return c;
+  return kind == BackendKind::Sim ? make_sim_backend(c, partition, schedule.microbatches)
+                                  : make_cpu_backend(c, partition, schedule.microbatches);
 }
 
-MeasuredStep measure(const RunConfig& c, const Partition& partition, const Schedule& schedule) {
-  MeasuredStep run;
-  run.backend = c.backend == BackendKind::Sim ? make_sim_backend(c, partition, schedule.microbatches)
-                                              : make_cpu_backend(c, partition, schedule.microbatches);
+// A tiny step ends in milliseconds: a hang is a bug, reported well inside the test's timeout.
+ExecutorOptions watchdog() {
   ExecutorOptions options;
-  options.watchdog_seconds = c.watchdog_seconds;
-  run.trace = execute(schedule, *run.backend, options);
+  options.watchdog_seconds = 10;
+  return options;
+}
+
+MeasuredStep measure(BackendKind kind, const ModelSpec& model, bool remat, const Partition& partition,
+                     const Schedule& schedule) {
+  MeasuredStep run;
+  run.backend = backend_of(kind, model, remat, partition, schedule);
+  run.trace = execute(schedule, *run.backend, watchdog());
   return run;
 }
 
@@ -172,7 +170,7 @@ TEST(PeakMemory, DataParallelMatchesTheAllocator) {
     for (int k = 1; k <= 4; ++k) {
       Partition replicas{{0, model.layers}};
       replicas.replicas = k;
-      const MeasuredStep run = measure(config_of(model, backend, k, k, false), replicas, data_parallel_schedule(k));
+      const MeasuredStep run = measure(backend, model, false, replicas, data_parallel_schedule(k));
       for (int d = 0; d < k; ++d) {
         const std::string call = "data_parallel_peak_memory(" + model_text(model) + ", K=" + std::to_string(k) +
                                  ", device " + std::to_string(d) + ")";
@@ -197,7 +195,7 @@ TEST(PeakMemory, PipelineMatchesTheAllocator) {
       for (int m : {1, 3, 4}) {
         for (bool remat : {false, true}) {
           const Schedule schedule = remat ? fixture_fill_drain_remat(k, m) : fixture_fill_drain(k, m);
-          const MeasuredStep run = measure(config_of(model, backend, k, m, remat), partition, schedule);
+          const MeasuredStep run = measure(backend, model, remat, partition, schedule);
           for (int s = 0; s < k; ++s) {
             const std::string call = "pipeline_peak_memory(" + model_text(model) + ", partition " +
                                      describe(partition) + ", stage " + std::to_string(s) + ", M=" +
@@ -215,15 +213,12 @@ TEST(PeakMemory, PipelineMatchesTheAllocator) {
 // ---------------------------------------------------------------- the refusal story
 
 // The Error a capped step of `schedule` stops with ("" if it runs to the end).
-std::string capped_step_error(const RunConfig& c, const Partition& partition, const Schedule& schedule,
-                              std::uint64_t cap) {
-  auto backend = c.backend == BackendKind::Sim ? make_sim_backend(c, partition, schedule.microbatches)
-                                               : make_cpu_backend(c, partition, schedule.microbatches);
+std::string capped_step_error(BackendKind kind, const ModelSpec& model, const Partition& partition,
+                              const Schedule& schedule, std::uint64_t cap) {
+  auto backend = backend_of(kind, model, false, partition, schedule);
   for (int d = 0; d < partition.devices(); ++d) backend->memory(d).set_cap(cap);
-  ExecutorOptions options;
-  options.watchdog_seconds = c.watchdog_seconds;
   try {
-    execute(schedule, *backend, options);
+    execute(schedule, *backend, watchdog());
   } catch (const Error& e) {
     return e.message();
   }
@@ -251,28 +246,28 @@ TEST(PeakMemory, CapBetweenThePeaksRefusesOnlyDataParallelism) {
                                                 << ": a replica holds all 8 layers, a stage 2");
   const std::uint64_t cap = (pipeline + data_parallel) / 2;
   for (BackendKind backend : {BackendKind::Sim, BackendKind::Cpu}) {
-    const RunConfig dp = config_of(model, backend, k, k, false);
-    const std::string refused = capped_step_error(dp, replicas, data_parallel_schedule(k), cap);
+    const std::string refused = capped_step_error(backend, model, replicas, data_parallel_schedule(k), cap);
     GRADE_EXPECT(refused.find("out of memory") != std::string::npos,
                  "data parallelism on the " << to_string(backend) << " backend "
                                             << (refused.empty() ? "ran" : "stopped with: " + refused)
                                             << " under a cap of " << cap << " bytes per device, halfway between your "
                                             << pipeline << " (GPipe) and " << data_parallel
                                             << " (data parallelism): it must run out of memory");
-    const RunConfig gpipe = config_of(model, backend, k, m, false);
-    const std::string fits = capped_step_error(gpipe, stages, fixture_fill_drain(k, m), cap);
+    const std::string fits = capped_step_error(backend, model, stages, fixture_fill_drain(k, m), cap);
     GRADE_EXPECT(fits.empty(), "GPipe (M=" << m << ") on the " << to_string(backend) << " backend under a cap of " << cap
                                            << " bytes per device, above your prediction " << pipeline
                                            << ", stopped: " << fits);
   }
   // The kit's own check before a run (--device-memory-mib, the sim's prediction) agrees.
-  RunConfig dp = config_of(model, BackendKind::Sim, k, k, false);
+  RunConfig dp;
+  dp.model = model;
+  dp.schedule = ScheduleKind::DataParallel;
   dp.device_memory_mib = static_cast<double>(cap) / kMiB;
   GRADE_EXPECT(throws_error([&] { check_memory_cap(dp, replicas, data_parallel_schedule(k)); }).empty(),
                "--device-memory-mib " << dp.device_memory_mib << " (" << cap << " bytes, between your predictions "
                                       << pipeline << " and " << data_parallel << ") let data parallelism run");
-  RunConfig gpipe = config_of(model, BackendKind::Sim, k, m, false);
-  gpipe.device_memory_mib = dp.device_memory_mib;
+  RunConfig gpipe = dp;
+  gpipe.schedule = ScheduleKind::Gpipe;
   try {
     check_memory_cap(gpipe, stages, fixture_fill_drain(k, m));
   } catch (const Error& e) {
