@@ -17,10 +17,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "pipelab/model/config.h"
+#include "pipelab/model/model.h"
 #include "pipelab/model/partition.h"
 #include "pipelab/schedule/schedule.h"
 #include "pipelab/trace/trace.h"
@@ -195,5 +197,42 @@ Schedule one_f_one_b_schedule(int devices, int microbatches);
 /// pipelab::Error unless K >= 1 and M >= 1 (start_schedule checks it). The registry's
 /// "zb-h1" row calls it; zb_h2_schedule (schedule/zero_bubble.h) is not an exercise.
 Schedule zb_h1_schedule(int devices, int microbatches);
+
+// ------------------------------------------- ex11 per-device memory (bonus, lab 00)
+/// What one device holds at its peak, in bytes, in three of the allocator's categories
+/// (MemoryCategory, trace/trace.h). The fourth, buffers (a stage output until it is sent,
+/// a received gradient, a GEMM's workspace), is what each backend's code allocates and is
+/// not predicted: the sim holds none, the cpu backend a few (b, d) tensors.
+struct PeakMemory {
+  std::uint64_t params = 0;  ///< the parameters of the device's layers (fp32), held the whole step
+  std::uint64_t grads = 0;   ///< their gradients (the same shapes), held the whole step
+  std::uint64_t stash = 0;   ///< the most activation bytes held at once (what F keeps for B)
+  /// params + grads + stash: the device's peak without buffers (params and grads never
+  /// change during a step, so the total peaks when the stash does).
+  std::uint64_t total() const { return params + grads + stash; }
+};
+
+/// ex11: device `device` of data parallelism over `devices` = K replicas of `model`
+/// (data_parallel_schedule, schedule/data_parallel.h: F(d) B(d) through every layer, then
+/// the all-reduce). Every block of the model (d = width, h = hidden) has the parameters
+/// W1 (h, d), b1 (h), W2 (d, h), b2 (d), fp32, and as many gradients. Device d runs share d
+/// of the batch: the rows split_microbatches(batch, K)[d] gives. A micro-batch of b rows
+/// keeps from its F to its B every block's input x (b, d) and its a and g (b, h), and on
+/// the last stage of its replica (every device here) also the logits (b, d).
+/// Throws pipelab::Error unless 1 <= devices <= model.batch and 0 <= device < devices.
+PeakMemory data_parallel_peak_memory(const ModelSpec& model, int devices, int device);
+
+/// ex11: stage `stage` of a fill-drain pipeline of `model` over `partition` (one replica,
+/// one chunk per device; the stage holds partition.layer_count(stage) blocks) with
+/// `microbatches` = M micro-batches of the rows split_microbatches(batch, M) gives: naive
+/// model parallelism for M = 1, GPipe for M > 1 (gpipe_schedule: every F, then every B in
+/// the order M-1, ..., 0). Blocks and the stash of one micro-batch as for
+/// data_parallel_peak_memory; the logits only on the last stage. With `remat` (gpipe +
+/// with_recompute) F keeps only the micro-batch's stage input x (b, d), and R(m), right
+/// before B(m), rebuilds the rest of its stash, which B(m) frees with the input.
+/// Throws pipelab::Error unless 0 <= stage < partition.stages() and
+/// 1 <= microbatches <= model.batch.
+PeakMemory pipeline_peak_memory(const ModelSpec& model, const Partition& partition, int stage, int microbatches,
+                                bool remat);
 
 }  // namespace pipelab
