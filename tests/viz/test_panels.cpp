@@ -44,6 +44,36 @@ TEST(LoadPanel, RoundTripsALiveRunThroughAFile) {
   EXPECT_DOUBLE_EQ(loaded.metrics.bubble_fraction, panels[1].metrics.bubble_fraction);
 }
 
+TEST(LoadPanel, TheGapOfAFileIsTheLiveRunsFromTheRebuiltSchedule) {
+  // A trace file carries no programs: the panel rebuilds the registry schedule its
+  // metadata names (zbv: K, M and its two chunks from the config) and decomposes the step.
+  // Oracles: the live run's own gap (decomposed with the programs that ran), and the
+  // metrics, computed by other code: compute / T is the mean utilization.
+  RunConfig c;
+  c.backend = BackendKind::Sim;
+  c.schedule = ScheduleKind::Zbv;
+  c.devices = 3;
+  c.microbatches = 6;
+  c.model.layers = 6;
+  const RunResult run = run_step(c);
+  const Panel live = make_panel(run);
+  const std::string path = temp_path("zbv.json");
+  write_chrome_trace_file(run.trace, path);
+  const Panel loaded = load_panel(path);
+  ASSERT_TRUE(live.gap.has_value()) << live.gap_unavailable;
+  ASSERT_TRUE(loaded.gap.has_value()) << loaded.gap_unavailable;
+  EXPECT_NEAR(loaded.gap->mean.compute_ms, live.gap->mean.compute_ms, 1e-9);
+  EXPECT_NEAR(loaded.gap->mean.bubble_ms, live.gap->mean.bubble_ms, 1e-9);
+  EXPECT_NEAR(loaded.gap->mean.compute_ms / loaded.gap->step_ms, loaded.metrics.mean_utilization, 1e-9);
+  EXPECT_NEAR(loaded.gap->mean.total_ms(), loaded.gap->step_ms, 1e-9);
+  // A custom schedule's programs are not in its file: n/a, with the reason.
+  Trace custom = run.trace;
+  custom.meta.schedule_kind = ScheduleKind::Custom;
+  const Panel unknown = make_panel(custom, "custom.json");
+  EXPECT_FALSE(unknown.gap.has_value());
+  EXPECT_NE(unknown.gap_unavailable.find("custom schedule"), std::string::npos) << unknown.gap_unavailable;
+}
+
 TEST(LoadPanel, BrokenAndForeignFilesThrowErrorsNamingThePath) {
   const std::string broken = temp_path("broken.json");
   write_file(broken, "{\"traceEvents\": [ {\"ph\":\"X\", ");

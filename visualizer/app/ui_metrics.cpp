@@ -32,9 +32,21 @@ constexpr const char* kHelpTheory =
     "time. Naive model parallelism is M = 1, so (K-1)/K. With remat each device also runs R (a forward) in time it "
     "would otherwise idle: utilization M(F+B+R)/(M(F+B+R)+(K-1)(F+B)), F:B:R = 1:2:1 (docs/gpipe.md). The value "
     "is the one the run wrote into its trace. Skewed stages or slow links make the measured bubble larger.";
+constexpr const char* kHelpGap =
+    "Where the step went, mean over GPUs, in % of the step (measured; docs/metrics.md, 'The gap explained'). "
+    "Every instant of a GPU's step counts once, for the first of: compute (its F, B, R, I, W), optimizer, comm "
+    "(a send or receive no compute hid), wait (for an input or gradient its program needs next, or done before "
+    "the step's end: the bubble by cause), host (it had what it needed and ran nothing: the executor, a thread "
+    "waking up, a kernel launch). The five add up to 100%. n/a: the trace's schedule could not be rebuilt "
+    "(a custom schedule from a file).";
 constexpr const char* kHelpUtil =
     "Utilization of one GPU = its busy time (F, B, R) / step time. GPipe raises it by keeping every GPU busy "
     "with another micro-batch.";
+
+// One term of the gap in % of its step: "26.9%".
+std::string gap_percent(const StepGap& gap, double term_ms) {
+  return format_percent(gap.step_ms > 0 ? term_ms / gap.step_ms : 0.0);
+}
 
 void header(const char* name, const char* help) {
   ImGui::TextUnformatted(name);
@@ -96,6 +108,22 @@ void draw_metrics(AppState& app, const Rect& area) {
           ImGui::TextUnformatted(theory_bubble_label(p).c_str());
           if (ImGui::IsItemHovered()) ImGui::SetTooltip("bubble = %s", theory_bubble_formula(p).c_str());
         });
+    // The gap, term by term: compute is the utilization above; the other four split the bubble.
+    row("gap: compute/wait", kHelpGap, [](const Panel& p) {
+      if (!p.gap) {
+        ImGui::TextDisabled("n/a");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", p.gap_unavailable.c_str());
+        return;
+      }
+      ImGui::Text("%s / %s", gap_percent(*p.gap, p.gap->mean.compute_ms).c_str(),
+                  gap_percent(*p.gap, p.gap->mean.bubble_ms).c_str());
+    });
+    row("gap: comm/host/opt", kHelpGap, [](const Panel& p) {
+      if (!p.gap) return ImGui::TextDisabled("n/a");
+      ImGui::Text("%s / %s / %s", gap_percent(*p.gap, p.gap->mean.comm_ms).c_str(),
+                  gap_percent(*p.gap, p.gap->mean.host_ms).c_str(),
+                  gap_percent(*p.gap, p.gap->mean.optimizer_ms).c_str());
+    });
     ImGui::EndTable();
   }
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "pipelab/error.h"
 #include "pipelab/name_table.h"
 #include "pipelab/schedule/registry.h"
@@ -57,6 +59,32 @@ void index_panel(Panel& p) {
       std::stable_sort(samples.begin(), samples.end(), by_time);
 }
 
+// The gap of `p` with `schedule`'s programs, or why not (a trace that is not a step of it).
+void decompose(Panel& p, const Schedule& schedule) {
+  try {
+    p.gap = decompose_step(p.trace, schedule);
+    p.gap_unavailable.clear();
+  } catch (const Error& e) {
+    p.gap.reset();
+    p.gap_unavailable = e.message();
+  }
+}
+
+// The schedule a trace file ran, rebuilt from its metadata: its registry row with K, M,
+// remat and the chunks its config records (1 when it records none).
+std::optional<Schedule> schedule_of(const TraceMeta& meta) {
+  if (meta.schedule_kind == ScheduleKind::Custom) return std::nullopt;
+  int chunks = 1;
+  const nlohmann::json config = nlohmann::json::parse(meta.config_json, nullptr, /*allow_exceptions=*/false);
+  if (config.is_object() && config.contains("chunks") && config["chunks"].is_number_integer())
+    chunks = config["chunks"].get<int>();
+  try {
+    return generate_schedule(meta.schedule_kind, meta.devices, meta.microbatches, meta.remat, chunks);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 const std::vector<std::uint32_t>& Panel::lane_events(int device, Lane lane) const {
@@ -89,11 +117,20 @@ Panel make_panel(Trace trace, std::string source) {
     p.step_us = last - first;
   }
   index_panel(p);
+  if (const std::optional<Schedule> schedule = schedule_of(p.trace.meta)) {
+    decompose(p, *schedule);
+  } else {
+    p.gap_unavailable = p.trace.meta.schedule_kind == ScheduleKind::Custom
+                            ? "a custom schedule's programs are not in its trace (open it with the live run)"
+                            : "the trace's schedule could not be rebuilt from its metadata";
+  }
   return p;
 }
 
 Panel make_panel(const RunResult& run) {
-  return make_panel(run.trace, "live " + std::string(to_string(run.config.backend)));
+  Panel p = make_panel(run.trace, "live " + std::string(to_string(run.config.backend)));
+  decompose(p, run.schedule);  // the programs that ran, a custom one included
+  return p;
 }
 
 Panel load_panel(const std::string& path) {

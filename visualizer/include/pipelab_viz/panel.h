@@ -7,10 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pipelab/exercise.h"
+#include "pipelab/report/gap.h"
 #include "pipelab/report/metrics.h"
 #include "pipelab/runtime/run.h"
 #include "pipelab/trace/trace.h"
@@ -24,6 +26,11 @@ struct Panel {
   Trace trace;           ///< the spans and memory samples drawn
   StepMetrics metrics;   ///< compute_metrics(trace)
   Theory theory;         ///< the trace's theory (meta.theory_*, from the schedule registry)
+  /// Where the step went (report/gap.h, docs/metrics.md "The gap explained"), measured
+  /// from the trace with the schedule's programs: the live run's, or for a trace file the
+  /// registry's schedule rebuilt from its metadata. Empty when that cannot be done.
+  std::optional<StepGap> gap;
+  std::string gap_unavailable;  ///< why `gap` is empty ("" when it is set)
   double origin_us = 0;  ///< min start over all events (time 0 of the panel)
   double step_us = 0;    ///< makespan: max end - min start, µs
   /// Indices into trace.events of each lane, sorted by start: lanes[device · kLaneCount + lane].
@@ -45,7 +52,8 @@ struct Panel {
 /// "GPipe + remat", OneFOneB → "1F1B", ZbH1 → "ZB-H1 (zero bubble)", Custom → "custom".
 std::string schedule_title(ScheduleKind kind, bool remat);
 
-/// Build a panel from a trace (computes metrics, origin and makespan; theory is the trace's).
+/// Build a panel from a trace (computes metrics, origin and makespan; theory is the trace's;
+/// the gap from the registry schedule its metadata names, or n/a for a custom one).
 Panel make_panel(Trace trace, std::string source);
 /// Same from a live run.
 Panel make_panel(const RunResult& run);
