@@ -70,6 +70,9 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
       ->type_name("FLOAT")
       ->capture_default_str();
   cmd.add_flag("--remat", f.config.remat, "re-materialization: stash only stage inputs, recompute before B");
+  cmd.add_flag("--w-batch", f.config.w_batch,
+               "sim, cpu: each stage's weight gradient as one W over the whole batch, after its last I "
+               "(B split into I and W; docs/w-batch.md)");
   f.config.chunks = 2;  // the default of the schedules that take chunks; the others run 1
   cmd.add_option("--chunks", f.config.chunks,
                  "interleaved-1f1b: model chunks per device (virtual stages), 1..64; M a multiple of K")
@@ -310,6 +313,7 @@ void take_schedule_file(const CommonFlags& f, RunConfig& c) {
   c.devices = s.stages;
   c.microbatches = s.microbatches;
   c.remat = s.remat;
+  c.w_batch = c.w_batch || s.w_batch;  // a file's whole-batch W's ("0W") are --w-batch's
 }
 
 }  // namespace
@@ -342,6 +346,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   c.cuda.placement = placement_from_string(f.placement);
   c.cuda.transport = transport_from_string(f.transport);
   c.cuda.instrument = !f.no_trace;
+  refuse_w_batch_on(c, c.backend);  // --backend cuda --w-batch: said before a GPU is looked for
   // The backend that will run: auto is cuda when a GPU is usable, else cpu.
   const bool gpu_usable = (c.backend == BackendKind::Cuda || c.backend == BackendKind::Auto) &&
                           backend_availability().cuda;

@@ -7,7 +7,7 @@
 //   * the K = 4, M = 8 orders written out by hand from the rule of the paper's section 2
 //     (warm-up forwards 4, 3, 2, 1 for ZB-H1 and 7, 5, 3, 1 for ZB-H2; W's delayed);
 //   * an event simulation of the generated programs (sends and receives included, free
-//     links) whose idle time must be the registry's theory;
+//     links; unit_time_sim.h) whose idle time must be the registry's theory;
 //   * a walk of each stage's program counting micro-batches between F and W.
 #include <gtest/gtest.h>
 
@@ -24,6 +24,7 @@
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/validate.h"
 #include "pipelab/schedule/zero_bubble.h"
+#include "unit_time_sim.h"
 
 namespace pipelab {
 namespace {
@@ -94,44 +95,6 @@ Schedule from_orders(const Orders& orders, int m) {
     s.per_stage[st].push_back({ActionKind::OptimizerStep, st, -1});
   }
   return s;
-}
-
-// Event simulation of the programs as generated: a stage runs its actions in order; a
-// receive waits for its send, sends and links are free; F, I, W cost `cost`'s t_f, t_i,
-// t_w. Returns the idle time per device (the same on every device: T - busy).
-double simulated_idle(const Schedule& s, const CostRatio& cost) {
-  std::map<std::uint64_t, double> sent;  // action_key(send) → when
-  std::vector<std::size_t> pc(s.stages, 0);
-  std::vector<double> clock(s.stages, 0.0);
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (int st = 0; st < s.stages; ++st) {
-      for (; pc[st] < s.per_stage[st].size(); ++pc[st], moved = true) {
-        const Action& a = s.per_stage[st][pc[st]];
-        if (a.kind == ActionKind::RecvActivation || a.kind == ActionKind::RecvGrad) {
-          const auto it = sent.find(action_key(matching_send(a)));
-          if (it == sent.end()) break;  // blocked: try the other stages
-          clock[st] = std::max(clock[st], it->second);
-        } else if (a.kind == ActionKind::SendActivation || a.kind == ActionKind::SendGrad) {
-          sent[action_key(a)] = clock[st];
-        } else if (a.kind == ActionKind::Forward) {
-          clock[st] += cost.forward;
-        } else if (a.kind == ActionKind::BackwardInput) {
-          clock[st] += cost.backward_input;
-        } else if (a.kind == ActionKind::BackwardWeight) {
-          clock[st] += cost.backward_weight;
-        } else if (a.kind == ActionKind::Recompute) {
-          clock[st] += cost.recompute;
-        }
-      }
-    }
-  }
-  for (int st = 0; st < s.stages; ++st)
-    EXPECT_EQ(pc[st], s.per_stage[st].size()) << "stage " << st << " is stuck\n" << describe(s);
-  const double makespan = *std::max_element(clock.begin(), clock.end());
-  const double per_microbatch =
-      cost.forward + cost.backward_input + cost.backward_weight + (s.remat ? cost.recompute : 0.0);
-  return makespan - s.microbatches * per_microbatch;
 }
 
 // Most micro-batches of `stage` between their F and their W (B for an unsplit backward).

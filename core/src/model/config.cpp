@@ -220,6 +220,8 @@ std::string to_json(const RunConfig& c) {
   // Only for a schedule from a file: every other config's JSON stays as it was.
   if (!c.schedule_file.empty()) j["schedule_file"] = c.schedule_file;
   j["remat"] = c.remat;
+  // Only with --w-batch: every other config's JSON stays as it was.
+  if (c.w_batch) j["w_batch"] = true;
   // Only with chunks: every other config's JSON stays as it was.
   if (c.chunks > 1) j["chunks"] = c.chunks;
   j["p2p"] = to_string(c.p2p);

@@ -51,6 +51,12 @@ std::uint64_t StageMemoryPlan::weight_stash_bytes(int rows) const {
   return (block_output_grad_bytes(rows) + block_preactivation_grad_bytes(rows)) * static_cast<std::uint64_t>(blocks);
 }
 
+std::uint64_t StageMemoryPlan::batched_weight_stash_bytes(int batch_rows) const {
+  // Σ_m (full_stash(b_m) + weight_stash(b_m)) = full_stash(B) + weight_stash(B): every term
+  // is rows times a constant, and Σ_m b_m = B.
+  return full_stash_bytes(batch_rows) + weight_stash_bytes(batch_rows);
+}
+
 StageMemoryPlan plan_stage_memory(const ModelSpec& spec, const Partition& partition, int device, bool remat,
                                   int chunk) {
   StageMemoryPlan plan;

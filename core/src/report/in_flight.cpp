@@ -34,7 +34,12 @@ std::vector<int> peak_in_flight_microbatches(const Trace& trace) {
   // (device, chunk, micro-batch) → its lifetime on that device: with model chunks each
   // (chunk, micro-batch) pair counts, as each holds one chunk's activations.
   std::map<std::tuple<int, int, int>, Lifetime> lifetimes;
+  // (device, chunk) → the end of its whole-batch W (--w-batch), which ends every
+  // micro-batch's lifetime there.
+  std::map<std::pair<int, int>, double> batched_weight_end;
   for (const TraceEvent& e : trace.events) {
+    if (e.device >= 0 && e.lane == Lane::Compute && is_batched_weight(e.action))
+      batched_weight_end[{e.device, e.action.chunk}] = e.end_us();
     if (e.device < 0 || e.action.microbatch < 0 || e.lane != Lane::Compute) continue;
     const bool forward = e.action.kind == ActionKind::Forward;
     if (!forward && !is_backward(e.action.kind)) continue;  // R, sends, receives: inside the lifetime
@@ -46,7 +51,10 @@ std::vector<int> peak_in_flight_microbatches(const Trace& trace) {
   // backward's end. At equal times the -1 goes first (half-open intervals), which the
   // pair order (time, delta) gives since -1 < +1.
   std::vector<std::vector<std::pair<double, int>>> edges(static_cast<std::size_t>(devices));
-  for (const auto& [key, life] : lifetimes) {
+  for (auto& [key, life] : lifetimes) {
+    const auto batched = batched_weight_end.find({std::get<0>(key), std::get<2>(key)});
+    if (batched != batched_weight_end.end())
+      life.last_backward_end_us = std::max(life.last_backward_end_us, batched->second);
     if (life.first_forward_us == std::numeric_limits<double>::infinity()) continue;  // a backward without F
     // No backward seen: in flight to the end of the step (it still holds its stash).
     const bool backward_seen = life.last_backward_end_us != -std::numeric_limits<double>::infinity();

@@ -232,7 +232,7 @@ std::string describe_config(const RunConfig& c) {
   std::ostringstream out;
   out << "backend " << to_string(c.backend) << ", K=" << c.devices << " devices, model L=" << c.model.layers
       << " d=" << c.model.width << " h=" << c.model.hidden << " B=" << c.model.batch << ", seed " << c.model.seed
-      << (c.remat ? ", remat" : "") << ", partition " << to_string(c.partition);
+      << (c.remat ? ", remat" : "") << (c.w_batch ? ", w-batch" : "") << ", partition " << to_string(c.partition);
   if (c.backend == BackendKind::Sim) {
     out << ", sim " << c.sim.device_tflops << " TFLOP/s per device, links "
         << (c.sim.link_gbps > 0 ? format_number("%g Gbit/s", c.sim.link_gbps) : std::string("ideal"));

@@ -151,9 +151,10 @@ std::string sweep_plot_svg(const std::vector<RunResult>& runs) {
     speedup.measured.push_back({m, paired_speedup(naive, runs[i]).median});
     bubble.measured.push_back({m, 100 * runs[i].metrics.bubble_fraction});
   }
-  // The theory of the runs' schedule and options (remat included), from the registry.
+  // The theory of the runs' schedule and options (remat and --w-batch included), from the registry.
   for (int m : theory_microbatches(ms, m_min, m_max)) {
-    const Theory t = schedule_theory(last.schedule.kind, last.config.devices, m, last.schedule.remat);
+    const Theory t = schedule_theory(last.schedule.kind, last.config.devices, m, last.schedule.remat, CostRatio{},
+                                     /*chunks=*/1, last.schedule.w_batch);
     speedup.theory.push_back({m, t.ideal_speedup});
     bubble.theory.push_back({m, 100 * t.bubble_fraction});
   }

@@ -16,6 +16,7 @@
 #include "pipelab/runtime/memory_cap.h"
 #include "pipelab/runtime/spmd.h"
 #include "pipelab/exercise.h"
+#include "pipelab/schedule/batched_weight.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/schedule_file.h"
 #include "pipelab/schedule/validate.h"
@@ -58,9 +59,19 @@ Partition build_partition(const RunConfig& c) {
   return p;
 }
 
+void refuse_w_batch_on(const RunConfig& config, BackendKind backend) {
+  if (config.w_batch && backend == BackendKind::Cuda)
+    PIPELAB_USAGE_ERROR("--w-batch", "the whole-batch W is not supported on the cuda backend yet: it has no "
+                                     "split backward (I and W) and has not run on a GPU",
+                        "run it with --backend cpu or --backend sim, or drop --w-batch");
+}
+
 Schedule build_schedule(const RunConfig& c) {
-  if (c.schedule != ScheduleKind::Custom)
-    return generate_schedule(c.schedule, c.devices, c.microbatches, c.remat, c.chunks);
+  // --w-batch rewrites the schedule as built (after remat: B's R stays before its I).
+  if (c.schedule != ScheduleKind::Custom) {
+    Schedule s = generate_schedule(c.schedule, c.devices, c.microbatches, c.remat, c.chunks);
+    return c.w_batch ? with_batched_weight(s) : s;
+  }
   if (c.schedule_file.empty())
     PIPELAB_THROW("a custom schedule has no generator: the config names no schedule file",
                   "set RunConfig::schedule_file (--schedule-file FILE), or a registry schedule");
@@ -74,7 +85,7 @@ Schedule build_schedule(const RunConfig& c) {
                       ", the config K=" + std::to_string(c.devices) + " M=" + std::to_string(c.microbatches) +
                       (c.remat ? " with remat" : " without remat"),
                   "take devices, microbatches and remat from the file (the CLI does)");
-  return s;
+  return c.w_batch && !s.w_batch ? with_batched_weight(s) : s;
 }
 
 int scheduled_microbatches(const RunConfig& c) {
@@ -162,15 +173,20 @@ PreparedRun prepare(const RunConfig& requested) {
                             " layers: every chunk needs a layer",
                         "use fewer --chunks or devices, or more --layers");
   // The cuda backend has no gradient all-reduce yet (NCCL's is the plan): said before the
-  // backend is looked for, and again if auto picks cuda.
+  // backend is looked for (whether or not a GPU is here), and again if auto picks cuda.
   const auto refuse_on_cuda = [&](BackendKind backend) {
     if (backend == BackendKind::Cuda && r.config.schedule == ScheduleKind::DataParallel)
       PIPELAB_USAGE_ERROR("--schedule", "data-parallel is not supported on the cuda backend yet",
                           "run it with --backend cpu (a real all-reduce between the device threads) or --backend sim");
+    refuse_w_batch_on(r.config, backend);  // nor --w-batch: no split backward on cuda yet
   };
   refuse_on_cuda(requested.backend);
   r.config.backend = resolve_backend(requested.backend);
   refuse_on_cuda(r.config.backend);
+  // --w-batch: data parallelism runs one micro-batch per replica: nothing to batch.
+  if (r.config.w_batch && r.config.schedule == ScheduleKind::DataParallel)
+    PIPELAB_USAGE_ERROR("--w-batch", "data-parallel has no W's to batch: each replica runs one micro-batch",
+                        "drop --w-batch, or pick a pipeline schedule (gpipe, 1f1b, zb-h1, ...)");
   // Nor model chunks (interleaved 1F1B): its devices hold one stage each.
   if (r.config.backend == BackendKind::Cuda && r.config.chunks > 1)
     PIPELAB_USAGE_ERROR(chunk_flag,

@@ -42,13 +42,15 @@ inline const char* file_token(ActionKind kind) {
   return "?";
 }
 
-/// "0F3", "1SEND_B0", "OPT": how the file writes one action.
+/// "0F3", "1SEND_B0", "0W" (a whole-batch W), "OPT": how the file writes one action.
 inline std::string file_token(const Action& a) {
   if (a.kind == ActionKind::OptimizerStep) return kOptimizerToken;
   if (a.kind == ActionKind::AllReduceGrads) return kAllReduceToken;
   // A model chunk (virtual stage) other than 0 is written as PyTorch's c<N> suffix.
   const std::string chunk = a.chunk > 0 ? "c" + std::to_string(a.chunk) : std::string();
-  return std::to_string(a.stage) + file_token(a.kind) + std::to_string(a.microbatch) + chunk;
+  // A whole-batch W (--w-batch, micro-batch -1) has no micro-batch number: "0W".
+  const std::string microbatch = a.microbatch >= 0 ? std::to_string(a.microbatch) : std::string();
+  return std::to_string(a.stage) + file_token(a.kind) + microbatch + chunk;
 }
 
 /// Sends and receives are what a file may leave out (inserted around F and B).

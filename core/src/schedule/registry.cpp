@@ -6,6 +6,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/exercise.h"
+#include "pipelab/schedule/batched_weight.h"
 #include "pipelab/schedule/data_parallel.h"
 #include "pipelab/schedule/interleaved.h"
 #include "pipelab/schedule/zbv.h"
@@ -193,7 +194,9 @@ const char* to_string(ScheduleKind kind) {
   return "?";
 }
 
-std::string Schedule::name() const { return std::string(to_string(kind)) + (remat ? "+remat" : ""); }
+std::string Schedule::name() const {
+  return std::string(to_string(kind)) + (remat ? "+remat" : "") + (w_batch ? "+w-batch" : "");
+}
 
 Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, bool remat, int chunks) {
   const ScheduleInfo& row = schedule_info(kind);
@@ -203,7 +206,7 @@ Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, boo
 }
 
 Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat, const CostRatio& cost,
-                       int chunks) {
+                       int chunks, bool w_batch) {
   // A hand-built schedule has no formula of its own: it is shown against fill-drain's.
   if (kind == ScheduleKind::Custom) {
     const Theory plain = fill_drain_theory(devices, microbatches);
@@ -212,7 +215,7 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
     if (remat) naive = with_remat_theory(naive, cost);
     theory.ideal_speedup = theory.utilization / naive.utilization;
     theory.schedule = "custom, against fill-drain";
-    return theory;
+    return w_batch ? with_batched_weight_theory(kind, theory, devices, microbatches, chunks, remat) : theory;
   }
   const ScheduleInfo& row = schedule_info(kind);
   Theory theory = row.theory(devices, scheduled_microbatches(row, devices, microbatches), scheduled_chunks(row, chunks));
@@ -228,12 +231,14 @@ Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool re
   // Naive and this schedule do the same busy work per device (the cost model is linear
   // in rows), so T_naive / T = (busy / u_naive) / (busy / u) = u / u_naive.
   theory.ideal_speedup = theory.utilization / naive.utilization;
-  return theory;
+  if (!w_batch) return theory;
+  const int scheduled = scheduled_microbatches(row, devices, microbatches);
+  return with_batched_weight_theory(kind, theory, devices, scheduled, scheduled_chunks(row, chunks), remat);
 }
 
 Theory schedule_theory(const Schedule& schedule) {
   return schedule_theory(schedule.kind, schedule.stages, schedule.microbatches, schedule.remat, CostRatio{},
-                         schedule.chunks);
+                         schedule.chunks, schedule.w_batch);
 }
 
 }  // namespace pipelab

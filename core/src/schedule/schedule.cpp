@@ -43,6 +43,10 @@ std::string to_string(const Action& a) {
   std::ostringstream out;
   if (a.kind == ActionKind::OptimizerStep || a.kind == ActionKind::AllReduceGrads) {
     out << short_label(a.kind) << " s" << a.stage;
+  } else if (is_batched_weight(a)) {
+    // The whole-batch W of --w-batch: no micro-batch number, one per (device, chunk).
+    out << short_label(a.kind) << " s" << a.stage;
+    if (a.chunk > 0) out << " c" << static_cast<int>(a.chunk);
   } else {
     out << short_label(a.kind) << a.microbatch << " s" << a.stage;
     if (a.chunk > 0) out << " c" << static_cast<int>(a.chunk);  // a device's model chunk
@@ -161,7 +165,8 @@ std::string describe(const Schedule& schedule) {
       if (a.kind == ActionKind::OptimizerStep || a.kind == ActionKind::AllReduceGrads) {
         out << short_label(a.kind);
       } else {
-        out << short_label(a.kind) << a.microbatch;
+        out << short_label(a.kind);
+        if (!is_batched_weight(a)) out << a.microbatch;  // "W": the whole-batch W of --w-batch
         if (a.chunk > 0) out << 'c' << static_cast<int>(a.chunk);
       }
     }

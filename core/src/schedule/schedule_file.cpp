@@ -127,7 +127,9 @@ Action parse_action(const std::string& source, const Token& t, int stage) {
     PIPELAB_THROW(at(source, t) + "has no stage number",
                   "write the stage first: " + std::to_string(stage) + t.text + " on stage " +
                       std::to_string(stage) + "'s line");
-  if (microbatch < 0)
+  // "0W": the stage's whole-batch W (--w-batch), micro-batch -1.
+  const bool whole_batch = microbatch < 0 && known->kind == ActionKind::BackwardWeight;
+  if (microbatch < 0 && !whole_batch)
     PIPELAB_THROW(at(source, t) + "has no micro-batch number",
                   "write the micro-batch last: " + t.text + "0 for micro-batch 0");
   if (token_stage != stage)
@@ -392,6 +394,7 @@ Schedule parse_schedule_text(const std::string& text, const std::string& source)
       const std::uint64_t key = action_key(s.per_stage[st][i]);
       token_of[key] = t;
       s.remat = s.remat || s.per_stage[st][i].kind == ActionKind::Recompute;
+      s.w_batch = s.w_batch || is_batched_weight(s.per_stage[st][i]);
     }
   }
   validate_with_source(s, source, stage_lines, token_of);

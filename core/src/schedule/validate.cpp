@@ -3,7 +3,8 @@
 // Four passes, each O(total actions) over dense (stage, micro-batch) tables:
 //   1. shape        — every action in its own stage's list, ids in range;
 //   2. completeness — each needed action exactly once, nothing unneeded, Opt last, R between F and B;
-//                     a micro-batch's backward is one B, or one I and one W (the split backward);
+//                     a micro-batch's backward is one B, or one I and one W (the split backward),
+//                     or one I and the stage's whole-batch W after every I (--w-batch);
 //   3. order        — within a stage, each action after the ones it consumes;
 //   4. deadlock     — (validate_deadlock.cpp) symbolic execution: sends never block, a receive blocks until
 //                     its matching send has executed. Each stage runs until it blocks;
@@ -23,20 +24,17 @@
 #include "validate_deadlock.h"
 #include "validate_replicas.h"
 #include "validate_stash.h"
+#include "validate_tables.h"
 
 namespace pipelab {
 
 namespace {
 
-// [SECTION] action tables -----------------------------------------------------------
+using detail::name;
+using detail::on;
+using detail::PositionTable;
 
-// The kinds that occur once per (stage, micro-batch); OptimizerStep is per stage.
-constexpr int kPerMicrobatchKinds = 9;
-// Forward..RecvGrad = 0..6; OptimizerStep (7) has no cell; BackwardInput, BackwardWeight = 7, 8.
-int kind_index(ActionKind kind) {
-  const int k = static_cast<int>(kind);
-  return k < static_cast<int>(ActionKind::OptimizerStep) ? k : k - 1;
-}
+// [SECTION] action tables -----------------------------------------------------------
 
 bool valid_kind(ActionKind kind) {
   const int k = static_cast<int>(kind);
@@ -57,33 +55,6 @@ bool needed(ActionKind kind, int stage, int stages) {
     default:
       return true;
   }
-}
-
-// Position of each (kind, stage, micro-batch) in its stage's program, -1 if absent.
-// 32-bit: check_shape refuses a program of 2^31 actions or more, and half the bytes
-// of a K=1024 M=1024 table is half the time validate() spends filling it.
-class PositionTable {
- public:
-  PositionTable(int stages, int microbatches)
-      : microbatches_(microbatches),
-        pos_(static_cast<std::size_t>(kPerMicrobatchKinds) * stages * microbatches, -1) {}
-
-  std::int32_t& at(ActionKind kind, int stage, int microbatch) {
-    const std::size_t cell = static_cast<std::size_t>(stage) * microbatches_ + microbatch;
-    return pos_[cell * kPerMicrobatchKinds + kind_index(kind)];
-  }
-
- private:
-  int microbatches_;
-  std::vector<std::int32_t> pos_;
-};
-
-// The action of `kind` on virtual stage `vs` (its device and chunk in `map`), as messages name it.
-Action on(const ChunkMap& map, ActionKind kind, int vs, int microbatch) {
-  return {kind, map.device_of(vs), microbatch, map.chunk_of(vs)};
-}
-std::string name(const ChunkMap& map, ActionKind kind, int vs, int microbatch) {
-  return to_string(on(map, kind, vs, microbatch));
 }
 
 bool is_recv(ActionKind k) { return k == ActionKind::RecvActivation || k == ActionKind::RecvGrad; }
@@ -145,6 +116,8 @@ void check_shape(const Schedule& sc) {
           PIPELAB_THROW(to_string(a) + " in a pipeline (" + at_position(s, i) +
                             "): its stages hold different layers, so there are no gradients to all-reduce",
                         "AllReduceGrads belongs to data-parallel schedules (Schedule::replicas = K)");
+      } else if (is_batched_weight(a) && sc.replicas == 1) {
+        // A whole-batch W (--w-batch): once per (device, chunk), checked in pass 2.
       } else if (a.microbatch < 0 || a.microbatch >= sc.microbatches) {
         PIPELAB_THROW(to_string(a) + ": micro-batch " + std::to_string(a.microbatch) +
                           " is out of range [0, " + std::to_string(sc.microbatches) + ") (" +
@@ -171,30 +144,6 @@ std::string missing_message(const ChunkMap& map, ActionKind kind, int vs, int m)
   return msg;
 }
 
-// Throws unless (s, m)'s backward is exactly one form: B alone, or I with W.
-void check_backward_form(const ChunkMap& map, PositionTable& pos, int s, int m) {
-  const int device = map.device_of(s);
-  const bool b = pos.at(ActionKind::Backward, s, m) >= 0;
-  const bool i = pos.at(ActionKind::BackwardInput, s, m) >= 0;
-  const bool w = pos.at(ActionKind::BackwardWeight, s, m) >= 0;
-  if (b && (i || w))
-    PIPELAB_THROW(name(map, ActionKind::Backward, s, m) + " and " +
-                      name(map, i ? ActionKind::BackwardInput : ActionKind::BackwardWeight, s, m) +
-                      " both run: the backward of micro-batch " + std::to_string(m) + " on stage " +
-                      std::to_string(device) + " would be computed twice",
-                  "a micro-batch's backward is one B, or its two halves I (input gradient) and W (weight "
-                  "gradient): keep one form");
-  if (i && !w)
-    PIPELAB_THROW("missing " + name(map, ActionKind::BackwardWeight, s, m) + ": stage " + std::to_string(device) + " runs " +
-                      name(map, ActionKind::BackwardInput, s, m) +
-                      " but never accumulates that micro-batch's weight gradient",
-                  "every I needs its W (append_weight_backward) after it, before the OptimizerStep");
-  if (w && !i)
-    PIPELAB_THROW(name(map, ActionKind::BackwardWeight, s, m) + " has no " + name(map, ActionKind::BackwardInput, s, m) +
-                      ": W accumulates the weight gradient from what I keeps",
-                  "run I (append_backward_input) before W, or use one B instead of the pair");
-}
-
 // Fills `pos` and `opt_pos`; throws on duplicates, unneeded, missing and misplaced actions.
 void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std::int32_t>& opt_pos) {
   const int K = sc.stages;
@@ -217,6 +166,15 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
         continue;
       }
       const int vs = map.virtual_stage(s, a.chunk);
+      if (is_batched_weight(a)) {
+        std::int32_t& slot = pos.batched_weight(vs);
+        if (slot >= 0)
+          PIPELAB_THROW("duplicate whole-batch " + to_string(a) + " (" + at_position(s, slot) + " and #" +
+                            std::to_string(i) + ")",
+                        "a stage runs one whole-batch W per model chunk (with_batched_weight)");
+        slot = here;
+        continue;
+      }
       if (!needed(a.kind, vs, V)) {
         const bool first = vs == 0;
         PIPELAB_THROW(to_string(a) + " has no partner: " + (map.chunks > 1 ? "its virtual stage" : "stage " + std::to_string(s)) +
@@ -237,7 +195,8 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
   // The backward of each (stage, micro-batch): one B, or the split pair I + W — never
   // both (the gradient would be accumulated twice), never half a pair.
   for (int vs = 0; vs < V; ++vs)
-    for (int m = 0; m < M; ++m) check_backward_form(map, pos, vs, m);
+    for (int m = 0; m < M; ++m) detail::check_backward_form(map, pos, vs, m);
+  for (int vs = 0; vs < V; ++vs) detail::check_batched_weight_place(map, pos, vs, M);
 
   // Missing actions, by stage then micro-batch. The backward's kind is B or I (above).
   for (int vs = 0; vs < V; ++vs)
@@ -260,11 +219,13 @@ void check_completeness(const Schedule& sc, PositionTable& pos, std::vector<std:
       const bool split = pos.at(ActionKind::BackwardInput, vs, m) >= 0;
       // The last gradient-accumulating action of (s, m): B, or W for the split pair.
       const ActionKind last_kind = split ? ActionKind::BackwardWeight : ActionKind::Backward;
-      const std::int32_t last = pos.at(last_kind, vs, m);
+      // ... or the stage's whole-batch W (--w-batch), which covers every micro-batch.
+      const bool batched = split && pos.batched_weight(vs) >= 0;
+      const std::int32_t last = batched ? pos.batched_weight(vs) : pos.at(last_kind, vs, m);
       if (opt_pos[s] >= 0 && opt_pos[s] < last)
         PIPELAB_THROW(to_string(Action{ActionKind::OptimizerStep, s, -1}) + " comes before " +
-                          name(map, last_kind, vs, m) + " (stage " + std::to_string(s) + ", actions #" +
-                          std::to_string(opt_pos[s]) + " < #" + std::to_string(last) + ", 0-based)",
+                          name(map, last_kind, vs, batched ? -1 : m) + " (stage " + std::to_string(s) +
+                          ", actions #" + std::to_string(opt_pos[s]) + " < #" + std::to_string(last) + ", 0-based)",
                       "the optimizer step uses the gradients of every micro-batch: put it last");
       // The action that consumes the activations: B, or I for the split pair.
       const ActionKind backward_kind = split ? ActionKind::BackwardInput : ActionKind::Backward;
@@ -302,7 +263,7 @@ void check_order(const Schedule& sc, PositionTable& pos) {
     const auto& program = sc.per_stage[s];
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& a = program[i];
-      if (a.kind == ActionKind::OptimizerStep) continue;
+      if (a.kind == ActionKind::OptimizerStep || is_batched_weight(a)) continue;  // the latter: pass 2
       const int vs = map.virtual_stage(s, a.chunk);
       Prerequisite pre[2];
       int count = 0;

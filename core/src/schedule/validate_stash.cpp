@@ -3,33 +3,56 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "pipelab/error.h"
 
 namespace pipelab::detail {
 
 namespace {
-// The end of a micro-batch's backward on its stage: B, or W of the split pair.
-bool ends_backward(ActionKind kind) { return kind == ActionKind::Backward || kind == ActionKind::BackwardWeight; }
+
+// Micro-batches a device holds in program order, per model chunk: +1 at each F, -1 at the
+// end of its backward (B, or W of the split pair); a whole-batch W (--w-batch) ends every
+// micro-batch its chunk holds.
+struct InFlight {
+  std::vector<int> per_chunk;
+  int now = 0;
+  // Applies `a`; true when it is an F (the count just went up).
+  bool apply(const Action& a) {
+    if (per_chunk.size() <= a.chunk) per_chunk.resize(a.chunk + 1u, 0);
+    int& chunk = per_chunk[a.chunk];
+    if (a.kind == ActionKind::Forward) {
+      ++chunk;
+      ++now;
+      return true;
+    }
+    const int ended = is_batched_weight(a) ? chunk
+                      : a.kind == ActionKind::Backward || a.kind == ActionKind::BackwardWeight ? 1
+                                                                                               : 0;
+    chunk -= ended;
+    now -= ended;
+    return false;
+  }
+};
+
 }  // namespace
 
 int program_peak_in_flight(const Schedule& schedule, int device) {
-  int now = 0, peak = 0;
-  for (const Action& a : schedule.per_stage[device]) {
-    if (a.kind == ActionKind::Forward) peak = std::max(peak, ++now);
-    if (ends_backward(a.kind)) --now;
-  }
+  InFlight held;
+  int peak = 0;
+  for (const Action& a : schedule.per_stage[device])
+    if (held.apply(a)) peak = std::max(peak, held.now);
   return peak;
 }
 
 void check_stash_bound(const Schedule& schedule, double bound) {
   for (int d = 0; d < schedule.stages; ++d) {
-    int now = 0;
+    InFlight held;
     const std::vector<Action>& program = schedule.per_stage[d];
     for (std::size_t i = 0; i < program.size(); ++i) {
       const Action& a = program[i];
-      if (ends_backward(a.kind)) --now;
-      if (a.kind != ActionKind::Forward || ++now <= bound) continue;
+      if (!held.apply(a) || held.now <= bound) continue;
+      const int now = held.now;
       PIPELAB_THROW(schedule.name() + " holds " + std::to_string(now) + " micro-batches at once on stage " +
                         std::to_string(d) + " at " + to_string(a) + " (action #" + std::to_string(i) +
                         ", 0-based), above its declared bound of " + std::to_string(static_cast<int>(bound)) +

@@ -10,7 +10,8 @@ namespace pipelab::detail {
 
 /// The most micro-batches (with chunks: (chunk, micro-batch) pairs) device `device`
 /// holds at once in program order: +1 at each F, -1 at the end of its backward (B, or W
-/// of the split pair). Its activations (or under remat its input) are held all that time.
+/// of the split pair; a whole-batch W ends every micro-batch its chunk holds). Its
+/// activations (or under remat its input) are held all that time.
 int program_peak_in_flight(const Schedule& schedule, int device);
 
 /// Throws pipelab::Error naming the device, the action at which it exceeds the bound and

@@ -90,6 +90,9 @@ struct RunConfig {
   /// is Custom, else "". devices, microbatches and remat must be the file's.
   std::string schedule_file;
   bool remat = false;     ///< re-materialization: stash only stage inputs, recompute before B
+  /// --w-batch: each stage's weight gradient as one whole-batch W after all its I's
+  /// (schedule/batched_weight.h); sim and cpu only.
+  bool w_batch = false;
   /// --chunks: model chunks per device (virtual stages) for a schedule that uses them
   /// (interleaved-1f1b); the layers are split into K·chunks stages. 1 otherwise.
   int chunks = 1;

@@ -12,7 +12,10 @@
 //   I adds          = n · 4 · b · (d + h)                every block's dy and da, from I to W
 // A micro-batch run as B frees F's (and R's) stash at the end of B. One run as I + W
 // (the split backward) keeps F's (and R's) stash until W, which still reads every
-// block's x and g, and frees it with I's dy and da at the end of W.
+// block's x and g, and frees it with I's dy and da at the end of W. With --w-batch
+// (schedule/batched_weight.h) one W per stage frees every micro-batch's at once: just
+// before it the stage holds M micro-batches' worth, the whole batch's
+//   batched W peak  = n · 4 · B · (d + 2h) (+ 4 · B · d logits) + n · 4 · B · (d + h).
 // Buffers (a stage output until it is sent, received gradients, workspaces) are what
 // each backend's code really allocates, so they are not planned here.
 #pragma once
@@ -67,6 +70,13 @@ struct StageMemoryPlan {
   /// What I keeps for W: every block's dy and da, n · 4 · b · (d + h). Freed at W, together
   /// with F's stash (and R's), which W still reads.
   std::uint64_t weight_stash_bytes(int rows) const;
+
+  // ---- --w-batch: one whole-batch W per stage
+  /// What the stage holds just before its whole-batch W, for a batch of `batch_rows` rows
+  /// split into any micro-batches: every micro-batch's full stash (F's, and R's under
+  /// remat) and I's dy and da, full_stash_bytes(B) + weight_stash_bytes(B) — both linear
+  /// in the rows, so the micro-batches' sum is the batch's. All of it is freed by that W.
+  std::uint64_t batched_weight_stash_bytes(int batch_rows) const;
 };
 
 /// The plan of chunk `chunk` of device `device` of `partition` (its stage, in its

@@ -5,9 +5,10 @@
 //
 // A micro-batch is in flight on device d from the start of its first Forward there to
 // the end of its last backward action there: Backward, or BackwardInput / BackwardWeight
-// when the schedule splits the backward (zero-bubble), whichever ends last. While it is
-// in flight the device holds what its backward needs (stash, or with remat the stage
-// input), so the peak bounds the stash: M for fill-drain (GPipe), min(K - d, M) for 1F1B.
+// when the schedule splits the backward (zero-bubble), or the stage's whole-batch W
+// (--w-batch), whichever ends last. While it is in flight the device holds what its
+// backward needs (stash, or with remat the stage input), so the peak bounds the stash: M
+// for fill-drain (GPipe), min(K - d, M) for 1F1B, M with --w-batch.
 #pragma once
 
 #include <vector>

@@ -23,8 +23,13 @@ namespace pipelab {
 Partition build_partition(const RunConfig& config);
 /// The schedule the config asks for (naive forces M = 1), with Recompute if remat; for
 /// ScheduleKind::Custom the one in config.schedule_file (read_schedule_file), whose K, M
-/// and remat must be the config's (else pipelab::Error).
+/// and remat must be the config's (else pipelab::Error). With config.w_batch, through
+/// with_batched_weight (schedule/batched_weight.h).
 Schedule build_schedule(const RunConfig& config);
+
+/// Throws UsageError naming --w-batch when config.w_batch and `backend` is cuda, which has
+/// no split backward yet: before a GPU is looked for (the CLI), and once auto has chosen.
+void refuse_w_batch_on(const RunConfig& config, BackendKind backend);
 
 /// How many steps a run takes: untimed warm-up steps, then timed ones.
 struct StepPlan {

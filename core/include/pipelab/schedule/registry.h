@@ -133,11 +133,12 @@ Schedule generate_schedule(ScheduleKind kind, int devices, int microbatches, boo
 
 /// The theory of a `kind` schedule for K and M (as scheduled), with remat if `remat`:
 /// the row's formula, through with_remat_theory() with `cost` when remat. Custom (a
-/// hand-built schedule, no formula of its own) is shown against fill-drain's.
+/// hand-built schedule, no formula of its own) is shown against fill-drain's. With
+/// `w_batch` (--w-batch), through with_batched_weight_theory() (schedule/batched_weight.h).
 Theory schedule_theory(ScheduleKind kind, int devices, int microbatches, bool remat,
-                       const CostRatio& cost = CostRatio{}, int chunks = 1);
+                       const CostRatio& cost = CostRatio{}, int chunks = 1, bool w_batch = false);
 
-/// The theory of a schedule as built (its kind, K, M and remat) at the nominal cost
+/// The theory of a schedule as built (its kind, K, M, remat and w_batch) at the nominal cost
 /// ratio: what the run, its report, its JSON and its trace (trace.meta) carry.
 Theory schedule_theory(const Schedule& schedule);
 

@@ -29,7 +29,9 @@ enum class ActionKind : std::uint8_t {
   /// back-propagate one micro-batch's gradient to the stage's input, keeping what W needs.
   BackwardInput,
   /// W: the weight-gradient half of B: accumulate the stage's parameter gradients of one
-  /// micro-batch from what its I kept (the zero-bubble paper's and PyTorch's "W").
+  /// micro-batch from what its I kept (the zero-bubble paper's and PyTorch's "W"). With
+  /// microbatch -1 it is the whole-batch W of --w-batch (schedule/batched_weight.h): one
+  /// W per (device, chunk) over the rows of every micro-batch, after all of their I's.
   BackwardWeight,
   /// The gradient all-reduce of data parallelism: every replica's gradients summed, the
   /// sum on every replica (microbatch is -1). A collective: it completes once every
@@ -48,7 +50,7 @@ struct Action {
   /// beside `kind`, so an Action stays 12 bytes (a trace event 48).
   std::uint8_t chunk = 0;
   int stage = 0;       ///< which device does it (its stage, for one chunk per device)
-  int microbatch = 0;  ///< -1 for OptimizerStep and AllReduceGrads
+  int microbatch = 0;  ///< -1 for OptimizerStep, AllReduceGrads and a whole-batch W
 
   /// Forward of micro-batch 0 on stage 0.
   constexpr Action() = default;
@@ -79,6 +81,9 @@ bool is_compute(ActionKind kind);
 /// True for AllReduceGrads: an action every device takes part in at once.
 bool is_collective(ActionKind kind);
 
+/// True for the whole-batch W of --w-batch: BackwardWeight with microbatch -1.
+inline bool is_batched_weight(const Action& a) { return a.kind == ActionKind::BackwardWeight && a.microbatch < 0; }
+
 /// True for B and I: the actions after which a stage sends the gradient of its input
 /// (SendGrad) — the backward's critical path.
 bool is_input_backward(ActionKind kind);
@@ -101,6 +106,9 @@ enum class ScheduleKind {
 struct Schedule {
   ScheduleKind kind = ScheduleKind::Custom;  ///< which generator made it
   bool remat = false;    ///< re-materialization applied (with_recompute, ex07)
+  /// --w-batch applied (with_batched_weight): one whole-batch W per (device, chunk)
+  /// instead of a W (or the weight half of a B) per micro-batch.
+  bool w_batch = false;
   int stages = 0;        ///< K: one program per device (per_stage.size())
   int microbatches = 0;  ///< M
   /// Copies of the model the devices hold: 1 for a pipeline (device s runs stage s of
@@ -118,7 +126,7 @@ struct Schedule {
 
   /// Total number of actions over all stages.
   std::size_t size() const;
-  /// Display name, derived from the fields: "gpipe", "1f1b+remat", "custom".
+  /// Display name, derived from the fields: "gpipe", "1f1b+remat", "zb-h1+w-batch", "custom".
   std::string name() const;
 };
 

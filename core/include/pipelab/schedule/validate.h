@@ -6,7 +6,8 @@
 //      micro-batch ids in [0, microbatches), OptimizerStep has microbatch -1;
 //   2. completeness: every F(s, m) exactly once, and its backward in one form: one
 //      B(s, m), or the split pair I(s, m) (input gradient) and W(s, m) (weight gradient),
-//      never both forms; every needed send/recv exactly once (RecvActivation for s > 0,
+//      or I(s, m) and the stage's one whole-batch W (microbatch -1, --w-batch) after every
+//      I of its stage ("misplaced whole-batch W" otherwise), never two forms; every needed send/recv exactly once (RecvActivation for s > 0,
 //      SendActivation for s < K-1, RecvGrad for s < K-1, SendGrad for s > 0); at most
 //      one OptimizerStep per stage, after all of that stage's B and W; Recompute at most
 //      once per (s, m), between F(s, m) and its B (or I);
@@ -17,7 +18,8 @@
 //      receives; if no stage can advance before all finish, names each stuck
 //      stage's action and what it waits for;
 //   5. the declared stash bound, for a registry schedule (not Custom): no device holds
-//      more micro-batches at once, from each F to the end of its backward (B, or W), than
+//      more micro-batches at once, from each F to the end of its backward (B, or W, or the
+//      whole-batch W, which ends every micro-batch of its chunk), than
 //      the registry's theory declares (Theory::peak_stash_microbatches: M for GPipe,
 //      min(K, M) for 1F1B, ...).
 // A data-parallel schedule (replicas > 1) has rules of its own after the shape's

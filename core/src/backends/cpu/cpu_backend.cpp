@@ -133,7 +133,10 @@ class CpuBackend final : public Backend {
         cpu_detail::stage_backward_input(stage_of(a), *memory_[a.stage], step_data(), a.microbatch);
         break;
       case ActionKind::BackwardWeight:
-        cpu_detail::stage_backward_weight(stage_of(a), step_data(), a.microbatch);
+        if (is_batched_weight(a))  // --w-batch: one W over every micro-batch's rows
+          cpu_detail::stage_backward_weight_batch(stage_of(a), *memory_[a.stage], step_data());
+        else
+          cpu_detail::stage_backward_weight(stage_of(a), step_data(), a.microbatch);
         break;
       case ActionKind::OptimizerStep: optimizer_step(a.stage); break;  // every chunk of the device
       default: PIPELAB_THROW("compute() called with " + to_string(a), "executor bug: please report");

@@ -129,7 +129,11 @@ void stage_backward_weight(Stage& st, const StepData& step, int m) {
   for (int i = blocks - 1; i >= 0; --i)
     block_backward_weight(step.spec, block_input(mb, i), mb.activations[i], mb.output_grads[i].data(),
                           mb.preactivation_grads[i].data(), rows, st.grads[i], step.gemm);
-  // Everything this micro-batch kept is freed: F's stash (and R's), the logits, I's dy and da.
+  release_weight_inputs(st, mb);
+}
+
+void release_weight_inputs(Stage& st, MicrobatchState& mb) {
+  // Everything the micro-batch kept is freed: F's stash (and R's), the logits, I's dy and da.
   mb.input.release();
   mb.output.release();
   drop_activations(st, mb, false);

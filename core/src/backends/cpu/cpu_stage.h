@@ -1,7 +1,8 @@
 // cpu_stage.h — what one cpu device holds for its stage (parameters, gradients, and per
 // micro-batch what F keeps for the backward and what I keeps for W), and the backward
-// data flow over it (cpu_backward.cpp: B, and its two halves I and W) that the cpu
-// backend (cpu_backend.cpp) calls. Internal to backends/cpu/.
+// data flow over it (cpu_backward.cpp: B, and its two halves I and W;
+// cpu_batched_weight.cpp: the whole-batch W of --w-batch) that the cpu backend
+// (cpu_backend.cpp) calls. Internal to backends/cpu/.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +103,16 @@ void stage_backward_input(Stage& st, DeviceMemory& mem, const StepData& step, in
 /// W of micro-batch m: accumulate the stage's parameter gradients from what I kept and
 /// F's stash, then free both. Throws pipelab::Error unless I of m ran and W of m has not.
 void stage_backward_weight(Stage& st, const StepData& step, int m);
+
+/// What W frees once it has read it: the micro-batch's F (and R) stash, the logits, and
+/// I's dy and da with their charge; the micro-batch no longer awaits its weight gradient.
+void release_weight_inputs(Stage& st, MicrobatchState& mb);
+
+/// The whole-batch W of --w-batch (cpu_batched_weight.cpp): the stage's parameter gradients
+/// of every micro-batch as one GEMM per weight over all B rows (k = B), from what F and I
+/// kept, then frees all of it. `mem` is charged the (B, ·) copies it multiplies. Throws
+/// pipelab::Error unless every micro-batch's I ran and its weight gradient has not.
+void stage_backward_weight_batch(Stage& st, DeviceMemory& mem, const StepData& step);
 
 /// One gradient tensor of a stage: its values, seen as a piece of one flat vector.
 struct Piece {

@@ -7,6 +7,7 @@
 //     I = Σ_layers block_backward_input_flops(b) (+ ⅓ of the loss on the last stage:
 //         the loss backward starts the input gradient, as it starts B)
 //     W = Σ_layers block_backward_weight_flops(b)          (I + W = B exactly)
+//       a whole-batch W (--w-batch) = Σ_micro-batches of that: every FLOP priced alike
 //     R = Σ_layers block_forward_flops(b)
 //     OptimizerStep = 2 FLOPs per parameter (read grad, update)
 //   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links; 0 and no bytes for
@@ -21,7 +22,7 @@
 // micro-batch the block stash (or only the stage input under remat) from the start
 // of F (or R) to the end of B — or, for a micro-batch whose backward is split, to the
 // end of W (W still reads every block's x and g), plus I's dy and da from the start of
-// I to the end of W.
+// I to the end of W — with --w-batch to the end of the stage's one whole-batch W.
 #include <algorithm>
 #include <map>
 
@@ -101,8 +102,15 @@ class SimBackend final : public Backend {
     }
     clock_[d] = span.end_us;
     // Freed at the end of the backward's last half: B, or W of a split backward (I frees
-    // nothing: W still reads F's stash). F's stash, then R's, then I's.
-    if (a.kind == ActionKind::Backward || a.kind == ActionKind::BackwardWeight) {
+    // nothing: W still reads F's stash). F's stash, then R's, then I's. A whole-batch W
+    // (--w-batch) frees every micro-batch's.
+    if (is_batched_weight(a)) {
+      for (MicrobatchStash& held : stash_[k]) {
+        held.forward.reset();
+        held.recompute.reset();
+      }
+      for (MemoryCharge& held : weight_stash_[k]) held.reset();
+    } else if (a.kind == ActionKind::Backward || a.kind == ActionKind::BackwardWeight) {
       stash_[k][a.microbatch].forward.reset();
       stash_[k][a.microbatch].recompute.reset();
       if (a.kind == ActionKind::BackwardWeight && !weight_stash_[k].empty()) weight_stash_[k][a.microbatch].reset();
@@ -196,7 +204,13 @@ class SimBackend final : public Backend {
         if (with_loss) flops += loss_flops(spec_, rows_[a.microbatch]) / 3.0;
         break;
       case ActionKind::BackwardWeight:
-        flops = layers * block_backward_weight_flops(spec_, rows_[a.microbatch]);
+        if (!is_batched_weight(a)) {
+          flops = layers * block_backward_weight_flops(spec_, rows_[a.microbatch]);
+          break;
+        }
+        // The whole-batch W (--w-batch): the sum of the micro-batches' W FLOPs. The sim prices
+        // every FLOP alike, so one GEMM of k = B rows costs what M of k = B/M do: no gain here.
+        for (int rows : rows_) flops += layers * block_backward_weight_flops(spec_, rows);
         break;
       case ActionKind::Recompute:
         flops = layers * block_forward_flops(spec_, rows_[a.microbatch]);
