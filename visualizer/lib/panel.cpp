@@ -28,6 +28,7 @@ constexpr EnumName<ScheduleKind> kTitles[] = {
     {ScheduleKind::DataParallel, "Data parallelism"},
     {ScheduleKind::Interleaved1F1B, "Interleaved 1F1B"},
     {ScheduleKind::Zbv, "ZB-V (zero bubble, V)"},
+    {ScheduleKind::DualPipeV, "DualPipeV (no F/B overlap)"},
     {ScheduleKind::Custom, "custom"},
 };
 

@@ -163,11 +163,13 @@ PreparedRun prepare(const RunConfig& requested) {
   }
   validate_config(r.config);
   // The flag that set the chunks: --chunks, or zbv's own two, or a schedule file's header.
-  const char* chunk_flag = r.config.schedule == ScheduleKind::Zbv      ? "--schedule"
+  const bool fixed_chunks =
+      r.config.schedule != ScheduleKind::Custom && schedule_info(r.config.schedule).fixed_chunks > 0;
+  const char* chunk_flag = fixed_chunks                                ? "--schedule"
                            : r.config.schedule == ScheduleKind::Custom ? "--schedule-file"
                                                                        : "--chunks";
   if (static_cast<long long>(r.config.devices) * r.config.chunks > r.config.model.layers)
-    PIPELAB_USAGE_ERROR(r.config.schedule == ScheduleKind::Zbv ? "--layers" : chunk_flag,
+    PIPELAB_USAGE_ERROR(fixed_chunks ? "--layers" : chunk_flag,
                         "K·v = " + std::to_string(r.config.devices) + "·" + std::to_string(r.config.chunks) +
                             " virtual stages but only " + std::to_string(r.config.model.layers) +
                             " layers: every chunk needs a layer",

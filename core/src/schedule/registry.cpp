@@ -8,6 +8,7 @@
 #include "pipelab/exercise.h"
 #include "pipelab/schedule/batched_weight.h"
 #include "pipelab/schedule/data_parallel.h"
+#include "pipelab/schedule/dualpipev.h"
 #include "pipelab/schedule/interleaved.h"
 #include "pipelab/schedule/zbv.h"
 #include "pipelab/schedule/zero_bubble.h"
@@ -60,6 +61,9 @@ namespace {
 // busy time 2M and no idle at F:I:W:R = 1:1:1:1 (tests/unit/test_zbv.cpp).
 constexpr const char* kZbvFormula = "6M/(6M+max(K-1, 4K-2-2M))";
 constexpr const char* kZbvRematFormula = "8M/(8M+max(K-1, 4K-2-2M))";
+// DualPipeV's (dualpipev_theory), and with remat: R before each B or I, 2M more busy.
+constexpr const char* kDualPipeVFormula = "6M/(6M+max(K-1, 5K-3-2M if M<=K else 5K-1-2M))";
+constexpr const char* kDualPipeVRematFormula = "8M/(8M+max(K-1, 5K-3-2M if M<=K else 5K-1-2M))";
 
 // Naive model parallelism is fill-drain with one micro-batch: utilization 1/K.
 Theory naive_theory(int devices, int /*microbatches*/, int /*chunks*/) { return fill_drain_theory(devices, 1); }
@@ -140,6 +144,18 @@ std::vector<ScheduleInfo> make_registry() {
        "Exact for one step at F:I:W = 1:1:1 on balanced chunks and free links. Peak min(2K, 2M) (chunk, micro-batch) "
        "pairs in flight on every device: K stages' activations, 1F1B's first-stage peak",
        "ZB-V", kZbvRematFormula, with_recompute_before_input, /*uses_chunks=*/false, /*fixed_chunks=*/2,
+       ChunkPlacement::VShape},
+      // DeepSeek's DualPipe on the same V (schedule/dualpipev.h), without its overlap of F
+      // and B: every action on its own. Remat: R before each B or I, on its chunk.
+      {ScheduleKind::DualPipeV, "dualpipev", "DualPipeV (DeepSeek's DualPipe on a V, no F/B overlap)",
+       MicrobatchRule::AsGiven,
+       [](int devices, int microbatches, int) { return dualpipev_schedule(devices, microbatches); },
+       [](int devices, int microbatches, int) { return dualpipev_theory(devices, microbatches); }, kDualPipeVFormula,
+       "DeepSeek-V3 (arXiv 2412.19437) section 3.2.1, DualPipe, in its V form (PyTorch's ScheduleDualPipeV); its "
+       "bubble (PP/2-1)(F&B+B-3W) assumes one micro-batch's F overlapped with another's B, which pipelab does not "
+       "run: action by action, at F:I:W = 1:1:1 on balanced chunks and free links, exact for one step (ZB-V's K-1 "
+       "for M >= 2K). Peak min(2K+1, 2M) (chunk, micro-batch) pairs in flight",
+       "DualPipeV", kDualPipeVRematFormula, with_recompute_before_input, /*uses_chunks=*/false, /*fixed_chunks=*/2,
        ChunkPlacement::VShape},
   };
 }

@@ -99,6 +99,7 @@ enum class ScheduleKind {
   DataParallel,  ///< "data-parallel": K replicas of the whole model, one gradient all-reduce
   Interleaved1F1B,  ///< "interleaved-1f1b": v model chunks per device (schedule/interleaved.h)
   Zbv,       ///< "zbv": zero bubble on two chunks per device in a V (schedule/zbv.h)
+  DualPipeV, ///< "dualpipev": DeepSeek's DualPipe on ZB-V's V, run action by action (schedule/dualpipev.h)
   Custom,    ///< "custom": built by hand
 };
 
