@@ -20,24 +20,11 @@
 #include "pipelab/schedule/registry.h"
 #include "pipelab/schedule/validate.h"
 #include "pipelab/schedule/zbv.h"
+#include "chunk_orders.h"
 
 namespace pipelab {
 namespace {
 
-using Orders = std::vector<std::string>;  // per device: "F0 F1 F0u I0u ..." (u: chunk 1, the way up)
-
-Orders compute_orders(const Schedule& s) {
-  Orders out;
-  for (const auto& program : s.per_stage) {
-    std::string line;
-    for (const Action& a : program)
-      if (is_compute(a.kind))
-        line += (line.empty() ? "" : " ") + std::string(short_label(a.kind)) + std::to_string(a.microbatch) +
-                (a.chunk == 1 ? "u" : "");
-    out.push_back(line);
-  }
-  return out;
-}
 
 // One compute span of the unit-time simulation.
 struct Span {
@@ -93,14 +80,14 @@ double idle_of(const Schedule& s, int device) {
 TEST(Zbv, SmallOrdersByHand) {
   // K = 1: both chunks on device 0; n = max(M, 2K - 1) = 2 counted: F down, one up triple,
   // one round, the cool-down's I down and W down.
-  EXPECT_EQ(compute_orders(zbv_schedule(1, 2)), (Orders{"F0 F0u I0u W0u F1 I0 W0 F1u I1u W1u I1 W1"}));
+  EXPECT_EQ(chunk_compute_orders(zbv_schedule(1, 2)), (Orders{"F0 F0u I0u W0u F1 I0 W0 F1u I1u W1u I1 W1"}));
   // K = 2, M = 4: device 0 warms up with 3 forwards down and 2 up triples; device 1 with
   // 1 forward down, 1 pair (up, down), 1 up triple; then 2 rounds; then the cool-down.
-  EXPECT_EQ(compute_orders(zbv_schedule(2, 4)),
+  EXPECT_EQ(chunk_compute_orders(zbv_schedule(2, 4)),
             (Orders{"F0 F1 F2 F0u I0u W0u F1u I1u W1u F3 I0 W0 F2u I2u W2u I1 W1 F3u I3u W3u I2 W2 I3 W3",
                     "F0 F0u F1 F1u I0u W0u F2 I0 W0 F2u I1u W1u F3 I1 W1 F3u I2u W2u I2 I3u I3 W2 W3u W3"}));
   // K = 2, M = 2: the order of n = 3 with micro-batch 2's actions left out.
-  EXPECT_EQ(compute_orders(zbv_schedule(2, 2)),
+  EXPECT_EQ(chunk_compute_orders(zbv_schedule(2, 2)),
             (Orders{"F0 F1 F0u I0u W0u F1u I1u W1u I0 W0 I1 W1", "F0 F0u F1 F1u I0u W0u I0 W0 I1u W1u I1 W1"}));
 }
 

@@ -72,7 +72,8 @@ void check_memory_cap(const RunConfig& config) {
   if (device_memory_cap_bytes(config) == 0) return;
   RunConfig as_run = config;
   as_run.microbatches = scheduled_microbatches(as_run);
-  check_memory_cap(as_run, build_partition(as_run), build_schedule(as_run));
+  const Schedule schedule = build_schedule(as_run);
+  check_memory_cap(as_run, build_partition(as_run, &schedule), schedule);
 }
 
 }  // namespace pipelab

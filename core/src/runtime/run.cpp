@@ -25,7 +25,7 @@
 
 namespace pipelab {
 
-Partition build_partition(const RunConfig& c) {
+Partition build_partition(const RunConfig& c, const Schedule* schedule) {
   Partition p;
   if (c.schedule == ScheduleKind::DataParallel) {
     // Data parallelism: one stage of every layer, on each of the K devices.
@@ -38,10 +38,11 @@ Partition build_partition(const RunConfig& c) {
     const ScheduleInfo* row = c.schedule != ScheduleKind::Custom ? &schedule_info(c.schedule) : nullptr;
     int chunks = row ? scheduled_chunks(*row, c.chunks) : 1;
     ChunkPlacement placement = row ? row->placement : ChunkPlacement::Interleaved;
-    if (!row && !c.schedule_file.empty()) {
-      const Schedule file = read_schedule_file(c.schedule_file);
-      chunks = file.chunks;
-      placement = file.placement;
+    std::optional<Schedule> file;
+    if (!row && !schedule && !c.schedule_file.empty()) schedule = &file.emplace(read_schedule_file(c.schedule_file));
+    if (!row && schedule) {
+      chunks = schedule->chunks;
+      placement = schedule->placement;
     }
     const int stages = c.devices * chunks;
     if (c.partition == PartitionMethod::Even) {
@@ -200,7 +201,7 @@ PreparedRun prepare(const RunConfig& requested) {
   // Processes (mpirun): one config on every rank, K ranks, the cpu backend. Their
   // transport (MPI_Isend / MPI_Irecv) is async p2p, what validate() proves below.
   if (spmd_rank()) detail::spmd_check_run(r.config);
-  r.partition = build_partition(r.config);
+  r.partition = build_partition(r.config, from_file ? &*from_file : nullptr);
   r.schedule = from_file ? std::move(*from_file) : build_schedule(r.config);
   validate(r.schedule);
   // --p2p: the schedule must also be deadlock-free under the p2p model the user will

@@ -20,7 +20,9 @@
 namespace pipelab {
 
 /// The partition the config asks for (even, or balanced on per-layer parameter counts).
-Partition build_partition(const RunConfig& config);
+/// For a schedule file (ScheduleKind::Custom) its chunks and placement are the file's:
+/// `schedule`'s when the caller has read it already, else the file is read.
+Partition build_partition(const RunConfig& config, const Schedule* schedule = nullptr);
 /// The schedule the config asks for (naive forces M = 1), with Recompute if remat; for
 /// ScheduleKind::Custom the one in config.schedule_file (read_schedule_file), whose K, M
 /// and remat must be the config's (else pipelab::Error). With config.w_batch, through
