@@ -78,6 +78,10 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
                  "interleaved-1f1b: model chunks per device (virtual stages), 1..64; M a multiple of K")
       ->capture_default_str();
   cmd.add_option("--partition", f.partition, "even|balanced (min-max stage cost)")->capture_default_str();
+  cmd.add_option("--sim-costs", f.sim_costs,
+                 "sim: flops (each action's FLOP count) or unit (F = R = I = W = 1 per layer, B = 2, loss and "
+                 "optimizer free: the registry theory's costs)")
+      ->capture_default_str();
   cmd.add_option("--device-tflops", f.device_tflops, "sim: compute rate per device (TFLOP/s), 1e-6..1e6")
       ->type_name("FLOAT")
       ->capture_default_str();
@@ -334,6 +338,7 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   c.microbatches = ms.front();
   if (!f.schedule_file.empty()) take_schedule_file(f, c);
   if (!f.stage_skew.empty()) c.sim.stage_skew = parse_number_list(f.stage_skew, "--stage-skew");
+  c.sim.costs = sim_costs_from_string(f.sim_costs);
   c.sim.device_tflops = parse_number(f.device_tflops, "--device-tflops");
   c.sim.link_gbps = parse_number(f.link_gbps, "--link-gbps");
   c.sim.link_latency_us = parse_number(f.link_latency_us, "--link-latency-us");

@@ -34,6 +34,7 @@ struct CommonFlags {
   std::string gemm;  ///< "" = the backend's default GEMM (set_gemm_from_string)
   // Real numbers as typed, so that parse_number tells '1e400' (out of range) from 'inf'
   // (not finite) and 'abc' (not a number); finish_config converts them.
+  std::string sim_costs = "flops";  ///< --sim-costs flops|unit
   std::string device_tflops = "10";
   std::string link_gbps = "0";
   std::string link_latency_us = "0";

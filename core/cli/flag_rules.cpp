@@ -89,6 +89,7 @@ void check_flags_apply(const CommonFlags& f, const RunConfig& c, BackendKind run
 
   // 2. The sim's cost model: the cpu and cuda backends measure real time instead.
   require_backend(f, "--device-tflops", BackendKind::Sim, runs_on, by_auto, "a modelled compute rate");
+  require_backend(f, "--sim-costs", BackendKind::Sim, runs_on, by_auto, "a modelled cost per action");
   require_backend(f, "--link-gbps", BackendKind::Sim, runs_on, by_auto, "a modelled link bandwidth");
   require_backend(f, "--link-latency-us", BackendKind::Sim, runs_on, by_auto, "a modelled link latency");
   require_backend(f, "--stage-skew", BackendKind::Sim, runs_on, by_auto, "a modelled per-stage slowdown");

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -104,6 +106,43 @@ TEST(CompareSchedules, SimJsonRowsMatchTheRegistryTheory) {
   EXPECT_EQ(rows[2]["measured"]["peak_in_flight_microbatches"], 4);
   EXPECT_LT(rows[2]["measured"]["peak_stash_bytes"].get<double>(), rows[1]["measured"]["peak_stash_bytes"].get<double>());
   EXPECT_TRUE(j["transparency"]["ok"].is_null());
+}
+
+// The issue's own check: at the theory's unit costs (--sim-costs unit: F = I = W = 1,
+// B = 2, loss and optimizer free) on balanced stages and free links, every row's measured
+// bubble is its registry formula (written out here from the papers, not read from the
+// registry) and its peak in flight is the registry's bound (written out likewise).
+TEST(CompareSchedules, UnitCostSimRowsEqualThePublishedFormulas) {
+  const auto r = pipelab("compare --backend sim --sim-costs unit --schedules gpipe,1f1b,interleaved-1f1b,zb-h1,zb-h2 "
+                         "-K 4 -M 8 --chunks 2 --json -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["schedules"].size(), 5u);
+  const double K = 4, M = 8, v = 2;
+  // Bubble as the share of the step, and the peak (chunk, micro-batch) pairs in flight.
+  const double fill_drain = (K - 1) / (M + K - 1);                    // GPipe paper
+  const double interleaved = (K - 1) / (v * M + K - 1);               // Megatron 2021, in chunk steps
+  const double zb = 1 - 3 * M / std::max(3 * M + K - 1, 2 * M + 2 * K - 1);  // Qi et al. 2024, F:B:W 1:1:1
+  const double bubble[] = {fill_drain, fill_drain, interleaved, zb, zb};
+  // GPipe M; 1F1B and ZB-H1 min(K, M); ZB-H2 min(2K - 1, M); interleaved (Megatron's
+  // warm-up of 2(K-1) + (v-1)K on device 0, plus the one it starts): 2(K-1) + (v-1)K + 1.
+  const double in_flight[] = {M, std::min(K, M), 2 * (K - 1) + (v - 1) * K + 1, std::min(K, M),
+                              std::min(2 * K - 1, M)};
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto& row = j["schedules"][i];
+    SCOPED_TRACE(row["schedule"].get<std::string>());
+    EXPECT_NEAR(row["measured"]["bubble_fraction"].get<double>(), bubble[i], 1e-9);
+    EXPECT_NEAR(row["theory"]["bubble_fraction"].get<double>(), bubble[i], 1e-12);
+    EXPECT_EQ(row["measured"]["peak_in_flight_microbatches"].get<double>(), in_flight[i]);
+    EXPECT_EQ(row["theory"]["peak_in_flight_microbatches"].get<double>(), in_flight[i]);
+  }
+  // The FLOP-priced default is near the formulas, not on them (W costs less than F).
+  const auto flops = pipelab("compare --backend sim --schedules zb-h1,gpipe -K 4 -M 8 --json -q");
+  ASSERT_EQ(flops.exit_code, 0) << flops.err;
+  const auto jf = nlohmann::json::parse(flops.out);
+  const double measured = jf["schedules"][0]["measured"]["bubble_fraction"].get<double>();
+  EXPECT_NEAR(measured, zb, 0.02);
+  EXPECT_GT(std::abs(measured - zb), 1e-6);
 }
 
 TEST(CompareSchedules, SimTableLabelsTheoryAndMeasured) {

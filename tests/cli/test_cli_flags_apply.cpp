@@ -55,6 +55,10 @@ INSTANTIATE_TEST_SUITE_P(
         // The sim's cost model elsewhere.
         Refusal{"DeviceTflopsOnCpu", "run " CPU_MODEL "--device-tflops 5", "--device-tflops",
                 {"the cpu backend:", "compute rate", "--backend sim"}},
+        Refusal{"SimCostsOnCpu", "run " CPU_MODEL "--sim-costs unit", "--sim-costs",
+                {"the cpu backend:", "cost per action", "--backend sim"}},
+        Refusal{"SimCostsUnknown", "run --backend sim --sim-costs cheap", "--sim-costs",
+                {"unknown cost model 'cheap'", "flops", "unit"}},
         Refusal{"LinkLatencyOnCpu", "run " CPU_MODEL "--link-latency-us 5", "--link-latency-us",
                 {"the cpu backend:", "link latency"}},
         Refusal{"SweepLinkGbpsOnCpu", "sweep " CPU_MODEL "--link-gbps 10", "--link-gbps", {"the cpu backend:"}},
@@ -120,7 +124,7 @@ TEST(FlagsApply, SimDefaultsStatedAloudAreFine) {
 
 TEST(FlagsApply, EveryFlagThatAppliesOnSimIsAccepted) {
   const auto r = pipelab("run --backend sim -K 2 -M 4 --schedule 1f1b --layers 4 --width 64 --hidden 128 --batch 16 "
-                         "--remat --partition balanced --device-tflops 5 --link-gbps 10 --link-latency-us 2 "
+                         "--remat --partition balanced --sim-costs unit --device-tflops 5 --link-gbps 10 --link-latency-us 2 "
                          "--stage-skew 1,2 --json -q");
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }

@@ -1,17 +1,11 @@
-// balanced_sim.h — the sim on balanced stages, where a registry row's theory is exact,
-// and how near it comes to the zero-bubble rows' theory.
+// balanced_sim.h — the sim on balanced stages, where a registry row's theory is exact.
 //
 // Balanced: L = 2K layers (every stage 2), B = 240 rows (divisible by every M the tests
-// use: 1..6, 8, 10, 12, 15, 16), no loss or optimizer cost, free links — every F, B and R
-// of a stage then costs the same and the fill-drain formulas hold to 1e-9.
-//
-// The zero-bubble rows (ZB-H1, ZB-H2) state their theory at F:I:W = 1:1:1 and are checked
-// exactly against a unit-time simulation of the schedule in tests/unit/test_zero_bubble.cpp.
-// The sim costs I and W from their block FLOPs (docs/backends.md), which put W up to 7%
-// below F for the small test models, so on the sim those formulas hold to within these
-// tolerances, not to 1e-9 as fill-drain's do. Measured worst cases over these tests (the
-// sim is deterministic, so they do not vary): bubble and utilization 0.0154, bubble/busy
-// 0.049, speedup 1.1% relative (tolerances set to 0 and the failures read off, 2026-12-01).
+// use: 1..6, 8, 10, 12, 15, 16), free links, and the theory's own costs (--sim-costs
+// unit): every F, R, I and W of a stage costs one unit, B two, the loss and the optimizer
+// nothing. Every row's formula (fill-drain's at any F:B, the zero-bubble rows' at
+// F:I:W = 1:1:1) then holds to 1e-9. Pass SimCosts::Flops for the FLOP-priced sim, whose
+// I and W differ from F by a few percent (docs/backends.md).
 #pragma once
 
 #include "pipelab/model/config.h"
@@ -20,7 +14,8 @@
 namespace pipelab {
 
 /// The balanced sim config of `kind` on K devices with M micro-batches (and remat).
-inline RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches, bool remat = false) {
+inline RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches, bool remat = false,
+                              SimCosts costs = SimCosts::Unit) {
   RunConfig c;
   c.model.layers = 2 * devices;
   c.model.width = 32;
@@ -31,24 +26,10 @@ inline RunConfig balanced_sim(ScheduleKind kind, int devices, int microbatches, 
   c.schedule = kind;
   c.remat = remat;
   c.backend = BackendKind::Sim;
-  c.sim.count_loss = false;
+  c.sim.costs = costs;
+  c.sim.count_loss = false;  // (unit costs ignore both; FLOP costs need them off)
   c.sim.count_optimizer = false;
   return c;
 }
 
-namespace testing_split {
-
-constexpr double kBubbleTolerance = 0.02;          ///< bubble fraction, utilization
-constexpr double kBubbleOverBusyTolerance = 0.05;  ///< idle / busy
-constexpr double kSpeedupRelativeTolerance = 0.02; ///< a speedup, relative
-
-/// Whether `s` splits B into I and W (its theory is the 1:1:1 formula).
-inline bool splits_backward(const Schedule& s) {
-  for (const auto& program : s.per_stage)
-    for (const Action& a : program)
-      if (a.kind == ActionKind::BackwardInput) return true;
-  return false;
-}
-
-}  // namespace testing_split
 }  // namespace pipelab

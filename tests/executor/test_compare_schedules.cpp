@@ -40,17 +40,13 @@ TEST(CompareSchedules, SimRowsMatchTheirRegistryTheory) {
     const ScheduleInfo& info = schedule_info(kinds[i]);
     EXPECT_EQ(row.run.schedule.microbatches, scheduled_microbatches(info, row.run.schedule.stages, 8));
     const Theory theory = schedule_theory(kinds[i], 4, row.run.schedule.microbatches, false);
-    // Exact for whole-B schedules; the zero-bubble rows' 1:1:1 formula within the sim's
-    // I:W cost spread (balanced_sim.h).
-    const bool split = testing_split::splits_backward(row.run.schedule);
-    EXPECT_NEAR(row.run.metrics.bubble_fraction, theory.bubble_fraction,
-                split ? testing_split::kBubbleTolerance : 1e-9);
-    EXPECT_NEAR(row.run.metrics.bubble_over_busy, theory.bubble_over_busy(),
-                split ? testing_split::kBubbleOverBusyTolerance : 1e-9);
+    // Exact for every row: the balanced sim prices actions at the theory's unit costs.
+    EXPECT_NEAR(row.run.metrics.bubble_fraction, theory.bubble_fraction, 1e-9);
+    EXPECT_NEAR(row.run.metrics.bubble_over_busy, theory.bubble_over_busy(), 1e-9);
     EXPECT_EQ(row.run.theory.bubble_fraction, theory.bubble_fraction);
     // Over the first: its ideal speedup relative to the first's (both over naive).
     const double ideal = theory.ideal_speedup / c.rows[0].run.theory.ideal_speedup;
-    EXPECT_NEAR(row.paired.median, ideal, split ? testing_split::kSpeedupRelativeTolerance * ideal : 1e-9);
+    EXPECT_NEAR(row.paired.median, ideal, 1e-9);
     EXPECT_FALSE(row.max_rel_diff) << "the sim computes no numerics";
     EXPECT_EQ(row.peak_in_flight.size(), 4u);
   }

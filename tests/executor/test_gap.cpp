@@ -19,7 +19,7 @@ double sum_of_terms(const GapTerms& g) { return g.compute_ms + g.optimizer_ms + 
 // GPipe K=2, M=2 on the sim: 2 layers per stage, d = 32, h = 64, 480 rows per micro-batch,
 // no loss, with the optimizer, 10 TFLOP/s, ideal bandwidth and a 0.05 µs link latency.
 TEST(GapOnSim, GpipeK2M2EqualsTheHandDerivation) {
-  RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 2);
+  RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 2, false, SimCosts::Flops);  // FLOP-priced
   c.sim.count_optimizer = true;
   c.sim.link_latency_us = 0.05;
   RunConfig n = c;
@@ -94,7 +94,7 @@ TEST(GapOnSim, GpipeK2M2EqualsTheHandDerivation) {
 TEST(GapOnSim, AddsUpToTheStepForEverySchedule) {
   for (ScheduleKind kind : {ScheduleKind::Naive, ScheduleKind::Gpipe, ScheduleKind::OneFOneB, ScheduleKind::ZbH1,
                             ScheduleKind::DataParallel, ScheduleKind::Interleaved1F1B}) {
-    RunConfig c = balanced_sim(kind, 4, 8, /*remat=*/kind == ScheduleKind::Gpipe);
+    RunConfig c = balanced_sim(kind, 4, 8, /*remat=*/kind == ScheduleKind::Gpipe, SimCosts::Flops);
     c.sim.count_loss = c.sim.count_optimizer = true;
     c.sim.link_latency_us = 0.3;
     c.sim.link_gbps = 100;
@@ -167,7 +167,7 @@ TEST(GapOnCpu, AddsUpToTheMeasuredStep) {
 }
 
 TEST(GapReport, LinesShowEveryTermAndNotMeasuredAsNa) {
-  RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 4);
+  RunConfig c = balanced_sim(ScheduleKind::Gpipe, 2, 4, false, SimCosts::Flops);
   const RunResult r = run_step(c);
   const std::string lines = gap_lines(r, run_gap(r, nullptr));
   for (const char* word : {"# gap, gpipe", "compute", "bubble", "(theory 20.0)", "comm", "host", "optimizer",

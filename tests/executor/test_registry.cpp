@@ -77,12 +77,11 @@ TEST_P(RegistrySchedule, SimOnBalancedStagesMatchesItsTheory) {
       const RunResult r = run_step(balanced_sim(row().kind, K, M));
       SCOPED_TRACE(r.schedule.name() + " K=" + std::to_string(K) + " M=" + std::to_string(M));
       const Theory theory = row().theory(K, r.schedule.microbatches, r.schedule.chunks);
-      const double tolerance = testing_split::splits_backward(r.schedule) ? testing_split::kBubbleTolerance : 1e-9;
-      EXPECT_NEAR(r.metrics.mean_utilization, theory.utilization, tolerance);
-      EXPECT_NEAR(r.metrics.bubble_fraction, theory.bubble_fraction, tolerance);
+      EXPECT_NEAR(r.metrics.mean_utilization, theory.utilization, 1e-9);
+      EXPECT_NEAR(r.metrics.bubble_fraction, theory.bubble_fraction, 1e-9);
       EXPECT_NEAR(theory.utilization + theory.bubble_fraction, 1.0, 1e-12);
       // Megatron's convention, idle over busy, measured and in theory.
-      EXPECT_NEAR(r.metrics.bubble_over_busy, theory.bubble_over_busy(), testing_split::splits_backward(r.schedule) ? testing_split::kBubbleOverBusyTolerance : 1e-9);
+      EXPECT_NEAR(r.metrics.bubble_over_busy, theory.bubble_over_busy(), 1e-9);
       // The run and its trace carry the row's theory, computed once.
       EXPECT_EQ(r.theory.utilization, theory.utilization);
       EXPECT_EQ(r.trace.meta.theory_utilization, theory.utilization);

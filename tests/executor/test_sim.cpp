@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "pipelab/exercise.h"
 #include "pipelab/report/metrics.h"
 #include "pipelab/runtime/run.h"
 
@@ -143,6 +144,42 @@ TEST(Sim, StashPeakIsMTimesPerMicrobatchStashWithoutRemat) {
   EXPECT_DOUBLE_EQ(static_cast<double>(remat.metrics.peak_memory_by_category[1][2]),
                    M * b * d * 4 + (layers * (b * d + 2 * b * h) - b * d) * 4);
   EXPECT_LT(remat.metrics.peak_memory_bytes[1], plain.metrics.peak_memory_bytes[1]);
+}
+
+
+// --sim-costs unit: every F, R, I and W of a stage lasts one unit, a layer's forward GEMM
+// FLOPs (4·b·d·h) at the device rate, B two; the loss and the optimizer are free even when
+// counted. Checked span by span on uneven stages (2 + 1 layers) and uneven micro-batches.
+TEST(SimUnitCosts, PriceFRIWAsOneUnitPerLayerAndBAsTwo) {
+  for (ScheduleKind kind : {ScheduleKind::Gpipe, ScheduleKind::ZbH1}) {
+    RunConfig c = balanced_sim(2, 3);
+    c.schedule = kind;
+    c.remat = true;
+    c.model.layers = 3;   // stages of 2 and 1 layers
+    c.model.batch = 100;  // micro-batches of 34, 33, 33 rows
+    c.sim.count_loss = c.sim.count_optimizer = true;  // unit costs ignore both
+    c.sim.costs = SimCosts::Unit;
+    c.sim.device_tflops = 2.0;
+    const RunResult r = run_step(c);
+    SCOPED_TRACE(r.schedule.name());
+    std::map<ActionKind, int> seen;
+    for (const TraceEvent& e : r.trace.events) {
+      if (e.lane != Lane::Compute) continue;
+      const int layers = r.partition.layer_count(e.action.stage);
+      const int rows = split_microbatches(c.model.batch, 3).at(std::max(e.action.microbatch, 0));
+      // µs = FLOPs / (TFLOP/s · 1e6)
+      const double unit = layers * 4.0 * rows * c.model.width * c.model.hidden / (2.0 * 1e6);
+      double expected = unit;
+      if (e.action.kind == ActionKind::Backward) expected = 2 * unit;
+      if (e.action.kind == ActionKind::OptimizerStep) expected = 0;
+      EXPECT_NEAR(e.dur_us, expected, 1e-9 * unit) << to_string(e.action);
+      ++seen[e.action.kind];
+    }
+    EXPECT_EQ(seen[ActionKind::Forward], 6);
+    EXPECT_EQ(seen[ActionKind::Recompute], 6);
+    EXPECT_EQ(seen[ActionKind::OptimizerStep], 2);
+    EXPECT_EQ(seen[kind == ScheduleKind::Gpipe ? ActionKind::Backward : ActionKind::BackwardWeight], 6);
+  }
 }
 
 }  // namespace

@@ -23,7 +23,6 @@ RunConfig balanced_v(int devices, int microbatches) {
 }
 
 TEST(ZbvRuns, SimMeasuresTheTheorysBubbleAndPeak) {
-  using namespace testing_split;
   for (int K : {1, 2, 3, 4})
     for (int M : {K, 2 * K, 4 * K}) {
       SCOPED_TRACE("K=" + std::to_string(K) + " M=" + std::to_string(M));
@@ -31,8 +30,8 @@ TEST(ZbvRuns, SimMeasuresTheTheorysBubbleAndPeak) {
       EXPECT_EQ(r.schedule.chunks, 2);
       EXPECT_EQ(r.partition.stages(), 2 * K) << "the layers are split into 2K chunks";
       EXPECT_EQ(r.partition.stage_on(0, 1), 2 * K - 1) << "device 0 holds the last stage";
-      EXPECT_NEAR(r.metrics.bubble_fraction, r.theory.bubble_fraction, kBubbleTolerance);
-      EXPECT_NEAR(r.metrics.bubble_over_busy, r.theory.bubble_over_busy(), kBubbleOverBusyTolerance);
+      EXPECT_NEAR(r.metrics.bubble_fraction, r.theory.bubble_fraction, 1e-9);
+      EXPECT_NEAR(r.metrics.bubble_over_busy, r.theory.bubble_over_busy(), 1e-9);
       EXPECT_EQ(max_peak_in_flight_microbatches(r.trace), static_cast<int>(r.theory.peak_stash_microbatches));
     }
 }

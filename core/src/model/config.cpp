@@ -23,6 +23,7 @@ constexpr EnumName<CudaPlacement> kPlacementNames[] = {{CudaPlacement::Auto, "au
 constexpr EnumName<CudaTransport> kTransportNames[] = {{CudaTransport::Peer, "peer"}, {CudaTransport::Nccl, "nccl"}};
 constexpr EnumName<CudaGemm> kGemmNames[] = {
     {CudaGemm::Cublas, "cublas"}, {CudaGemm::Tiled, "tiled"}, {CudaGemm::Naive, "naive"}};
+constexpr EnumName<SimCosts> kSimCostsNames[] = {{SimCosts::Flops, "flops"}, {SimCosts::Unit, "unit"}};
 }  // namespace
 
 const char* to_string(BackendKind k) { return name_of(kBackendNames, k); }
@@ -46,6 +47,14 @@ const char* to_string(CudaTransport t) { return name_of(kTransportNames, t); }
 CudaTransport transport_from_string(const std::string& name) {
   if (const auto t = value_named(kTransportNames, name)) return *t;
   PIPELAB_USAGE_ERROR("--transport", "unknown transport '" + name + "'", "use peer (cudaMemcpyPeerAsync) or nccl");
+}
+
+const char* to_string(SimCosts c) { return name_of(kSimCostsNames, c); }
+
+SimCosts sim_costs_from_string(const std::string& name) {
+  if (const auto c = value_named(kSimCostsNames, name)) return *c;
+  PIPELAB_USAGE_ERROR("--sim-costs", "unknown cost model '" + name + "'",
+                      "use flops (each action's FLOP count) or unit (F = I = W = 1, B = 2: the theory's costs)");
 }
 
 const char* to_string(CudaGemm g) { return name_of(kGemmNames, g); }
@@ -227,7 +236,8 @@ std::string to_json(const RunConfig& c) {
   j["p2p"] = to_string(c.p2p);
   j["backend"] = to_string(c.backend);
   j["partition"] = to_string(c.partition);
-  j["sim"] = {{"device_tflops", c.sim.device_tflops},
+  j["sim"] = {{"costs", to_string(c.sim.costs)},
+              {"device_tflops", c.sim.device_tflops},
               {"link_gbps", c.sim.link_gbps},
               {"link_latency_us", c.sim.link_latency_us},
               {"stage_skew", c.sim.stage_skew},

@@ -237,6 +237,7 @@ std::string describe_config(const RunConfig& c) {
     out << ", sim " << c.sim.device_tflops << " TFLOP/s per device, links "
         << (c.sim.link_gbps > 0 ? format_number("%g Gbit/s", c.sim.link_gbps) : std::string("ideal"));
     if (c.sim.link_latency_us > 0) out << " + " << c.sim.link_latency_us << " us";
+    if (c.sim.costs == SimCosts::Unit) out << ", unit costs (F = I = W = 1, B = 2; loss, optimizer free)";
   }
   return out.str();
 }
@@ -263,6 +264,7 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup, const
                  {"bubble_fraction", r.theory.bubble_fraction},
                  {"bubble_over_busy", r.theory.bubble_over_busy()},
                  {"ideal_speedup", r.theory.ideal_speedup},
+                 {"peak_in_flight_microbatches", r.theory.peak_stash_microbatches},  // the bound, max over devices
                  {"name", r.theory.name()},
                  {"formula", r.theory.formula}};
   j["comm_time_ms"] = r.metrics.comm_time_ms;

@@ -30,10 +30,11 @@ std::string listed(const ScheduleComparison& c) {
 // Column by column: the rows' printf below, each header right-aligned over its column.
 // comm: every transfer's span summed (the all-reduce's on every device, for data-parallel);
 // memory: the allocator's peak of everything a device holds, the most of any device.
+// in flight: the peak over the step, the most of any device, beside the registry's bound.
 const char* kHeader =
-    "# schedule              M   step time    speedup (x first)     bubble (%)       bubble/busy       in flight"
+    "# schedule              M   step time    speedup (x first)     bubble (%)       bubble/busy     in flight (max)"
     "       stash       comm      memory\n"
-    "#                                (ms)   median [min - max]  measured  theory  measured  theory  (peak, max)"
+    "#                                (ms)   median [min - max]  measured  theory  measured  theory  measured  theory"
     "  (MiB, max)  (ms, sum)  (MiB, max)\n";
 
 std::string row_line(const ScheduleRow& row) {
@@ -45,10 +46,11 @@ std::string row_line(const ScheduleRow& row) {
   // (metrics.h), each measured from the trace beside the registry's theory.
   const std::vector<std::uint64_t>& peak = r.metrics.peak_memory_bytes;
   const std::uint64_t peak_memory = peak.empty() ? 0 : *std::max_element(peak.begin(), peak.end());
-  std::snprintf(line, sizeof line, "  %-19s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %12d %11.2f %10.3f %11.2f\n",
+  std::snprintf(line, sizeof line, "  %-19s %3d %11.3f  %19s %9.1f %7.1f %9.3f %7.3f %9d %7g %11.2f %10.3f %11.2f\n",
                 r.schedule.name().c_str(), r.schedule.microbatches, r.metrics.makespan_ms, speedup.c_str(),
                 100.0 * r.metrics.bubble_fraction, 100.0 * r.theory.bubble_fraction, r.metrics.bubble_over_busy,
-                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), bytes_to_mib(max_peak_stash_bytes(r)),
+                r.theory.bubble_over_busy(), max_of(row.peak_in_flight), r.theory.peak_stash_microbatches,
+                bytes_to_mib(max_peak_stash_bytes(r)),
                 r.metrics.comm_time_ms, bytes_to_mib(peak_memory));
   return line;
 }
@@ -70,7 +72,14 @@ std::string theory_line(const ScheduleComparison& c) {
   for (const ScheduleRow& row : c.rows)
     out += (&row == &c.rows.front() ? " " : ", ") + row.run.theory.name() + " " + row.run.theory.formula + " = " +
            format_number("%.1f%%", 100 * row.run.theory.utilization);
-  return out + "; bubble = 1 - utilization, bubble/busy = bubble / utilization\n";
+  out += "; bubble = 1 - utilization, bubble/busy = bubble / utilization\n";
+  // The FLOP-priced sim is near the formulas, not on them: its loss, optimizer and
+  // element-wise terms make F, I and W differ a little (docs/backends.md).
+  const RunConfig& config = c.rows.front().run.config;
+  if (config.backend == BackendKind::Sim && config.sim.costs == SimCosts::Flops)
+    out += "#   the sim prices each action's FLOPs; --sim-costs unit prices F = I = W = 1, B = 2, where every "
+           "formula is exact on balanced stages\n";
+  return out;
 }
 
 std::string transparency_lines(const ScheduleComparison& c) {
@@ -142,6 +151,7 @@ nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
                  {"bubble_fraction", r.theory.bubble_fraction},
                  {"bubble_over_busy", r.theory.bubble_over_busy()},
                  {"ideal_speedup", r.theory.ideal_speedup},
+                 {"peak_in_flight_microbatches", r.theory.peak_stash_microbatches},  // the bound, max over devices
                  {"name", r.theory.name()},
                  {"formula", r.theory.formula}};
   if (r.replay)
@@ -174,7 +184,8 @@ std::string format_schedule_comparison(const ScheduleComparison& c) {
     out << "# steps: " << first.plan.warmup << " warm-up + " << first.plan.timed
         << " timed per schedule, alternating; each row is its schedule's median step\n";
   out << "# in flight: a device's micro-batches from the start of their F to the end of their last backward, peak over "
-         "the step,\n#   max over devices (measured from the trace); stash: the allocator's peak, max over devices\n"
+         "the step,\n#   max over devices (measured from the trace; theory: the registry's bound); stash: the "
+         "allocator's peak, max over devices\n"
       << chunk_line(c) << theory_line(c) << transparency_lines(c) << replay_line(c);
   std::vector<const RunResult*> runs;
   for (const ScheduleRow& row : c.rows) runs.push_back(&row.run);

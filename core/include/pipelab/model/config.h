@@ -67,8 +67,22 @@ struct CudaOptions {
 };
 
 
+/// sim: how a compute action is priced (--sim-costs).
+enum class SimCosts {
+  Flops,  ///< each action's FLOPs at the device rate (model/model.h's counts): F, I and W differ a little
+  /// The theory's units: F, R, I and W of a layer each cost the forward's GEMM FLOPs
+  /// (4·b·d·h) at the device rate, B = I + W two of them, the loss and the optimizer
+  /// nothing. The registry's formulas (stated at F:I:W = 1:1:1) then hold exactly.
+  Unit,
+};
+/// "flops" or "unit".
+const char* to_string(SimCosts costs);
+/// "flops" | "unit" (throws UsageError("--sim-costs")).
+SimCosts sim_costs_from_string(const std::string& name);
+
 /// Sim cost model. Links are ideal (free) unless bandwidth/latency are given.
 struct SimCostModel {
+  SimCosts costs = SimCosts::Flops;  ///< --sim-costs: FLOP counts, or the theory's unit costs
   double device_tflops = 10.0;  ///< compute rate of every simulated device (TFLOP/s)
   double link_gbps = 0.0;       ///< link bandwidth in Gbit/s; 0 = infinite
   double link_latency_us = 0.0; ///< per-transfer latency in µs

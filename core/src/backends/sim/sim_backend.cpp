@@ -1,7 +1,7 @@
 // sim_backend.cpp — discrete-event simulation of a pipeline step.
 //
 // Cost model (documented in docs/, labelled "sim" wherever shown):
-//   compute time = FLOPs / device rate × stage skew
+//   compute time = FLOPs / device rate × stage skew, FLOPs (--sim-costs flops, the default):
 //     F = Σ_layers block_forward_flops(b) (+ ⅔ of the loss on the last stage)
 //     B = Σ_layers block_backward_flops(b) (+ ⅓ of the loss on the last stage)
 //     I = Σ_layers block_backward_input_flops(b) (+ ⅓ of the loss on the last stage:
@@ -10,6 +10,8 @@
 //       a whole-batch W (--w-batch) = Σ_micro-batches of that: every FLOP priced alike
 //     R = Σ_layers block_forward_flops(b)
 //     OptimizerStep = 2 FLOPs per parameter (read grad, update)
+//   or (--sim-costs unit, the theory's costs) F = R = I = W = one unit per layer, B = 2,
+//     a unit = 4·b·d·h, the forward's GEMM FLOPs; loss and optimizer free
 //   transfer time = latency + bytes · 8 / bandwidth  (0 for ideal links; 0 and no bytes for
 //     a hand-over between two chunks of one device, zbv's V)
 //   gradient all-reduce (data parallelism) = a ring over the K devices:
@@ -187,6 +189,38 @@ class SimBackend final : public Backend {
   double compute_us(const Action& a) const {
     const int s = a.stage;  // the device; its chunk's stage is stage_on(s, chunk)
     const int layers = partition_.layer_count(partition_.stage_on(s, a.chunk));
+    const double flops = config_.sim.costs == SimCosts::Unit ? unit_flops(a, layers) : action_flops(a, layers);
+    const double skew = config_.sim.stage_skew.empty() ? 1.0 : config_.sim.stage_skew.at(s);
+    // time (µs) = FLOPs / (TFLOP/s · 1e12) · 1e6
+    return flops / (config_.sim.device_tflops * 1e6) * skew;
+  }
+
+  // --sim-costs unit: the theory's F:I:W = 1:1:1 (B = 2). One unit is a layer's forward
+  // GEMM FLOPs on the micro-batch's rows, 4·b·d·h (two GEMMs of 2·b·d·h), so a unit
+  // run's times stay near the FLOP-priced ones; the loss and the optimizer are free.
+  double unit_flops(const Action& a, int layers) const {
+    const auto units = [&](int rows) { return layers * 4.0 * rows * spec_.width * spec_.hidden; };
+    switch (a.kind) {
+      case ActionKind::Forward:
+      case ActionKind::Recompute:
+      case ActionKind::BackwardInput:
+        return units(rows_[a.microbatch]);
+      case ActionKind::Backward:
+        return 2.0 * units(rows_[a.microbatch]);
+      case ActionKind::BackwardWeight: {
+        if (!is_batched_weight(a)) return units(rows_[a.microbatch]);
+        double sum = 0;  // the whole-batch W: one unit per micro-batch it covers
+        for (int rows : rows_) sum += units(rows);
+        return sum;
+      }
+      default:
+        return 0.0;  // OptimizerStep: free, as the theory has it
+    }
+  }
+
+  // --sim-costs flops (the default): each action's FLOP count (model/model.h).
+  double action_flops(const Action& a, int layers) const {
+    const int s = a.stage;
     const bool last = partition_.last_on(s, a.chunk);
     const bool with_loss = last && config_.sim.count_loss;
     double flops = 0;
@@ -221,9 +255,7 @@ class SimBackend final : public Backend {
       default:
         break;
     }
-    const double skew = config_.sim.stage_skew.empty() ? 1.0 : config_.sim.stage_skew.at(s);
-    // time (µs) = FLOPs / (TFLOP/s · 1e12) · 1e6
-    return flops / (config_.sim.device_tflops * 1e6) * skew;
+    return flops;
   }
 
   double transfer_us(double bytes) const {

@@ -38,7 +38,7 @@ std::string flag_of(const std::string& key) {
       {"seed", "--seed"}, {"learning_rate", "--lr"}, {"devices", "--devices"},
       {"microbatches", "--microbatches"}, {"schedule", "--schedule"}, {"schedule_file", "--schedule-file"},
       {"remat", "--remat"}, {"w_batch", "--w-batch"}, {"p2p", "--p2p"}, {"backend", "--backend"}, {"partition", "--partition"},
-      {"sim.device_tflops", "--device-tflops"}, {"sim.link_gbps", "--link-gbps"},
+      {"sim.costs", "--sim-costs"}, {"sim.device_tflops", "--device-tflops"}, {"sim.link_gbps", "--link-gbps"},
       {"sim.link_latency_us", "--link-latency-us"}, {"sim.stage_skew", "--stage-skew"},
       {"cuda.placement", "--placement"}, {"cuda.transport", "--transport"}, {"cuda.gemm", "--gemm"},
       {"cuda.tf32", "--tf32"}, {"cuda.instrument", "--no-trace"}, {"cpu.gemm", "--gemm"},
