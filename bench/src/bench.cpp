@@ -7,20 +7,24 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "pipelab/backends/cuda/environment.h"
 #include "pipelab/backends/cuda/placement.h"
 #include "pipelab/error.h"
 #include "pipelab/name_table.h"
 #include "pipelab/report/metrics.h"
+#include "pipelab/report/report.h"  // format_number
 #include "pipelab/runtime/run.h"
 
 namespace pipelab {
 
 namespace {
 constexpr EnumName<BenchPart> kBenchPartNames[] = {{BenchPart::Pipeline, "pipeline"},
+                                                   {BenchPart::Weak, "weak"},
                                                    {BenchPart::Kernels, "kernels"},
                                                    {BenchPart::Overhead, "overhead"},
                                                    {BenchPart::Torch, "torch"}};
@@ -43,6 +47,19 @@ ModelSpec default_bench_model() {
   return m;
 }
 
+double dw_flop_per_byte(const ModelSpec& model, int rows) {
+  // 2·b·d·h FLOPs over 4 bytes × (dW read + written: 2·d·h, da: b·h, x: b·d) (bench.h).
+  const double b = rows, d = model.width, h = model.hidden;
+  return 2.0 * b * d * h / (4.0 * (2.0 * d * h + b * (d + h)));
+}
+
+double dw_memory_bound_rows(const ModelSpec& model, double flop_per_byte) {
+  // 2bdh = β·4·(2dh + b(d+h))  ⇔  b·(2dh − 4β(d+h)) = 8βdh.
+  const double d = model.width, h = model.hidden, beta = flop_per_byte;
+  const double denominator = 2.0 * d * h - 4.0 * beta * (d + h);
+  return denominator > 0 ? 8.0 * beta * d * h / denominator : std::numeric_limits<double>::infinity();
+}
+
 namespace {
 
 PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
@@ -51,8 +68,11 @@ PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   PipelineBenchRow row;
   row.schedule = to_string(config.schedule);
   row.microbatches = run.median.schedule.microbatches;
+  row.batch = config.model.batch;
   row.step_ms = run.step_ms;
   row.median_ms = median_of(run.step_ms);
+  row.rows_per_s = row.median_ms > 0 ? row.batch / (row.median_ms * 1e-3) : 0;
+  row.dw_flop_per_byte = dw_flop_per_byte(config.model, row.batch / row.microbatches);
   row.bubble = m.bubble_fraction;
   row.mean_utilization = m.mean_utilization;
   row.comm_ms = m.comm_time_ms;
@@ -67,6 +87,45 @@ PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   row.ideal_speedup = config.schedule == ScheduleKind::Naive ? 1.0 : K * theory.utilization;
   row.tflops = row.median_ms > 0 ? step_gemm_flops(config.model) / (row.median_ms * 1e-3) / 1e12 : 0;
   return row;
+}
+
+// Weak scaling's runs: naive on one micro-batch of b rows, then GPipe at B = M·b per M;
+// all validated (B within its limit, ...) before the first runs.
+std::vector<RunConfig> weak_scaling_configs(const RunConfig& base, const std::vector<int>& microbatch_counts,
+                                            int rows) {
+  if (rows < 1 || rows > kMaxBatch)
+    PIPELAB_USAGE_ERROR("--microbatch-rows", "must be between 1 and " + std::to_string(kMaxBatch),
+                        "e.g. --microbatch-rows 512 (the issue's weak-scaling target) or 64 on cpu");
+  std::vector<RunConfig> configs;
+  RunConfig naive = base;
+  naive.schedule = ScheduleKind::Naive;
+  naive.microbatches = 1;
+  naive.model.batch = rows;
+  configs.push_back(naive);
+  for (int m : microbatch_counts) {
+    RunConfig c = base;
+    c.schedule = ScheduleKind::Gpipe;
+    c.microbatches = m;
+    const long long batch = static_cast<long long>(m) * rows;  // 64 bits: M·b may pass 2^31
+    if (batch > kMaxBatch)
+      PIPELAB_USAGE_ERROR("--microbatch-rows", "weak scaling's B = M*b = " + std::to_string(m) + "*" +
+                                                   std::to_string(rows) + " is above the batch limit of " +
+                                                   std::to_string(kMaxBatch),
+                          "use fewer rows per micro-batch or a shorter -M list (docs/limits.md)");
+    c.model.batch = static_cast<int>(batch);
+    configs.push_back(c);
+  }
+  for (const RunConfig& c : configs) validate_config(c);
+  return configs;
+}
+
+// "cpu backend, 4 device threads on 2 hardware threads" / "sim backend, 10 TFLOP/s ...".
+std::string describe_host_backend(const RunConfig& c) {
+  if (c.backend == BackendKind::Sim)
+    return "sim backend, " + format_number("%g", c.sim.device_tflops) + " TFLOP/s per device (" +
+           to_string(c.sim.costs) + " costs): a model, not a measurement";
+  return "cpu backend, one thread per device, on " + std::to_string(std::thread::hardware_concurrency()) +
+         " hardware threads";
 }
 
 // Runs `command`, returns its stdout; throws with the output's tail if it fails.
@@ -137,34 +196,52 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
   BenchReport r;
   r.options = options;
   RunConfig base = options.base;
-  base.backend = BackendKind::Cuda;
-  r.options.base.backend = BackendKind::Cuda;
+  const bool on_cuda = base.backend == BackendKind::Cuda;
+  auto wants = [&](BenchPart p) {
+    return std::find(options.parts.begin(), options.parts.end(), p) != options.parts.end();
+  };
   // Every bad option is reported before the GPU is even looked at.
+  if (base.backend != BackendKind::Cuda && base.backend != BackendKind::Cpu && base.backend != BackendKind::Sim)
+    PIPELAB_USAGE_ERROR("--backend", "pipelab bench runs on cuda, cpu or sim, not " + std::string(to_string(base.backend)),
+                        "name one: --backend cuda (the default), cpu or sim");
+  for (BenchPart p : {BenchPart::Kernels, BenchPart::Overhead, BenchPart::Torch})
+    if (!on_cuda && wants(p))
+      PIPELAB_USAGE_ERROR("--parts", std::string("the ") + to_string(p) + " part measures the GPU, not the " +
+                                         to_string(base.backend) + " backend",
+                          "use --parts pipeline,weak with --backend " + std::string(to_string(base.backend)) +
+                              ", or --backend cuda on a machine with a GPU");
   if (options.steps < 1 || options.steps > kMaxTimedSteps)
     PIPELAB_USAGE_ERROR("--steps", "must be between 1 and " + std::to_string(kMaxTimedSteps),
                         "3 to 10 timed steps give a stable median");
   if (options.microbatches.empty())
     PIPELAB_USAGE_ERROR("--microbatches", "needs at least one M", "e.g. -M 1,2,4,8,16,32");
-  const std::vector<RunConfig> pipeline_configs = sweep_configs(base, options.microbatches);  // validates
-  validate_config(base);
-  const BackendAvailability available = backend_availability();
-  if (!available.cuda)
-    PIPELAB_USAGE_ERROR("bench", "pipelab bench measures the cuda backend, and no GPU is usable here: " +
-                                     available.cuda_reason,
-                        "run it on a machine with an NVIDIA GPU; without one, `pipelab sweep --backend cpu` "
-                        "(measured) or --backend sim (theory) shows the pipeline");
-  auto wants = [&](BenchPart p) {
-    return std::find(options.parts.begin(), options.parts.end(), p) != options.parts.end();
-  };
+  // Each table's configurations, validated (M <= B, ...) before anything runs.
+  const std::vector<RunConfig> pipeline_configs =
+      wants(BenchPart::Pipeline) ? sweep_configs(base, options.microbatches) : std::vector<RunConfig>{};
+  if (wants(BenchPart::Pipeline) || wants(BenchPart::Overhead)) validate_config(base);
+  const std::vector<RunConfig> weak_configs =
+      wants(BenchPart::Weak) ? weak_scaling_configs(base, options.microbatches, options.microbatch_rows)
+                             : std::vector<RunConfig>{};
+  if (on_cuda) {
+    const BackendAvailability available = backend_availability();
+    if (!available.cuda)
+      PIPELAB_USAGE_ERROR("bench", "pipelab bench measures the cuda backend, and no GPU is usable here: " +
+                                       available.cuda_reason,
+                          "run it on a machine with an NVIDIA GPU; without one, `pipelab bench --backend cpu` "
+                          "(measured) or --backend sim (modelled) prints the pipeline and weak tables");
+  } else {
+    r.device = describe_host_backend(base);
+    r.placement = std::to_string(base.devices) + (base.backend == BackendKind::Cpu ? " device threads" : " simulated devices");
+  }
 #if PIPELAB_HAVE_CUDA
-  const CudaEnvironment env = probe_cuda(false);
-  if (!env.gpus.empty()) {
+  const CudaEnvironment env = on_cuda ? probe_cuda(false) : CudaEnvironment{};
+  if (on_cuda && !env.gpus.empty()) {
     const CudaGpuInfo& g = env.gpus.front();
     r.device = g.name + ", " + std::to_string(g.sm_count) + " SMs, compute capability " +
                std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor) + ", CUDA driver " +
                std::to_string(env.driver_version / 1000) + "." + std::to_string(env.driver_version % 1000 / 10);
   }
-  r.placement = plan_placement(base, env).why;
+  if (on_cuda) r.placement = plan_placement(base, env).why;
 #endif
   // Only the GPU probe and the GEMM part call into the cuda backend directly; the rest
   // goes through run_repeated(), which the availability check above has cleared.
@@ -178,6 +255,20 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     const double naive_ms = r.pipeline.front().median_ms;
     for (PipelineBenchRow& row : r.pipeline) {
       row.speedup = row.median_ms > 0 ? naive_ms / row.median_ms : 0;
+      row.percent_of_ideal = row.ideal_speedup > 0 ? 100.0 * row.speedup / row.ideal_speedup : 0;
+    }
+  }
+  if (wants(BenchPart::Weak)) {
+    for (const RunConfig& c : weak_configs) {
+      say("weak: " + std::string(c.schedule == ScheduleKind::Naive ? "naive" : "gpipe") + " K=" +
+          std::to_string(c.devices) + " M=" + std::to_string(c.microbatches) + " B=" + std::to_string(c.model.batch));
+      r.weak.push_back(pipeline_row(c, options.steps));
+    }
+    // Throughput over naive's on one micro-batch of b rows: the same GEMMs per micro-batch,
+    // so the ideal is the pipeline's overlap alone, K·M/(M+K−1) (theory).
+    const double naive_rows_per_s = r.weak.front().rows_per_s;
+    for (PipelineBenchRow& row : r.weak) {
+      row.speedup = naive_rows_per_s > 0 ? row.rows_per_s / naive_rows_per_s : 0;
       row.percent_of_ideal = row.ideal_speedup > 0 ? 100.0 * row.speedup / row.ideal_speedup : 0;
     }
   }

@@ -73,6 +73,9 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_flag("--w-batch", f.config.w_batch,
                "sim, cpu: each stage's weight gradient as one W over the whole batch, after its last I "
                "(B split into I and W; docs/w-batch.md)");
+  cmd.add_option("--microbatch-rows", f.config.microbatch_rows,
+                 "run, compare: b rows in every micro-batch, B = M*b (weak scaling; instead of --batch), 1..2^20")
+      ->check(CLI::Range(1, kMaxBatch));
   f.config.chunks = 2;  // the default of the schedules that take chunks; the others run 1
   cmd.add_option("--chunks", f.config.chunks,
                  "interleaved-1f1b: model chunks per device (virtual stages), 1..64; M a multiple of K")
@@ -131,20 +134,34 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
 
 void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   RunConfig& c = f.options.base;
+  cmd.add_option("--backend", f.backend,
+                 "cuda (the GPU), cpu (device threads, measured) or sim (modelled): cpu and sim run the "
+                 "pipeline and weak parts")
+      ->capture_default_str();
   cmd.add_option("-K,--devices", c.devices, "pipeline stages K")->capture_default_str();
   cmd.add_option("-M,--microbatches", f.microbatches, "GPipe's M values, comma-separated")->capture_default_str();
-  cmd.add_option("--layers", c.model.layers, "L residual MLP blocks")->capture_default_str();
-  cmd.add_option("--width", c.model.width, "d")->capture_default_str();
-  cmd.add_option("--hidden", c.model.hidden, "h")->capture_default_str();
-  cmd.add_option("--batch", c.model.batch, "B")->capture_default_str();
+  cmd.add_option("--microbatch-rows", f.microbatch_rows,
+                 "weak: b rows per micro-batch, B = M*b (default 512 on cuda, 64 on cpu and sim)")
+      ->check(CLI::Range(1, kMaxBatch));
+  // The cuda bench model; on cpu and sim, unless one is typed, their run defaults (model.h).
+  f.model_options = {
+      cmd.add_option("--layers", c.model.layers, "L residual MLP blocks (cuda default)")->capture_default_str(),
+      cmd.add_option("--width", c.model.width, "d (cuda default)")->capture_default_str(),
+      cmd.add_option("--hidden", c.model.hidden, "h (cuda default)")->capture_default_str(),
+      cmd.add_option("--batch", c.model.batch, "B of the pipeline (strong scaling) part (cuda default)")
+          ->capture_default_str()};
+  cmd.add_option("--sim-costs", f.sim_costs, "sim: flops or unit (F = I = W = 1, B = 2: the theory's costs)")
+      ->capture_default_str();
   cmd.add_option("--seed", c.model.seed, "seed of parameters and data")->capture_default_str();
   cmd.add_option("--placement", f.placement, "auto|gpus|partitions|streams")->capture_default_str();
-  cmd.add_option("--gemm", f.gemm, "GEMM of the pipeline runs: cublas|tiled|naive")->capture_default_str();
+  cmd.add_option("--gemm", f.gemm, "GEMM of the pipeline runs: cuda cublas|tiled|naive (default cublas), cpu reference|blas");
   cmd.add_flag("--tf32", c.cuda.tf32, "let cuBLAS (and torch) use TF32 tensor cores");
   cmd.add_option("--steps", f.options.steps, "timed steps per row (the median is reported)")->capture_default_str();
   cmd.add_option("--warmup", c.warmup_steps, "untimed warm-up steps per configuration (default 1)")
       ->check(CLI::Range(0, kMaxWarmupSteps));
-  cmd.add_option("--parts", f.parts, "any of pipeline,kernels,overhead,torch")->capture_default_str();
+  f.parts_option = cmd.add_option("--parts", f.parts,
+                                  "any of pipeline,weak,kernels,overhead,torch (default off cuda: pipeline,weak)")
+                       ->capture_default_str();
   cmd.add_flag("--vs-torch", f.vs_torch, "also run bench/torch_baseline.py (adds the torch part)");
   cmd.add_option("--python", f.options.python, "interpreter with PyTorch, for --vs-torch")->capture_default_str();
   cmd.add_option("--torch-script", f.options.torch_script, "path of bench/torch_baseline.py")->capture_default_str();
@@ -200,8 +217,8 @@ CommandLine::CommandLine() {
       ->capture_default_str();
   devices->add_option("--placement", devices_placement, "auto|gpus|partitions|streams")->capture_default_str();
   devices->add_option("--transport", devices_transport, "peer|nccl")->capture_default_str();
-  bench = app.add_subcommand("bench", "GPU benchmarks: pipeline speedup vs theory, GEMM kernels, tracing "
-                                      "overhead, PyTorch baseline (tables + --json)");
+  bench = app.add_subcommand("bench", "benchmarks: strong and weak scaling vs theory (any backend); on the "
+                                      "GPU also GEMM kernels, tracing overhead, PyTorch baseline (tables + --json)");
   add_bench_flags(*bench, bench_flags);
 }
 
@@ -326,6 +343,33 @@ void progress(const CommonFlags& f, const std::string& message) {
   if (!f.quiet) std::cerr << "pipelab: " << message << std::endl;
 }
 
+namespace {
+
+// --microbatch-rows b: B = M·b, with M as scheduled (naive 1, data-parallel K).
+void apply_microbatch_rows(const CommonFlags& f, RunConfig& c) {
+  const std::string command = f.command ? f.command->get_name() : "";
+  if (command == "sweep" || command == "advise")
+    PIPELAB_USAGE_ERROR("--microbatch-rows",
+                        "not on `pipelab " + command + "`: its rows compare step times at one batch size B",
+                        "for weak scaling (B = M*b) use `pipelab bench --parts weak --microbatch-rows b` "
+                        "(--backend cpu or sim without a GPU), or run/compare with -M and --microbatch-rows");
+  for (const CLI::Option* option : f.model_options)
+    if (option->get_name() == "--batch" && option->count() > 0)
+      PIPELAB_USAGE_ERROR("--microbatch-rows", "conflicts with --batch: the batch is B = M*b",
+                          "give one of them: --batch B (the micro-batches split it) or --microbatch-rows b");
+  // In 64 bits: M ≤ 16384 and b ≤ 2^20 would overflow an int.
+  const long long batch = static_cast<long long>(c.microbatches) * c.microbatch_rows;
+  if (batch > kMaxBatch)
+    PIPELAB_USAGE_ERROR("--microbatch-rows",
+                        "B = M*b = " + std::to_string(c.microbatches) + "*" + std::to_string(c.microbatch_rows) +
+                            " = " + std::to_string(batch) + " is above the batch limit of " +
+                            std::to_string(kMaxBatch),
+                        "use fewer rows per micro-batch or fewer micro-batches (docs/limits.md)");
+  c.model.batch = static_cast<int>(batch);
+}
+
+}  // namespace
+
 RunConfig finish_config(CommonFlags& f, bool allow_list) {
   RunConfig c = f.config;
   c.backend = backend_from_string(f.backend);
@@ -382,10 +426,13 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
     c.model.width = chosen.width;
     c.model.hidden = chosen.hidden;
     c.model.batch = chosen.batch;
+    if (c.microbatch_rows > 0) apply_microbatch_rows(f, c);
     progress(f, std::string(on_cuda ? "cuda: the GPU-sized" : "cpu: the cpu") + " default model L=" +
                     std::to_string(chosen.layers) + " d=" + std::to_string(chosen.width) + " h=" +
-                    std::to_string(chosen.hidden) + " B=" + std::to_string(chosen.batch) +
-                    " (give --layers/--width/--hidden/--batch to choose)");
+                    std::to_string(chosen.hidden) + " B=" + std::to_string(c.model.batch) +
+                    (c.microbatch_rows > 0 ? " (M*b)" : "") + " (give --layers/--width/--hidden/--batch to choose)");
+  } else if (c.microbatch_rows > 0) {
+    apply_microbatch_rows(f, c);
   }
   return c;
 }
@@ -399,14 +446,46 @@ RunConfig finish_devices_config(const CommandLine& cli) {
 
 BenchOptions finish_bench_options(const BenchFlags& f) {
   BenchOptions o = f.options;
-  o.base.backend = BackendKind::Cuda;
+  o.base.backend = backend_from_string(f.backend);
+  if (o.base.backend == BackendKind::Auto)
+    PIPELAB_USAGE_ERROR("--backend", "pipelab bench takes no auto: its tables are of one named backend",
+                        "name one: --backend cuda (the default), cpu or sim");
+  const bool on_cuda = o.base.backend == BackendKind::Cuda;
   o.base.schedule = ScheduleKind::Gpipe;
   o.base.cuda.placement = placement_from_string(f.placement);
-  o.base.cuda.gemm = gemm_from_string(f.gemm);
+  o.base.sim.costs = sim_costs_from_string(f.sim_costs);
+  // A setting of another backend would change nothing: refused, as run's are (flag_rules.h).
+  const auto refuse_unless = [&](bool given, const char* flag, BackendKind owner) {
+    if (given && o.base.backend != owner)
+      PIPELAB_USAGE_ERROR(flag, std::string("sets the ") + to_string(owner) + " backend, and this bench runs on " +
+                                    to_string(o.base.backend),
+                          std::string("drop it, or add --backend ") + to_string(owner));
+  };
+  refuse_unless(f.placement != "auto", "--placement", BackendKind::Cuda);
+  refuse_unless(o.base.cuda.tf32, "--tf32", BackendKind::Cuda);
+  refuse_unless(f.vs_torch, "--vs-torch", BackendKind::Cuda);
+  refuse_unless(f.sim_costs != "flops", "--sim-costs", BackendKind::Sim);
+  if (on_cuda)
+    o.base.cuda.gemm = gemm_from_string(f.gemm.empty() ? "cublas" : f.gemm);
+  else
+    set_gemm_from_string(o.base, o.base.backend, f.gemm);  // cpu: reference|blas; sim: none
   o.microbatches = parse_int_list(f.microbatches, "--microbatches");
   o.base.microbatches = o.microbatches.front();
+  o.microbatch_rows = f.microbatch_rows > 0 ? f.microbatch_rows : on_cuda ? 512 : 64;
+  // Off the GPU the bench model (6.6 TFLOP a step) would take minutes a step: unless one
+  // is typed, the backend's run default (cpu: default_cpu_model, sim: the ModelSpec's).
+  bool model_given = false;
+  for (const CLI::Option* option : f.model_options) model_given = model_given || option->count() > 0;
+  if (!on_cuda && !model_given) {
+    const ModelSpec chosen = o.base.backend == BackendKind::Cpu ? default_cpu_model() : ModelSpec{};
+    o.base.model.layers = chosen.layers;
+    o.base.model.width = chosen.width;
+    o.base.model.hidden = chosen.hidden;
+    o.base.model.batch = chosen.batch;
+  }
+  const bool parts_given = f.parts_option != nullptr && f.parts_option->count() > 0;
   o.parts.clear();
-  for (const std::string& name : split_commas(f.parts)) {
+  for (const std::string& name : split_commas(parts_given || on_cuda ? f.parts : std::string("pipeline,weak"))) {
     const BenchPart part = bench_part_from_string(name);
     if (std::find(o.parts.begin(), o.parts.end(), part) == o.parts.end()) o.parts.push_back(part);
   }

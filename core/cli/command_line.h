@@ -59,14 +59,19 @@ struct CommonFlags {
 /// `pipelab bench` flags: the model defaults to default_bench_model() (GEMMs dominate).
 struct BenchFlags {
   BenchOptions options;
+  std::string backend = "cuda";  ///< --backend cuda|cpu|sim
+  std::string sim_costs = "flops";  ///< --sim-costs (sim)
+  int microbatch_rows = 0;  ///< --microbatch-rows b of the weak table (0: 512 on cuda, 64 elsewhere)
   std::string microbatches = "1,2,4,8,16,32";
-  std::string parts = "pipeline,kernels,overhead";
+  std::string parts = "pipeline,weak,kernels,overhead";
   std::string placement = "auto";
-  std::string gemm = "cublas";
+  std::string gemm;  ///< "" = the backend's default (cublas; cpu: blas where built)
   bool vs_torch = false;
   bool json = false;
   bool quiet = false;
   std::string out_path;
+  std::vector<CLI::Option*> model_options;  ///< --layers --width --hidden --batch (typed or not)
+  CLI::Option* parts_option = nullptr;      ///< --parts (typed or not)
   BenchFlags();
 };
 

@@ -116,7 +116,7 @@ TEST(Cli, CudaWithoutAGpuIsRefusedNamingTheReason) {
   const CliResult bench = run_pipelab("bench");
   EXPECT_EQ(bench.exit_code, 2) << bench.err;
   EXPECT_NE(bench.err.find("no GPU is usable here"), std::string::npos) << bench.err;
-  EXPECT_NE(bench.err.find("sweep --backend cpu"), std::string::npos) << "the hint names what runs without one";
+  EXPECT_NE(bench.err.find("bench --backend cpu"), std::string::npos) << "the hint names what runs without one";
 }
 
 TEST(Cli, CompareJsonOnSimMatchesTheory) {

@@ -1,16 +1,25 @@
 // pipelab/bench.h — `pipelab bench`: what the kit achieves on a real GPU.
 //
-// Four parts, each a table (and JSON):
-//   pipeline  K logical devices (default: 4 SM partitions of one GPU), naive and GPipe
-//             for M = 1, 2, 4, ..., 32 on a model big enough that GEMMs dominate:
-//             step time, speedup over naive, measured bubble next to the theory
-//             (K−1)/(M+K−1), and the speedup as a percent of the ideal K·M/(M+K−1);
+// Five parts, each a table (and JSON):
+//   pipeline  strong scaling: K logical devices (default: 4 SM partitions of one GPU),
+//             naive and GPipe for M = 1, 2, 4, ..., 32 at one batch B, on a model big
+//             enough that GEMMs dominate: step time, speedup over naive, measured bubble
+//             next to the theory (K−1)/(M+K−1), and the speedup as a percent of the ideal
+//             K·M/(M+K−1);
+//   weak      weak scaling: every micro-batch b rows (--microbatch-rows), B = M·b, naive
+//             on one micro-batch of b rows as the baseline: throughput in rows/s, its
+//             ratio to naive's and that as a percent of the same ideal K·M/(M+K−1) (the
+//             per-micro-batch GEMMs are the same in every row, so only the bubble, the
+//             links and the host separate a row from its ideal);
 //   kernels   the three GEMMs (naive, tiled, cuBLAS) in TFLOP/s at three shapes, as a
 //             fraction of cuBLAS;
 //   overhead  the same GPipe step with and without the per-action CUDA events and
 //             NVTX ranges (--no-trace): what the instrumentation costs;
 //   torch     (--vs-torch) bench/torch_baseline.py, the same model as a plain
 //             PyTorch step on one GPU, against pipelab K = 1 on the whole GPU.
+// pipeline and weak run on any backend (--backend cuda, the default; cpu measures threads,
+// sim models); kernels, overhead and torch are the GPU's. Both tables carry each row's
+// dW arithmetic intensity (theory, dw_flop_per_byte) beside the measurement.
 // Every time is the median of `steps` timed steps after the config's warm-up step(s);
 // nothing is hard-coded and every ratio is of two measured times, except the columns
 // labelled "theory". Speed lives here, not in the tests (docs/testing.md).
@@ -32,7 +41,8 @@ namespace pipelab {
 
 /// The parts of `pipelab bench` (--parts).
 enum class BenchPart {
-  Pipeline,  ///< naive and GPipe over M: speedup, bubble, percent of the ideal
+  Pipeline,  ///< strong scaling: naive and GPipe over M at one B: speedup, bubble, percent of the ideal
+  Weak,      ///< weak scaling: B = M·b, throughput against naive on b rows, percent of the ideal
   Kernels,   ///< GEMM naive / tiled / cuBLAS in TFLOP/s
   Overhead,  ///< one GPipe step with and without CUDA events + NVTX
   Torch,     ///< pipelab K=1 against bench/torch_baseline.py
@@ -44,12 +54,14 @@ BenchPart bench_part_from_string(const std::string& name);
 
 /// What `pipelab bench` runs.
 struct BenchOptions {
-  /// Model, K, placement, GEMM, TF32, warm-up. The backend is always cuda.
+  /// Model, K, backend (cuda, cpu or sim), placement, GEMM, TF32, warm-up.
   RunConfig base;
-  std::vector<int> microbatches{1, 2, 4, 8, 16, 32};  ///< pipeline: GPipe's M values
+  std::vector<int> microbatches{1, 2, 4, 8, 16, 32};  ///< pipeline and weak: GPipe's M values
+  int microbatch_rows = 512;  ///< weak: b, the rows of every micro-batch (B = M·b)
   int steps = 3;                                      ///< timed steps per row (median)
-  /// Which parts run, in this order (default: all but torch, which needs PyTorch).
-  std::vector<BenchPart> parts{BenchPart::Pipeline, BenchPart::Kernels, BenchPart::Overhead};
+  /// Which parts run, in this order (default: all but torch, which needs PyTorch; off
+  /// cuda, pipeline and weak).
+  std::vector<BenchPart> parts{BenchPart::Pipeline, BenchPart::Weak, BenchPart::Kernels, BenchPart::Overhead};
   std::string python = "python3";   ///< torch: the interpreter that has torch
   std::string torch_script;         ///< torch: path of bench/torch_baseline.py
 };
@@ -59,13 +71,28 @@ struct BenchOptions {
 /// and gradients).
 ModelSpec default_bench_model();
 
-/// One row of the pipeline table.
+/// Theory: the arithmetic intensity of one weight-gradient GEMM of a micro-batch of `rows`
+/// = b rows, dW (h, d) += daᵀ (h, b) · x (b, d) (dW2 has the same sizes): 2·b·d·h FLOPs over
+/// 4·(2·d·h + b·(d + h)) bytes of fp32 traffic (dW read and written once per GEMM, each
+/// operand read once), about b/4 FLOP per byte while b ≪ d, h. Below the device's balance
+/// (peak FLOP/s over memory bandwidth) that GEMM is memory-bound.
+double dw_flop_per_byte(const ModelSpec& model, int rows);
+
+/// Theory: the rows below which that GEMM is memory-bound on a device whose balance is
+/// `flop_per_byte` (solving dw_flop_per_byte = balance for b: 8·β·d·h / (2·d·h − 4·β·(d + h)));
+/// +infinity when no b reaches the balance.
+double dw_memory_bound_rows(const ModelSpec& model, double flop_per_byte);
+
+/// One row of the pipeline (strong scaling) or weak table.
 struct PipelineBenchRow {
   std::string schedule;         ///< "naive" or "gpipe"
   int microbatches = 1;         ///< M
+  int batch = 0;                ///< B of this row (weak: M·b; naive: b)
+  double rows_per_s = 0;        ///< throughput: B / median step (measured)
+  double dw_flop_per_byte = 0;  ///< theory: dw_flop_per_byte at this row's B/M rows
   std::vector<double> step_ms;  ///< every timed step (ms)
   double median_ms = 0;         ///< median step time
-  double speedup = 0;           ///< naive median / this median
+  double speedup = 0;           ///< throughput over naive's (strong: naive median / this median)
   double ideal_speedup = 1;     ///< theory: K·M/(M+K−1) (1 for naive)
   double percent_of_ideal = 0;  ///< 100 · speedup / ideal_speedup
   double bubble = 0;            ///< measured bubble fraction of the median step
@@ -111,13 +138,15 @@ struct BenchReport {
   std::string device;        ///< GPU name, SMs, driver (describe line)
   std::string placement;     ///< the pipeline's placement as planned (with SMs per device)
   std::vector<PipelineBenchRow> pipeline;  ///< naive first, then GPipe per M (empty if not run)
+  std::vector<PipelineBenchRow> weak;      ///< naive on b rows first, then GPipe per M at B = M·b
   std::vector<GemmBenchRow> kernels;       ///< per shape: cuBLAS, tiled, naive (empty if not run)
   std::optional<OverheadBench> overhead;   ///< when the overhead part ran
   std::optional<TorchBench> torch;         ///< when the torch part ran
 };
 
-/// Run the parts in options.parts. Needs the cuda backend and a GPU (UsageError
-/// naming --backend otherwise, with the reason). `progress` gets a line per row.
+/// Run the parts in options.parts. kernels, overhead and torch need the cuda backend
+/// (UsageError naming --parts otherwise); the cuda backend needs a GPU (UsageError naming
+/// --backend otherwise, with the reason). `progress` gets a line per row.
 BenchReport run_bench(const BenchOptions& options, const std::function<void(const std::string&)>& progress = {});
 
 /// The GEMM part alone: each variant at each shape (m, n, k), `reps` timed runs after

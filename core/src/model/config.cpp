@@ -231,6 +231,8 @@ std::string to_json(const RunConfig& c) {
   j["remat"] = c.remat;
   // Only with --w-batch: every other config's JSON stays as it was.
   if (c.w_batch) j["w_batch"] = true;
+  // Only with --microbatch-rows: every other config's JSON stays as it was.
+  if (c.microbatch_rows > 0) j["microbatch_rows"] = c.microbatch_rows;
   // Only with chunks: every other config's JSON stays as it was.
   if (c.chunks > 1) j["chunks"] = c.chunks;
   j["p2p"] = to_string(c.p2p);

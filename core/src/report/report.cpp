@@ -231,7 +231,9 @@ std::string format_number(const char* printf_format, double value) {
 std::string describe_config(const RunConfig& c) {
   std::ostringstream out;
   out << "backend " << to_string(c.backend) << ", K=" << c.devices << " devices, model L=" << c.model.layers
-      << " d=" << c.model.width << " h=" << c.model.hidden << " B=" << c.model.batch << ", seed " << c.model.seed
+      << " d=" << c.model.width << " h=" << c.model.hidden << " B=" << c.model.batch
+      << (c.microbatch_rows > 0 ? " (M*b, b=" + std::to_string(c.microbatch_rows) + " rows per micro-batch)" : "")
+      << ", seed " << c.model.seed
       << (c.remat ? ", remat" : "") << (c.w_batch ? ", w-batch" : "") << ", partition " << to_string(c.partition);
   if (c.backend == BackendKind::Sim) {
     out << ", sim " << c.sim.device_tflops << " TFLOP/s per device, links "
@@ -248,6 +250,8 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup, const
   if (!r.config.schedule_file.empty()) j["schedule_file"] = r.config.schedule_file;  // only for a file's schedule
   j["devices"] = r.config.devices;
   j["microbatches"] = r.schedule.microbatches;
+  j["batch"] = r.config.model.batch;  // B, split into the micro-batches
+  if (r.config.microbatch_rows > 0) j["microbatch_rows"] = r.config.microbatch_rows;  // B = M·b: only when given
   j["backend"] = to_string(r.config.backend);
   j["remat"] = r.config.remat;
   if (r.schedule.chunks > 1) j["chunks"] = r.schedule.chunks;  // chunked schedules only (interleaved-1f1b, zbv): the shape stays

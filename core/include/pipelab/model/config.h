@@ -107,6 +107,10 @@ struct RunConfig {
   /// --w-batch: each stage's weight gradient as one whole-batch W after all its I's
   /// (schedule/batched_weight.h); sim and cpu only.
   bool w_batch = false;
+  /// --microbatch-rows b: every micro-batch holds b rows and the batch is B = M·b (M as
+  /// scheduled: 1 for naive, K for data-parallel), weak scaling's fixed per-micro-batch
+  /// work; 0 (the default): --batch holds and the micro-batches split it.
+  int microbatch_rows = 0;
   /// --chunks: model chunks per device (virtual stages) for a schedule that uses them
   /// (interleaved-1f1b); the layers are split into K·chunks stages. 1 otherwise.
   int chunks = 1;

@@ -37,7 +37,7 @@ std::string flag_of(const std::string& key) {
       {"layers", "--layers"}, {"width", "--width"}, {"hidden", "--hidden"}, {"batch", "--batch"},
       {"seed", "--seed"}, {"learning_rate", "--lr"}, {"devices", "--devices"},
       {"microbatches", "--microbatches"}, {"schedule", "--schedule"}, {"schedule_file", "--schedule-file"},
-      {"remat", "--remat"}, {"w_batch", "--w-batch"}, {"p2p", "--p2p"}, {"backend", "--backend"}, {"partition", "--partition"},
+      {"remat", "--remat"}, {"w_batch", "--w-batch"}, {"microbatch_rows", "--microbatch-rows"}, {"p2p", "--p2p"}, {"backend", "--backend"}, {"partition", "--partition"},
       {"sim.costs", "--sim-costs"}, {"sim.device_tflops", "--device-tflops"}, {"sim.link_gbps", "--link-gbps"},
       {"sim.link_latency_us", "--link-latency-us"}, {"sim.stage_skew", "--stage-skew"},
       {"cuda.placement", "--placement"}, {"cuda.transport", "--transport"}, {"cuda.gemm", "--gemm"},
