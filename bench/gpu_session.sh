@@ -56,6 +56,8 @@ run_env() {
 }
 
 run_tests() {
+  # The whole GPU suite, the split backward's tests included (CudaSplitBackward.*,
+  # GpuSplitTransparency.*: --cuda-split-backward, which had not run on a GPU before).
   timeout 900 "$GPU_TESTS" --gtest_output="xml:$OUT/gpu_tests.xml" --gtest_color=no
 }
 
@@ -77,7 +79,9 @@ run_compare() {
   "$PIPELAB" compare --backend cuda --placement partitions --devices 4 --microbatches 16 &&
   "$PIPELAB" compare --backend cuda --placement streams --devices 4 --microbatches 16 &&
   "$PIPELAB" compare --backend cuda --placement partitions --devices 4 --microbatches 16 --json -q \
-      --trace "$OUT/h100-partitions.json" > "$OUT/compare.json"
+      --trace "$OUT/h100-partitions.json" > "$OUT/compare.json" &&
+  # The split backward on the GPU (--cuda-split-backward, first run here): zero bubble vs 1F1B.
+  "$PIPELAB" compare --backend cuda --cuda-split-backward --schedules 1f1b,zb-h1,zb-h2 -K 4 -M 8
 }
 
 run_grade() {

@@ -109,6 +109,9 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
   cmd.add_flag("--no-trace", f.no_trace,
                "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");
+  cmd.add_flag("--cuda-split-backward", f.config.cuda.split_backward,
+               "cuda: run I and W (the split backward of zb-h1, zb-h2) instead of refusing them; "
+               "compiled, NOT yet run on a GPU");
   cmd.add_option("--warmup", f.config.warmup_steps,
                  "untimed warm-up steps before the timed ones (default: cpu 1, cuda 1, sim 0)")
       ->check(CLI::Range(0, kMaxWarmupSteps));

@@ -99,6 +99,7 @@ void check_flags_apply(const CommonFlags& f, const RunConfig& c, BackendKind run
   require_backend(f, "--transport", BackendKind::Cuda, runs_on, by_auto, "a GPU-to-GPU transport");
   require_backend(f, "--tf32", BackendKind::Cuda, runs_on, by_auto, "cuBLAS's TF32 mode");
   require_backend(f, "--no-trace", BackendKind::Cuda, runs_on, by_auto, "CUDA event tracing");
+  require_backend(f, "--cuda-split-backward", BackendKind::Cuda, runs_on, by_auto, "the GPU's split backward");
   if (runs_on == BackendKind::Cuda) {
     if (given(f, "--transport") && given(f, "--placement") &&
         (c.cuda.placement == CudaPlacement::Partitions || c.cuda.placement == CudaPlacement::Streams))

@@ -68,6 +68,10 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"TransportOnCpu", "run " CPU_MODEL "--transport nccl", "--transport", {"the cpu backend:", "cuda backend"}},
         Refusal{"Tf32OnCpu", "run " CPU_MODEL "--tf32", "--tf32", {"the cpu backend:", "TF32"}},
         Refusal{"NoTraceOnSim", "compare --backend sim --no-trace", "--no-trace", {"the sim backend:"}},
+        Refusal{"CudaSplitBackwardOnCpu", "run " CPU_MODEL "--schedule zb-h1 --cuda-split-backward",
+                "--cuda-split-backward", {"the cpu backend:", "split backward", "only on the cuda backend"}},
+        Refusal{"CudaSplitBackwardOnSim", "compare --backend sim --schedules 1f1b,zb-h1 --cuda-split-backward",
+                "--cuda-split-backward", {"the sim backend:", "--backend cuda"}},
         // What the sim does not have.
         Refusal{"SeedOnSim", "run --backend sim --seed 7", "--seed", {"the sim backend:", "no numerics"}},
         Refusal{"LrOnSim", "compare --backend sim --lr 0.1", "--lr", {"the sim backend:", "no numerics"}},
@@ -99,6 +103,26 @@ TEST(FlagsApply, CudaOnlyCombinationsAreRefusedOnCuda) {
   const auto tf32 = pipelab("run --backend cuda --gemm tiled --tf32 -q");
   EXPECT_EQ(tf32.exit_code, 2) << tf32.err;
   EXPECT_NE(tf32.err.find("--tf32: has no effect with --gemm tiled"), std::string::npos) << tf32.err;
+}
+
+TEST(FlagsApply, CudaSplitBackwardParsesAndWithoutAGpuIsAUsageError) {
+  // The help says the flag's GPU path has not run on a GPU yet.
+  const auto help = pipelab("run --help");
+  EXPECT_NE(help.out.find("--cuda-split-backward"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("NOT yet run on a GPU"), std::string::npos) << help.out;
+  if (pipelab::cli_test::cuda_usable()) GTEST_SKIP() << "a GPU is usable here: these would run (tests/gpu)";
+  // The flag parses (no CLI11 error about it); with no GPU the run stops at --backend,
+  // exit 2, one line with a hint: a clean refusal, not a crash.
+  for (const char* args : {"run --backend cuda --schedule zb-h1 --cuda-split-backward -K 4 -M 8 -q",
+                           "compare --backend cuda --cuda-split-backward --schedules 1f1b,zb-h1,zb-h2 -K 4 -M 8 -q"}) {
+    const auto r = pipelab(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\nstderr: " << r.err;
+    EXPECT_EQ(r.err.rfind("pipelab: error: --backend: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("no GPU is usable"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(hint: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
 }
 
 TEST(FlagsApply, NaiveWithMOneSaysWhatNaiveIs) {

@@ -250,6 +250,8 @@ std::string to_json(const RunConfig& c) {
                {"gemm", to_string(c.cuda.gemm)},
                {"tf32", c.cuda.tf32},
                {"instrument", c.cuda.instrument}};
+  // Only with --cuda-split-backward: every other config's JSON stays as it was.
+  if (c.cuda.split_backward) j["cuda"]["split_backward"] = true;
   j["cpu"] = {{"gemm", to_string(c.cpu.gemm)}};
   j["warmup_steps"] = c.warmup_steps;
   j["repeat_steps"] = c.repeat_steps;

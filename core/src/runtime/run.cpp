@@ -62,8 +62,9 @@ Partition build_partition(const RunConfig& c, const Schedule* schedule) {
 
 void refuse_w_batch_on(const RunConfig& config, BackendKind backend) {
   if (config.w_batch && backend == BackendKind::Cuda)
-    PIPELAB_USAGE_ERROR("--w-batch", "the whole-batch W is not supported on the cuda backend yet: it has no "
-                                     "split backward (I and W) and has not run on a GPU",
+    PIPELAB_USAGE_ERROR("--w-batch", "the whole-batch W is not supported on the cuda backend yet: its split "
+                                     "backward (--cuda-split-backward, not yet run on a GPU) runs one W per "
+                                     "micro-batch",
                         "run it with --backend cpu or --backend sim, or drop --w-batch");
 }
 
@@ -181,7 +182,7 @@ PreparedRun prepare(const RunConfig& requested) {
     if (backend == BackendKind::Cuda && r.config.schedule == ScheduleKind::DataParallel)
       PIPELAB_USAGE_ERROR("--schedule", "data-parallel is not supported on the cuda backend yet",
                           "run it with --backend cpu (a real all-reduce between the device threads) or --backend sim");
-    refuse_w_batch_on(r.config, backend);  // nor --w-batch: no split backward on cuda yet
+    refuse_w_batch_on(r.config, backend);  // nor --w-batch: no whole-batch W on cuda yet
   };
   refuse_on_cuda(requested.backend);
   r.config.backend = resolve_backend(requested.backend);

@@ -64,6 +64,9 @@ struct CudaOptions {
   CudaGemm gemm = CudaGemm::Cublas;               ///< --gemm
   bool tf32 = false;       ///< --tf32: cuBLAS may use TF32 tensor cores (TF32 tolerance)
   bool instrument = true;  ///< false (--no-trace): no CUDA events / NVTX; host-clock spans
+  /// --cuda-split-backward: run I and W (the split backward of the zero-bubble schedules)
+  /// on the GPU instead of refusing them. Off by default: compiled, not yet run on a GPU.
+  bool split_backward = false;
 };
 
 

@@ -30,7 +30,8 @@ Partition build_partition(const RunConfig& config, const Schedule* schedule = nu
 Schedule build_schedule(const RunConfig& config);
 
 /// Throws UsageError naming --w-batch when config.w_batch and `backend` is cuda, which has
-/// no split backward yet: before a GPU is looked for (the CLI), and once auto has chosen.
+/// no whole-batch W (its split backward, --cuda-split-backward, runs one W per micro-batch):
+/// before a GPU is looked for (the CLI), and once auto has chosen.
 void refuse_w_batch_on(const RunConfig& config, BackendKind backend);
 
 /// How many steps a run takes: untimed warm-up steps, then timed ones.

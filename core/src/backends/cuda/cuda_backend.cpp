@@ -7,7 +7,7 @@
 //   2. construction: placement, contexts, streams, parameters, data, clocks
 //   3. construction helpers: peer access, devices, parameters, synchronisation
 // Elsewhere: the tensors (device_tensor.h), the batch (device_batch.h), a logical
-// device (logical_device.h), one stage's F / R / B / optimizer step (stage_math.h), the
+// device (logical_device.h), one stage's F / R / B / I / W / optimizer step (stage_math.h), the
 // timebase (clock.h), the memory check (memory_check.h).
 //
 // Per action the worker thread: opens an NVTX range, records a start event on the
@@ -137,12 +137,16 @@ class CudaBackendImpl final : public CudaBackend {
         cuda_detail::stage_forward(dev, step_data(), a.microbatch, /*recompute=*/true);
         break;
       case ActionKind::Backward: cuda_detail::stage_backward(dev, step_data(), a.microbatch); break;
-      case ActionKind::BackwardInput:
-      case ActionKind::BackwardWeight:
-        // The split backward needs its own kernels' data flow (dy and da kept from I to W),
-        // which is not written for the GPU yet: refuse rather than run untested kernels.
-        PIPELAB_THROW(to_string(a) + ": I/W (split backward) is not supported on the cuda backend yet",
-                      "run it on --backend cpu or sim");
+      case ActionKind::BackwardInput:   // the split backward (stage_split_backward.cpp) has
+      case ActionKind::BackwardWeight:  // not run on a GPU: it runs only when asked for
+        if (!options_.split_backward)
+          PIPELAB_THROW(to_string(a) + ": I/W (split backward) is not supported on the cuda backend by default",
+                        "run it on --backend cpu or sim, or add --cuda-split-backward (not yet run on a GPU)");
+        if (a.kind == ActionKind::BackwardInput)
+          cuda_detail::stage_backward_input(dev, step_data(), a.microbatch);
+        else
+          cuda_detail::stage_backward_weight(dev, step_data(), a.microbatch);
+        break;
       case ActionKind::OptimizerStep:  // warm-up: learning rate 0, θ − 0·g = θ
         cuda_detail::stage_optimizer_step(dev, warm_up_ ? 0.0f : spec_.learning_rate);
         break;
@@ -168,7 +172,7 @@ class CudaBackendImpl final : public CudaBackend {
     MicrobatchState& mb = from.mb.at(a.microbatch);
     DeviceTensor& source = activation ? mb.output : mb.grad_input;
     if (source.count == 0)
-      PIPELAB_THROW(to_string(a) + ": nothing to send", "the schedule must run F (or B) before its send");
+      PIPELAB_THROW(to_string(a) + ": nothing to send", "the schedule must run F (or B, or I) before its send");
     Transfer t;
     t.send = a;
     t.bytes = float_bytes(source.count);  // boundary_bytes(spec_, rows)

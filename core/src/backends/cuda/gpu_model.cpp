@@ -1,6 +1,11 @@
 // gpu_model.cpp — one block's forward and backward on the GPU, kernel for kernel
 // the CPU's block_forward / block_backward (core/src/model/model.cpp): read them side by side.
+// The split halves (I, W) are compiled and not yet run on a GPU (--cuda-split-backward).
 #include "gpu_model.h"
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
 
 namespace pipelab::cuda_detail {
 
@@ -34,6 +39,32 @@ void gpu_block_backward(const kc::GemmEngine& engine, const ModelSpec& s, const 
   // dx (b, d) = da (b, h) · W1 (h, d) + dy   (the residual passes dy straight through)
   kc::gemm(engine, Trans::No, Trans::No, rows, d, h, 1.f, dg, h, p.w1, d, 0.f, dx, d);
   kc::add_inplace(dx, dy, static_cast<std::size_t>(rows) * d, engine.stream());
+}
+
+void gpu_block_backward_input(const kc::GemmEngine& engine, const ModelSpec& s, const BlockPointers<const float>& p,
+                              const float* a, const float* dy, int rows, float* da, float* dx, float* dbias_scratch) {
+  const int d = s.width, h = s.hidden;
+  // dg (b, h) = dy (b, d) · W2 (d, h), written into da and turned into da in place below.
+  kc::gemm(engine, Trans::No, Trans::No, rows, h, d, 1.f, dy, d, p.w2, h, 0.f, da, h);
+  // da = dg ⊙ GELU'(a) (in place). The kernel also adds db1 = Σ_rows da onto its dbias
+  // argument; that sum is W's, so it goes to a scratch zeroed first (the kernel reads it).
+  PIPELAB_CUDA_CHECK(cudaMemsetAsync(dbias_scratch, 0, sizeof(float) * static_cast<std::size_t>(h), engine.stream()));
+  kc::bias_gelu_backward(da, a, da, dbias_scratch, rows, h, engine.stream());
+  // dx (b, d) = da (b, h) · W1 (h, d) + dy   (the residual passes dy straight through)
+  kc::gemm(engine, Trans::No, Trans::No, rows, d, h, 1.f, da, h, p.w1, d, 0.f, dx, d);
+  kc::add_inplace(dx, dy, static_cast<std::size_t>(rows) * d, engine.stream());
+}
+
+void gpu_block_backward_weight(const kc::GemmEngine& engine, const ModelSpec& s, const float* x, const float* g,
+                               const float* dy, const float* da, int rows, const BlockPointers<float>& grad) {
+  const int d = s.width, h = s.hidden;
+  // dW2 (d, h) += dyᵀ (d, b) · g (b, h);   db2 += Σ_rows dy
+  kc::gemm(engine, Trans::Yes, Trans::No, d, h, rows, 1.f, dy, d, g, h, 1.f, grad.w2, h);
+  kc::bias_backward(dy, grad.b2, rows, d, engine.stream());
+  // dW1 (h, d) += daᵀ (h, b) · x (b, d);   db1 += Σ_rows da (rows in order, onto the stored
+  // db1, as the fused kernel of gpu_block_backward sums it)
+  kc::gemm(engine, Trans::Yes, Trans::No, h, d, rows, 1.f, da, h, x, d, 1.f, grad.w1, d);
+  kc::bias_backward(da, grad.b1, rows, h, engine.stream());
 }
 
 }  // namespace pipelab::cuda_detail

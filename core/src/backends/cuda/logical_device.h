@@ -15,15 +15,20 @@
 
 namespace pipelab::cuda_detail {
 
-/// What a stage keeps for one micro-batch between its F and its B.
+/// What a stage keeps for one micro-batch between its F and its B (or its I and W).
 struct MicrobatchState {
-  DeviceTensor input;                       ///< stage input (b, d): Stash, kept until B
+  DeviceTensor input;                       ///< stage input (b, d): Stash, kept until B (or W)
   std::vector<DeviceTensor> block_inputs;   ///< inputs of blocks 1..n-1 of the stage (b, d): Stash
   std::vector<DeviceTensor> pre_activations;  ///< per block: a (b, h), Stash
   std::vector<DeviceTensor> activations;      ///< per block: g = GELU(a) (b, h), Stash
   DeviceTensor output;       ///< stage output (b, d): Buffers until sent; logits (Stash) on the last stage
   DeviceTensor grad_output;  ///< dL/d output (b, d): received (Buffers) or dlogits on the last stage
   DeviceTensor grad_input;   ///< dL/d input (b, d): Buffers until sent
+
+  // The split backward (--cuda-split-backward): what I keeps for W, per block i of the stage.
+  std::vector<DeviceTensor> output_grads;         ///< dy (b, d) of block i: Stash
+  std::vector<DeviceTensor> preactivation_grads;  ///< da (b, h) of block i: Stash
+  bool awaiting_weight = false;                   ///< I ran and its W has not yet
 };
 
 /// One logical device: where it runs, its streams, events, memory and stage.

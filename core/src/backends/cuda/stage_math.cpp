@@ -1,4 +1,5 @@
-// stage_math.cpp — one stage's F, R, B and optimizer step on the GPU (stage_math.h).
+// stage_math.cpp — one stage's F, R, B and optimizer step on the GPU (stage_math.h; I and
+// W are in stage_split_backward.cpp).
 // Read it beside the cpu backend's forward / backward: the same charges (the stage's
 // StageMemoryPlan) in the same order, the same checks, kernel for kernel the same math.
 #include "stage_math.h"
@@ -15,15 +16,14 @@ namespace {
 
 namespace kc = kernels::cuda;
 
-// Free what F kept, except the stage input (remat keeps only that).
+}  // namespace
+
 void drop_activations(MicrobatchState& mb, bool last) {
   mb.block_inputs.clear();
   mb.pre_activations.clear();
   mb.activations.clear();
   if (last) mb.output.release();
 }
-
-}  // namespace
 
 void stage_forward(LogicalDevice& dev, const StepData& step, int m, bool recompute) {
   const ModelSpec& spec = step.spec;

@@ -41,7 +41,8 @@ std::string flag_of(const std::string& key) {
       {"sim.costs", "--sim-costs"}, {"sim.device_tflops", "--device-tflops"}, {"sim.link_gbps", "--link-gbps"},
       {"sim.link_latency_us", "--link-latency-us"}, {"sim.stage_skew", "--stage-skew"},
       {"cuda.placement", "--placement"}, {"cuda.transport", "--transport"}, {"cuda.gemm", "--gemm"},
-      {"cuda.tf32", "--tf32"}, {"cuda.instrument", "--no-trace"}, {"cpu.gemm", "--gemm"},
+      {"cuda.tf32", "--tf32"}, {"cuda.instrument", "--no-trace"},
+      {"cuda.split_backward", "--cuda-split-backward"}, {"cpu.gemm", "--gemm"},
       {"warmup_steps", "--warmup"}, {"repeat_steps", "--repeat"}, {"device_memory_mib", "--device-memory-mib"},
       {"watchdog_seconds", "--watchdog-s"}};
   for (const auto& [name, flag] : flags)
