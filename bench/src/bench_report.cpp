@@ -22,9 +22,9 @@ std::string parts_list(const std::vector<BenchPart>& parts) {
 
 // The pipeline and weak tables share their columns: a row is one schedule at one M and B.
 const char* kScalingHeader =
-    "# schedule     M       B   step time     min     rows/s  speedup    ideal  of ideal   bubble  bubble  mean util"
+    "# schedule     M       B   step time     min throughput  speedup    ideal  of ideal   bubble  bubble  mean util"
     "  comm time  peak mem  achieved     dW\n"
-    "#                              (ms)    (ms)   (measured)  (x naive) (theory)      (%)      (%)  (%, th.)       (%)"
+    "#                              (ms)    (ms)   (rows/s)  (x naive) (theory)      (%)      (%)  (%, th.)       (%)"
     "       (ms)     (MiB)  (TFLOP/s)  FLOP/B\n";
 
 std::string scaling_rows(const std::vector<PipelineBenchRow>& rows) {
@@ -90,13 +90,13 @@ std::string format_bench(const BenchReport& r) {
   if (!r.pipeline.empty()) {
     o << "#\n# [pipeline] strong scaling, B = " << c.model.batch << " fixed: " << r.placement << "\n";
     o << scaling_rows(r.pipeline);
-    o << "# speedup = naive step / this step (measured); ideal K*M/(M+K-1) and bubble (K-1)/(M+K-1) are theory\n";
+    o << "# speedup = naive step / this step (the median steps); ideal K*M/(M+K-1) and bubble (K-1)/(M+K-1) are theory\n";
   }
   if (!r.weak.empty()) {
     o << "#\n# [weak] weak scaling, every micro-batch b = " << r.options.microbatch_rows
       << " rows, B = M*b; naive runs one micro-batch of b rows\n";
     o << scaling_rows(r.weak);
-    o << "# speedup = rows/s over naive's (measured); ideal K*M/(M+K-1) and bubble (K-1)/(M+K-1) are theory: "
+    o << "# speedup = throughput over naive's (the median steps); ideal K*M/(M+K-1) and bubble (K-1)/(M+K-1) are theory: "
          "the GEMMs per micro-batch are the same in every row, so only bubble, links and host gaps cost\n";
   }
   if (!r.kernels.empty()) {

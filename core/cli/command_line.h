@@ -129,8 +129,12 @@ void progress(const CommonFlags& flags, const std::string& message);
 RunConfig finish_config(CommonFlags& flags, bool allow_list);
 /// `pipelab devices`: -K with the named placement and transport; throws UsageError.
 RunConfig finish_devices_config(const CommandLine& cli);
-/// `pipelab bench`: the options the string flags name (backend cuda, schedule GPipe;
-/// --vs-torch adds the torch part); throws UsageError.
+/// `pipelab bench`: the options the string flags name (backend cuda unless --backend cpu
+/// or sim, schedule GPipe; off cuda the backend's run default model unless one is typed,
+/// and the parts pipeline,weak; --vs-torch adds the torch part); throws UsageError.
 BenchOptions finish_bench_options(const BenchFlags& flags);
+
+/// Defines bench's flags on `cmd`, parsed into `flags` (bench_flags.cpp).
+void add_bench_flags(CLI::App& cmd, BenchFlags& flags);
 
 }  // namespace pipelab::cli
