@@ -236,6 +236,30 @@ TEST(Cli, SweepPrintsOneRowPerMicrobatchCountAndCsv) {
   EXPECT_EQ(r.out.rfind("schedule,devices,microbatches", 0), 0u) << r.out;
 }
 
+TEST(Cli, AdviseNamesWBatchInEveryRow) {
+  // --w-batch changes every candidate's programs: the rows, the trade-off lines and the
+  // JSON say so (the remat column stays its own).
+  const std::string args = "advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 2,4 --top 2 --w-batch -q";
+  const CliResult table = run_pipelab(args);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("+w-batch "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("the fastest is "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("+w-batch M="), std::string::npos) << "the summary's label" << table.out;
+  const CliResult json_run = run_pipelab(args + " --json");
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const auto j = nlohmann::json::parse(json_run.out);
+  int ran = 0;
+  for (const auto& c : j["candidates"]) {
+    if (c.contains("unavailable")) continue;  // data-parallel: no W's to batch
+    EXPECT_EQ(c["w_batch"], true) << c.dump();
+    ++ran;
+  }
+  EXPECT_GT(ran, 0);
+  const CliResult plain = run_pipelab("advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 2 --top 1 -q --json");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const auto& c : nlohmann::json::parse(plain.out)["candidates"]) EXPECT_FALSE(c.contains("w_batch"));
+}
+
 TEST(Cli, AdviseListsTheFastestThatFitAndExitsOneWhenNothingDoes) {
   const CliResult fits = run_pipelab("advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 1,2,4 --top 3 "
                                      "--memory-cap-mib 1 -q --json");

@@ -21,6 +21,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/report/metrics.h"
+#include "pipelab/runtime/run.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/trace/trace_reader.h"
 #include "pipelab/trace/trace_writer.h"
@@ -186,6 +187,32 @@ TEST(Trace, ScheduleNameIsDerivedFromKindAndRemat) {
   meta.schedule_kind = naive.kind;
   meta.remat = naive.remat;
   EXPECT_EQ(meta.schedule_name(), naive.name());
+}
+
+// --w-batch travels in the trace: the step's metadata says so, the file writes
+// pipelab.w_batch (only then) and the display name, and reading it back restores it.
+TEST(Trace, WBatchIsInTheMetadataAndSurvivesTheFile) {
+  RunConfig c;
+  c.backend = BackendKind::Sim;
+  c.schedule = ScheduleKind::ZbH1;
+  c.devices = 2;
+  c.microbatches = 4;
+  c.model.layers = 2;
+  c.w_batch = true;
+  const RunResult r = run_step(c);
+  EXPECT_TRUE(r.trace.meta.w_batch);
+  EXPECT_EQ(r.trace.meta.schedule_name(), "zb-h1+w-batch");
+  const json doc = json::parse(to_json_text(r.trace));
+  EXPECT_EQ(doc["pipelab"]["w_batch"], true);
+  EXPECT_EQ(doc["pipelab"]["schedule"], "zb-h1+w-batch");
+  const Trace back = from_json_text(doc.dump());
+  EXPECT_TRUE(back.meta.w_batch);
+  EXPECT_EQ(back.meta.schedule_kind, ScheduleKind::ZbH1);
+  // Without --w-batch the field is not written (older readers and files unchanged).
+  c.w_batch = false;
+  const json plain = json::parse(to_json_text(run_step(c).trace));
+  EXPECT_FALSE(plain["pipelab"].contains("w_batch"));
+  EXPECT_FALSE(from_json_text(plain.dump()).meta.w_batch);
 }
 
 TEST(Trace, SortByDeviceLaneStart) {
@@ -759,8 +786,11 @@ TEST(TraceJsonRead, BadScheduleIdentity) {
   EXPECT_READ_ERROR(with([](json& p) { p.erase("remat"); }), "missing 'pipelab.remat'");
   EXPECT_READ_ERROR(with([](json& p) { p.erase("schedule_kind"); }), "missing 'pipelab.schedule_kind'");
   EXPECT_READ_ERROR(with([](json& p) { p["schedule"] = "gpipe"; }),
-                    "'pipelab.schedule' is 'gpipe', but 'pipelab.schedule_kind' and 'pipelab.remat' make it "
-                    "'gpipe+remat'");
+                    "'pipelab.schedule' is 'gpipe', but 'pipelab.schedule_kind', 'pipelab.remat' and "
+                    "'pipelab.w_batch' make it 'gpipe+remat'");
+  EXPECT_READ_ERROR(with([](json& p) { p["w_batch"] = "yes"; }), "'pipelab.w_batch' must be true or false");
+  EXPECT_READ_ERROR(with([](json& p) { p["w_batch"] = true; }),
+                    "'pipelab.schedule' is 'gpipe+remat', but", "make it 'gpipe+remat+w-batch'");
   EXPECT_READ_ERROR(with([](json& p) {
                       p.erase("schedule");
                       p.erase("schedule_kind");

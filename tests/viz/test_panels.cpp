@@ -74,6 +74,29 @@ TEST(LoadPanel, TheGapOfAFileIsTheLiveRunsFromTheRebuiltSchedule) {
   EXPECT_NE(unknown.gap_unavailable.find("custom schedule"), std::string::npos) << unknown.gap_unavailable;
 }
 
+TEST(LoadPanel, AWBatchFileIsRebuiltWithItsWholeBatchW) {
+  // --w-batch changes the programs (one whole-batch W per device): the file says so, and
+  // its gap is the live run's. Oracle as above: the live run's own decomposition.
+  RunConfig c;
+  c.backend = BackendKind::Sim;
+  c.schedule = ScheduleKind::ZbH1;
+  c.devices = 3;
+  c.microbatches = 6;
+  c.model.layers = 6;
+  c.w_batch = true;
+  const RunResult run = run_step(c);
+  const Panel live = make_panel(run);
+  const std::string path = temp_path("zb-h1-w-batch.json");
+  write_chrome_trace_file(run.trace, path);
+  const Panel loaded = load_panel(path);
+  EXPECT_EQ(loaded.title, "ZB-H1 (zero bubble) + w-batch");
+  ASSERT_TRUE(live.gap.has_value()) << live.gap_unavailable;
+  ASSERT_TRUE(loaded.gap.has_value()) << loaded.gap_unavailable;
+  EXPECT_NEAR(loaded.gap->mean.compute_ms, live.gap->mean.compute_ms, 1e-9);
+  EXPECT_NEAR(loaded.gap->mean.bubble_ms, live.gap->mean.bubble_ms, 1e-9);
+  EXPECT_NEAR(loaded.gap->mean.total_ms(), loaded.gap->step_ms, 1e-9);
+}
+
 TEST(LoadPanel, BrokenAndForeignFilesThrowErrorsNamingThePath) {
   const std::string broken = temp_path("broken.json");
   write_file(broken, "{\"traceEvents\": [ {\"ph\":\"X\", ");
@@ -146,6 +169,7 @@ TEST(PanelText, TitlesAndSummariesComeFromTheTrace) {
   EXPECT_EQ(schedule_title(ScheduleKind::Naive, false), "Naive model parallelism");
   EXPECT_EQ(schedule_title(ScheduleKind::Gpipe, true), "GPipe + remat");
   EXPECT_EQ(schedule_title(ScheduleKind::OneFOneB, false), "1F1B");
+  EXPECT_EQ(schedule_title(ScheduleKind::ZbH1, true, true), "ZB-H1 (zero bubble) + remat + w-batch");
   EXPECT_EQ(schedule_title(ScheduleKind::Custom, false), "custom");
   // Every registry row has a title of its own (a missing one reads "?").
   for (const ScheduleInfo& row : schedule_registry()) EXPECT_NE(schedule_title(row.kind, false), "?") << row.name;

@@ -9,6 +9,7 @@
 
 #include "pipelab/error.h"
 #include "pipelab/name_table.h"
+#include "pipelab/schedule/batched_weight.h"
 #include "pipelab/schedule/registry.h"
 #include "pipelab/trace/trace_reader.h"
 #include "pipelab_viz/time_axis.h"
@@ -72,7 +73,8 @@ void decompose(Panel& p, const Schedule& schedule) {
 }
 
 // The schedule a trace file ran, rebuilt from its metadata: its registry row with K, M,
-// remat and the chunks its config records (1 when it records none).
+// remat and the chunks its config records (1 when it records none), and --w-batch's
+// whole-batch W's when the trace says it ran with them.
 std::optional<Schedule> schedule_of(const TraceMeta& meta) {
   if (meta.schedule_kind == ScheduleKind::Custom) return std::nullopt;
   int chunks = 1;
@@ -80,7 +82,8 @@ std::optional<Schedule> schedule_of(const TraceMeta& meta) {
   if (config.is_object() && config.contains("chunks") && config["chunks"].is_number_integer())
     chunks = config["chunks"].get<int>();
   try {
-    return generate_schedule(meta.schedule_kind, meta.devices, meta.microbatches, meta.remat, chunks);
+    const Schedule s = generate_schedule(meta.schedule_kind, meta.devices, meta.microbatches, meta.remat, chunks);
+    return meta.w_batch ? with_batched_weight(s) : s;
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -94,13 +97,13 @@ const std::vector<std::uint32_t>& Panel::lane_events(int device, Lane lane) cons
   return device >= 0 && i < lanes.size() ? lanes[i] : kNone;
 }
 
-std::string schedule_title(ScheduleKind kind, bool remat) {
-  return std::string(name_of(kTitles, kind)) + (remat ? " + remat" : "");
+std::string schedule_title(ScheduleKind kind, bool remat, bool w_batch) {
+  return std::string(name_of(kTitles, kind)) + (remat ? " + remat" : "") + (w_batch ? " + w-batch" : "");
 }
 
 Panel make_panel(Trace trace, std::string source) {
   Panel p;
-  p.title = schedule_title(trace.meta.schedule_kind, trace.meta.remat);
+  p.title = schedule_title(trace.meta.schedule_kind, trace.meta.remat, trace.meta.w_batch);
   p.source = std::move(source);
   p.trace = std::move(trace);
   p.metrics = compute_metrics(p.trace);

@@ -13,21 +13,29 @@ namespace pipelab {
 
 namespace {
 
-std::string label(const Candidate& c) {
-  return std::string(to_string(c.schedule)) + (c.remat ? "+remat" : "") + " M=" + std::to_string(c.microbatches);
+// "zbv", or "zbv+w-batch" with --w-batch (remat has a column of its own).
+std::string schedule_name(const Candidate& c) {
+  return std::string(to_string(c.schedule)) + (c.w_batch ? "+w-batch" : "");
 }
 
-// The schedule column: as wide as the longest registry name ("interleaved-1f1b"), 12 at least.
-int schedule_width() {
+std::string label(const Candidate& c) {
+  return std::string(to_string(c.schedule)) + (c.remat ? "+remat" : "") + (c.w_batch ? "+w-batch" : "") +
+         " M=" + std::to_string(c.microbatches);
+}
+
+// The schedule column: as wide as the longest registry name ("interleaved-1f1b"), with
+// "+w-batch" when the candidates have it, 12 at least.
+int schedule_width(bool w_batch) {
   std::size_t width = 12;
-  for (const ScheduleInfo& info : schedule_registry()) width = std::max(width, std::string(info.name).size());
+  for (const ScheduleInfo& info : schedule_registry())
+    width = std::max(width, std::string(info.name).size() + (w_batch ? std::string("+w-batch").size() : 0));
   return static_cast<int>(width);
 }
 
 std::string row(int rank, const Candidate& c) {
   char line[256];
   std::snprintf(line, sizeof line, "  %4d  %-*s %5d  %5s %8d %10.3f %7.1f %14.1f %12.2f %11.2f\n", rank,
-                schedule_width(), to_string(c.schedule), c.microbatches, c.remat ? "yes" : "no", c.rows_per_microbatch, c.step_ms,
+                schedule_width(c.w_batch), schedule_name(c).c_str(), c.microbatches, c.remat ? "yes" : "no", c.rows_per_microbatch, c.step_ms,
                 100.0 * c.bubble_fraction, 100.0 * c.theory.bubble_fraction, bytes_to_mib(c.peak_bytes),
                 bytes_to_mib(c.peak_stash_bytes));
   return line;
@@ -101,7 +109,7 @@ std::string format_advice(const Advice& a, int top) {
                       : std::string("(no --device-memory-mib: every configuration fits)"))
       << (a.cost_model == "replay" ? ", replayed from measured costs (cpu)\n" : ", on the sim's cost model\n");
   out << "# " << describe_config(a.base) << "\n";
-  const std::string pad(static_cast<std::size_t>(schedule_width() - 12), ' ');
+  const std::string pad(static_cast<std::size_t>(schedule_width(a.base.w_batch) - 12), ' ');
   out << "#  rank  schedule" << pad << "         M  remat  rows/mb  step time  bubble  bubble theory  peak memory  stash peak\n";
   out << "#       " << pad << "                                     "
       << (a.cost_model == "replay" ? "(ms, rpl)" : "(ms, sim)") << "     (%)    (%, theory)   (MiB, max)  (MiB, max)\n";
@@ -148,6 +156,7 @@ nlohmann::json advice_json(const Advice& a) {
     k["schedule"] = to_string(c.schedule);
     k["microbatches"] = c.microbatches;
     k["remat"] = c.remat;
+    if (c.w_batch) k["w_batch"] = true;  // only with --w-batch: every other advice stays as it was
     k["rows_per_microbatch"] = c.rows_per_microbatch;
     if (!c.unavailable.empty()) {
       k["unavailable"] = c.unavailable;

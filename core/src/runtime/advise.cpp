@@ -87,6 +87,7 @@ Advice advise(const RunConfig& config, const std::vector<int>& microbatch_counts
         c.schedule = row.kind;
         c.microbatches = m;
         c.remat = remat;
+        c.w_batch = config.w_batch;
         // The largest micro-batch: ceil(B / M) rows (split_microbatches gives the first
         // B mod M micro-batches one more row).
         c.rows_per_microbatch = (config.model.batch + m - 1) / m;

@@ -50,6 +50,7 @@ void fill_step_meta(const Schedule& schedule, const std::string& backend, std::v
                     Trace& trace) {
   trace.meta.schedule_kind = schedule.kind;
   trace.meta.remat = schedule.remat;
+  trace.meta.w_batch = schedule.w_batch;
   trace.meta.backend = backend;
   trace.meta.devices = static_cast<int>(schedule.per_stage.size());
   trace.meta.microbatches = schedule.microbatches;

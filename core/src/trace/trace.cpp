@@ -38,6 +38,7 @@ std::string TraceMeta::schedule_name() const {
   Schedule identity;
   identity.kind = schedule_kind;
   identity.remat = remat;
+  identity.w_batch = w_batch;
   return identity.name();
 }
 

@@ -106,10 +106,13 @@ void read_schedule_identity(const Fields& f, const json& p, TraceMeta& meta) {
            "use one of " + schedule_kind_names());
   meta.schedule_kind = *known;
   meta.remat = f.boolean(f.require(p, "remat", "pipelab.remat"), "pipelab.remat");
+  // pipelab.w_batch is written only with --w-batch (absent: false, as in older traces).
+  const json* w_batch = f.optional(p, "w_batch");
+  meta.w_batch = w_batch ? f.boolean(*w_batch, "pipelab.w_batch") : false;
   if (name && *name != meta.schedule_name())
-    f.fail("'pipelab.schedule' is '" + *name + "', but 'pipelab.schedule_kind' and 'pipelab.remat' make it '" +
-               meta.schedule_name() + "'",
-           "the name is derived from the other two: fix them, or remove 'pipelab.schedule'");
+    f.fail("'pipelab.schedule' is '" + *name + "', but 'pipelab.schedule_kind', 'pipelab.remat' and "
+               "'pipelab.w_batch' make it '" + meta.schedule_name() + "'",
+           "the name is derived from the others: fix them, or remove 'pipelab.schedule'");
 }
 
 // ================================ [SECTION] the pipelab object, X and C events

@@ -122,6 +122,7 @@ json meta_json(const Trace& trace) {
   // people and other tools (Perfetto's metadata view), and for readers of old traces.
   p["schedule_kind"] = to_string(meta.schedule_kind);
   p["remat"] = meta.remat;
+  if (meta.w_batch) p["w_batch"] = true;  // only with --w-batch: every other trace stays as it was
   p["schedule"] = meta.schedule_name();
   p["backend"] = meta.backend;
   p["devices"] = meta.devices;

@@ -49,8 +49,9 @@ struct Panel {
 };
 
 /// Human title of a schedule: Naive → "Naive model parallelism", Gpipe with remat →
-/// "GPipe + remat", OneFOneB → "1F1B", ZbH1 → "ZB-H1 (zero bubble)", Custom → "custom".
-std::string schedule_title(ScheduleKind kind, bool remat);
+/// "GPipe + remat", OneFOneB → "1F1B", ZbH1 → "ZB-H1 (zero bubble)", ZbH1 with --w-batch
+/// → "ZB-H1 (zero bubble) + w-batch", Custom → "custom".
+std::string schedule_title(ScheduleKind kind, bool remat, bool w_batch = false);
 
 /// Build a panel from a trace (computes metrics, origin and makespan; theory is the trace's;
 /// the gap from the registry schedule its metadata names, or n/a for a custom one).

@@ -30,6 +30,7 @@ struct Candidate {
   ScheduleKind schedule = ScheduleKind::Gpipe;  ///< which schedule
   int microbatches = 1;     ///< M as scheduled (naive: 1)
   bool remat = false;       ///< re-materialization
+  bool w_batch = false;     ///< --w-batch: one whole-batch W per (device, chunk), as every candidate of the run
   int rows_per_microbatch = 0;  ///< the largest micro-batch's rows, ceil(B / M)
   std::string unavailable;  ///< why the schedule could not be built ("" = it ran)
   double step_ms = 0;       ///< sim makespan, or the replay's (from measured costs)

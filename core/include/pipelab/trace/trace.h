@@ -74,6 +74,7 @@ struct RankClock {
 struct TraceMeta {
   ScheduleKind schedule_kind = ScheduleKind::Custom;  ///< which schedule ran (Schedule::kind)
   bool remat = false;         ///< re-materialization applied (Schedule::remat)
+  bool w_batch = false;       ///< --w-batch applied: one whole-batch W per (device, chunk) (Schedule::w_batch)
   std::string backend;        ///< "sim", "cpu", "cuda"
   int devices = 0;       ///< K
   int microbatches = 0;  ///< M as scheduled (1 for naive)
@@ -87,7 +88,7 @@ struct TraceMeta {
   /// threads of one process.
   std::vector<RankClock> ranks;
 
-  /// Display name, as Schedule::name() spells it: "gpipe", "1f1b+remat", "custom".
+  /// Display name, as Schedule::name() spells it: "gpipe", "1f1b+remat", "zb-h1+w-batch", "custom".
   std::string schedule_name() const;
 };
 
