@@ -113,11 +113,13 @@ run_sanitize() {
 }
 
 run_bench() {
-  # fp32 everything (pipeline K=4 partitions, GEMM kernels, tracing overhead, PyTorch),
-  # then the pipeline and PyTorch again with TF32 tensor cores.
+  # fp32 everything (strong and weak scaling on K=4 partitions, GEMM kernels, tracing
+  # overhead, PyTorch), then the two scaling tables and PyTorch again with TF32 tensor
+  # cores. Weak scaling at b = 512 rows per micro-batch (the default on cuda) is issue 16's
+  # target row: M = 32 (B = 16384) at >= 95% of the ideal.
   local torch=(--torch-script "$ROOT/bench/torch_baseline.py")
   "$PIPELAB" bench --vs-torch "${torch[@]}" --out "$OUT/bench-fp32.json" &&
-  "$PIPELAB" bench --tf32 --parts pipeline,torch "${torch[@]}" --out "$OUT/bench-tf32.json"
+  "$PIPELAB" bench --tf32 --parts pipeline,weak,torch "${torch[@]}" --out "$OUT/bench-tf32.json"
 }
 
 for p in "${phases[@]}"; do

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pipelab/backends/cuda/environment.h"
+#include "pipelab/model/config.h"
 #include "pipelab/kernels/cuda.h"
 #include "../kernels/reference_math.h"
 
@@ -124,6 +125,25 @@ inline ::testing::AssertionResult bit_identical(const std::vector<float>& got, c
       return ::testing::AssertionFailure() << "first difference at [" << i << "]: got " << got[i] << " ref "
                                            << ref[i] << " (diff " << (got[i] - ref[i]) << ")";
   return ::testing::AssertionSuccess();
+}
+
+/// The GPU transparency tests' model, small and odd: 8 layers, d = 48, h = 80, and a prime
+/// batch (29) so most M split unevenly; GPipe on `devices` with `microbatches` at
+/// `placement`, a 60 s watchdog.
+inline RunConfig transparency_config(CudaPlacement placement, int devices, int microbatches) {
+  RunConfig c;
+  c.model.layers = 8;
+  c.model.width = 48;
+  c.model.hidden = 80;
+  c.model.batch = 29;
+  c.model.seed = 7;
+  c.devices = devices;
+  c.microbatches = microbatches;
+  c.schedule = ScheduleKind::Gpipe;
+  c.backend = BackendKind::Cuda;
+  c.cuda.placement = placement;
+  c.watchdog_seconds = 60;
+  return c;
 }
 
 }  // namespace pipelab::gpu_test

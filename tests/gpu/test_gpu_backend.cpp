@@ -156,21 +156,9 @@ TEST(CudaAvailability, UnusableGpuHasAReasonAndCudaIsRefused) {
 
 // ---- transparency on the GPU -----------------------------------------------------------------
 
-// Small and odd: 8 layers, d = 48, h = 80, and a prime batch so most M split unevenly.
+// Small and odd: gpu_test_util.h's transparency model.
 RunConfig gpu_config(CudaPlacement placement, int devices, int microbatches) {
-  RunConfig c;
-  c.model.layers = 8;
-  c.model.width = 48;
-  c.model.hidden = 80;
-  c.model.batch = 29;
-  c.model.seed = 7;
-  c.devices = devices;
-  c.microbatches = microbatches;
-  c.schedule = ScheduleKind::Gpipe;
-  c.backend = BackendKind::Cuda;
-  c.cuda.placement = placement;
-  c.watchdog_seconds = 60;
-  return c;
+  return gpu_test::transparency_config(placement, devices, microbatches);
 }
 
 #define PIPELAB_REQUIRE_PLACEMENT(placement, devices)                                                      \

@@ -28,23 +28,12 @@
 namespace pipelab {
 namespace {
 
-// As the transparency tests' model (test_gpu_backend.cpp): 8 layers, d = 48, h = 80, a
-// prime batch so most M split unevenly; the split backward switched on.
+// The transparency tests' model (gpu_test_util.h), the split backward switched on.
 RunConfig split_config(ScheduleKind schedule, int devices, int microbatches, bool remat) {
-  RunConfig c;
-  c.model.layers = 8;
-  c.model.width = 48;
-  c.model.hidden = 80;
-  c.model.batch = 29;
-  c.model.seed = 7;
-  c.devices = devices;
-  c.microbatches = microbatches;
+  RunConfig c = gpu_test::transparency_config(CudaPlacement::Auto, devices, microbatches);
   c.schedule = schedule;
   c.remat = remat;
-  c.backend = BackendKind::Cuda;
-  c.cuda.placement = CudaPlacement::Auto;
   c.cuda.split_backward = true;
-  c.watchdog_seconds = 60;
   return c;
 }
 
