@@ -244,6 +244,16 @@ std::string describe_config(const RunConfig& c) {
   return out.str();
 }
 
+nlohmann::json theory_json(const Theory& t) {
+  return {{"utilization", t.utilization},
+          {"bubble_fraction", t.bubble_fraction},
+          {"bubble_over_busy", t.bubble_over_busy()},
+          {"ideal_speedup", t.ideal_speedup},
+          {"peak_in_flight_microbatches", t.peak_stash_microbatches},  // the bound, max over devices
+          {"name", t.name()},
+          {"formula", t.formula}};
+}
+
 nlohmann::json run_json(const RunResult& r, std::optional<double> speedup, const RunResult* reference) {
   nlohmann::json j;
   j["schedule"] = r.schedule.name();
@@ -264,13 +274,7 @@ nlohmann::json run_json(const RunResult& r, std::optional<double> speedup, const
   j["bubble_over_busy"] = r.metrics.bubble_over_busy;    // Megatron's: idle over busy time
   j["p2p"] = to_string(r.config.p2p);                    // the model the schedule was proven under
   // The run's own formula (schedule and options, remat included), computed once by the registry.
-  j["theory"] = {{"utilization", r.theory.utilization},
-                 {"bubble_fraction", r.theory.bubble_fraction},
-                 {"bubble_over_busy", r.theory.bubble_over_busy()},
-                 {"ideal_speedup", r.theory.ideal_speedup},
-                 {"peak_in_flight_microbatches", r.theory.peak_stash_microbatches},  // the bound, max over devices
-                 {"name", r.theory.name()},
-                 {"formula", r.theory.formula}};
+  j["theory"] = theory_json(r.theory);
   j["comm_time_ms"] = r.metrics.comm_time_ms;
   j["comm_bytes"] = r.metrics.comm_bytes;
   j["peak_memory_bytes"] = r.metrics.peak_memory_bytes;

@@ -147,13 +147,7 @@ nlohmann::json row_json(const ScheduleRow& row, const ScheduleComparison& c) {
                    {"peak_memory_bytes_per_device", r.metrics.peak_memory_bytes},
                    {"comm_time_ms", r.metrics.comm_time_ms},
                    {"comm_bytes", r.metrics.comm_bytes}};
-  j["theory"] = {{"utilization", r.theory.utilization},
-                 {"bubble_fraction", r.theory.bubble_fraction},
-                 {"bubble_over_busy", r.theory.bubble_over_busy()},
-                 {"ideal_speedup", r.theory.ideal_speedup},
-                 {"peak_in_flight_microbatches", r.theory.peak_stash_microbatches},  // the bound, max over devices
-                 {"name", r.theory.name()},
-                 {"formula", r.theory.formula}};
+  j["theory"] = theory_json(r.theory);
   if (r.replay)
     j["replay"] = {{"label", "replayed from measured costs"},
                    {"step_time_ms", r.replay->metrics.makespan_ms},

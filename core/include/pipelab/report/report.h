@@ -21,6 +21,11 @@ namespace pipelab {
 nlohmann::json run_json(const RunResult& run, std::optional<double> speedup_vs_naive,
                         const RunResult* reference = nullptr);
 
+/// A registry theory as JSON: utilization, bubble_fraction, bubble_over_busy, ideal_speedup,
+/// peak_in_flight_microbatches (the bound), name, formula — every "theory" object of run,
+/// compare and sweep.
+nlohmann::json theory_json(const Theory& theory);
+
 /// {"reference","max_rel_diff","ok","tolerance"} of one transparency check (all but
 /// the tolerance null when `max_rel_diff` is: no numerics).
 nlohmann::json transparency_json(std::optional<double> max_rel_diff, const RunConfig& config, double tolerance);
