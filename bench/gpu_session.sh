@@ -101,23 +101,29 @@ run_sanitize() {
   compute-sanitizer --tool memcheck --error-exitcode 3 --leak-check full \
     "$GPU_TESTS" --gtest_brief=1 --gtest_color=no --gtest_filter='-GpuBackend.OutOfMemory*' &&
   # racecheck / synccheck: shared-memory hazards and barrier misuse, in the kernels that
-  # share memory (the tiled GEMM). Over the whole suite racecheck takes far longer than a
+  # share memory (the tiled, register and vectorized GEMMs; vectorized double-buffers its
+  # tiles with one barrier per tile). Over the whole suite racecheck takes far longer than a
   # lease allows (it instruments every cuBLAS kernel: > 170 s without the big tests).
+  local shared='Variants/GpuGemm.*Tiled*:Variants/GpuGemm.*Register*:Variants/GpuGemm.*Vectorized*'
   compute-sanitizer --tool racecheck --error-exitcode 3 \
-    "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
+    "$GPU_TESTS" --gtest_color=no --gtest_filter="$shared" &&
   compute-sanitizer --tool synccheck --error-exitcode 3 \
-    "$GPU_TESTS" --gtest_color=no --gtest_filter='Variants/GpuGemm.*Tiled*' &&
+    "$GPU_TESTS" --gtest_color=no --gtest_filter="$shared" &&
   # initcheck: reads of memory nothing wrote, in the kernels and a pipelined step.
   compute-sanitizer --tool initcheck --error-exitcode 3 \
     "$GPU_TESTS" --gtest_color=no --gtest_filter='GpuKernel.*:PlacementKM/GpuTransparency.*K2M4'
 }
 
 run_bench() {
+  local torch=(--torch-script "$ROOT/bench/torch_baseline.py")
+  # The GEMM kernels alone first (a minute at most), so that even a short session gets the
+  # table of every teaching GEMM (naive, tiled, register, vectorized) as a ratio to cuBLAS
+  # fp32; the goal for the best is >= 0.6 at 4096^3 (docs/backends.md, cuda_gemms).
+  "$PIPELAB" bench --parts kernels --out "$OUT/bench-kernels.json" &&
   # fp32 everything (strong and weak scaling on K=4 partitions, GEMM kernels, tracing
   # overhead, PyTorch), then the two scaling tables and PyTorch again with TF32 tensor
   # cores. Weak scaling at b = 512 rows per micro-batch (the default on cuda) is issue 16's
   # target row: M = 32 (B = 16384) at >= 95% of the ideal.
-  local torch=(--torch-script "$ROOT/bench/torch_baseline.py")
   "$PIPELAB" bench --vs-torch "${torch[@]}" --out "$OUT/bench-fp32.json" &&
   "$PIPELAB" bench --tf32 --parts pipeline,weak,torch "${torch[@]}" --out "$OUT/bench-tf32.json"
 }

@@ -278,7 +278,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
     const ModelSpec& m = base.model;
     const std::vector<std::array<int, 3>> shapes{
         {m.batch, m.hidden, m.width}, {std::max(1, m.batch / 16), m.hidden, m.width}, {4096, 4096, 4096}};
-    say("kernels: GEMM naive / tiled / cublas at 3 shapes");
+    say("kernels: GEMM cublas / vectorized / register / tiled / naive at 3 shapes");
 #if PIPELAB_HAVE_CUDA
     r.kernels = bench_gemm(shapes, std::max(3, options.steps), base.cuda.tf32);
 #else

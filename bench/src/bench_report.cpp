@@ -102,11 +102,11 @@ std::string format_bench(const BenchReport& r) {
   if (!r.kernels.empty()) {
     o << "#\n# [kernels] GEMM C(m,n) = A(m,k) * B(n,k)^T, fp32" << (c.cuda.tf32 ? " (cuBLAS may use TF32)" : "")
       << ", CUDA events, fresh uniform(-1,1) operands\n";
-    o << "#  variant      m      n      k      time   achieved  vs cuBLAS  rel diff\n";
-    o << "#                                    (ms)  (TFLOP/s)        (x)  (vs cuBLAS)\n";
+    o << "#  variant         m      n      k      time   achieved  vs cuBLAS  rel diff\n";
+    o << "#                                       (ms)  (TFLOP/s)        (x)  (vs cuBLAS)\n";
     for (const GemmBenchRow& row : r.kernels) {
       char line[200];
-      std::snprintf(line, sizeof line, "  %-7s %6d %6d %6d %9.3f %10.2f %10.3f %9.1e\n", row.variant.c_str(), row.m,
+      std::snprintf(line, sizeof line, "  %-10s %6d %6d %6d %9.3f %10.2f %10.3f %9.1e\n", row.variant.c_str(), row.m,
                     row.n, row.k, row.median_ms, row.tflops, row.vs_cublas, row.rel_diff);
       o << line;
     }

@@ -34,7 +34,9 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
       ->capture_default_str();
   cmd.add_option("--seed", c.model.seed, "seed of parameters and data")->capture_default_str();
   cmd.add_option("--placement", f.placement, "auto|gpus|partitions|streams")->capture_default_str();
-  cmd.add_option("--gemm", f.gemm, "GEMM of the pipeline runs: cuda cublas|tiled|naive (default cublas), cpu reference|blas");
+  cmd.add_option("--gemm", f.gemm,
+                 "GEMM of the pipeline runs: cuda cublas|vectorized|register|tiled|naive (default cublas), "
+                 "cpu reference|blas");
   cmd.add_flag("--tf32", c.cuda.tf32, "let cuBLAS (and torch) use TF32 tensor cores");
   cmd.add_option("--steps", f.options.steps, "timed steps per row (the median is reported)")->capture_default_str();
   cmd.add_option("--warmup", c.warmup_steps, "untimed warm-up steps per configuration (default 1)")

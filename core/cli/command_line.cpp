@@ -104,7 +104,8 @@ void add_common_flags(CLI::App& cmd, CommonFlags& f, bool with_schedule) {
   // that runs.
   cmd.add_option("--gemm", f.gemm,
                  "cpu: reference|blas (default blas where built, else reference); "
-                 "cuda: cublas|tiled|naive (default cublas)");
+                 "cuda: cublas|vectorized|register|tiled|naive (default cublas; register and vectorized "
+                 "compiled, not yet run on a GPU)");
   cmd.add_flag("--tf32", f.config.cuda.tf32, "cuda: let cuBLAS use TF32 tensor cores (checked at TF32 tolerance)");
   cmd.add_flag("--no-trace", f.no_trace,
                "cuda: no CUDA events or NVTX ranges (host-clock spans), to measure their overhead");

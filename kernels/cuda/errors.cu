@@ -51,7 +51,7 @@ void check_cublas(int status, const char* call, const char* file, int line) {
                   ")",
               error == CUBLAS_STATUS_ALLOC_FAILED
                   ? "cuBLAS could not allocate its workspace: the GPU is nearly full (fewer micro-batches, --remat)"
-                  : "cuBLAS failed; try --gemm tiled to see whether the problem is cuBLAS or the data",
+                  : "cuBLAS failed; try --gemm vectorized to see whether the problem is cuBLAS or the data",
               file, line);
 }
 
@@ -59,6 +59,8 @@ const char* to_string(GemmVariant variant) {
   switch (variant) {
     case GemmVariant::Naive: return "naive";
     case GemmVariant::Tiled: return "tiled";
+    case GemmVariant::Register: return "register";
+    case GemmVariant::Vectorized: return "vectorized";
     case GemmVariant::Cublas: return "cublas";
   }
   return "?";

@@ -110,6 +110,8 @@ void gemm(const GemmEngine& engine, Trans trans_a, Trans trans_b, int m, int n, 
   switch (engine.variant()) {
     case GemmVariant::Naive: detail::gemm_naive(args, engine.stream()); break;
     case GemmVariant::Tiled: detail::gemm_tiled(args, engine.stream()); break;
+    case GemmVariant::Register: detail::gemm_register(args, engine.stream()); break;
+    case GemmVariant::Vectorized: detail::gemm_vectorized(args, engine.stream()); break;
     case GemmVariant::Cublas: detail::gemm_cublas(args, engine); break;
   }
 }

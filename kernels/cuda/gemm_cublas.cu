@@ -1,4 +1,4 @@
-// gemm_cublas.cu — GEMM, step 3: call cuBLAS (cublasGemmEx), the reference for speed.
+// gemm_cublas.cu — GEMM by cuBLAS (cublasGemmEx): the reference for speed, and the default.
 //
 // cuBLAS is column-major; our matrices are row-major. A row-major (r, c) matrix with
 // leading dimension ld is, read column-major, its transpose (c, r) with the same ld.

@@ -1,11 +1,11 @@
-// gemm_naive.cu — GEMM, step 1: one thread per output element.
+// gemm_naive.cu — GEMM, version 1 (`--gemm naive`): one thread per output element.
 //
 // Thread (i, j) walks p = 0..k-1 and accumulates op(A)(i, p) · op(B)(p, j) into a
 // register, starting from beta·C(i, j) exactly like the CPU reference's chain
 // (c = beta·C; c += (alpha·a)·b). It is correct and simple, and slow: every thread
 // reads a whole row of A and a whole column of B from global memory, 2k loads for
 // 2k FLOPs, so it runs at the speed of memory (L2 at best), not of the ALUs.
-// gemm_tiled.cu is step 2: share those loads between threads.
+// gemm_tiled.cu is version 2: share those loads between threads.
 //
 // Napkin math, (m, n, k) = (4096, 4096, 4096): 2·m·n·k = 137 GFLOP. Each FMA needs
 // two 4-byte loads; even if L1/L2 serve most of them, the naive kernel reaches only

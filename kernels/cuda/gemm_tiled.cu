@@ -1,4 +1,4 @@
-// gemm_tiled.cu — GEMM, step 2: shared-memory tiling and register blocking.
+// gemm_tiled.cu — GEMM, version 2 (`--gemm tiled`): shared-memory tiling and register blocking.
 // The teaching kernel: read it top to bottom next to gemm_naive.cu.
 //
 // The problem with the naive kernel: thread (i, j) loads row i of A and column j
@@ -27,9 +27,10 @@
 // memory, against 0.5 in the naive kernel.
 //
 // Ragged edges (m, n, k not multiples of the tile) load zeros past the end and
-// skip the stores, so any size works. Still missing, and what cuBLAS adds: wide
-// (float4) loads, double buffering (load tile t+1 while computing tile t), larger
-// per-thread tiles, and tensor cores (TF32 with --tf32).
+// skip the stores, so any size works. Still missing: larger per-thread tiles
+// (gemm_register.cu, version 3), wide (float4) loads and double buffering, loading
+// tile t+1 while computing tile t (gemm_vectorized.cu, version 4); and what only
+// cuBLAS has here, tensor cores (TF32 with --tf32).
 //
 // Napkin math, (m, n, k) = (4096, 4096, 4096): 137 GFLOP; an H100 SXM peaks at
 // ~67 TFLOP/s fp32 without tensor cores. This kernel reaches a fraction of that

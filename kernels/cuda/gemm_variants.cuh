@@ -1,4 +1,4 @@
-// gemm_variants.cuh — the three GEMM implementations behind cuda::gemm() (gemm.cu
+// gemm_variants.cuh — the five GEMM implementations behind cuda::gemm() (gemm.cu
 // checks the arguments and handles the trivial cases, then calls one of these).
 // Internal to kernels/cuda/. All take checked arguments with m, n, k > 0 and alpha != 0.
 #pragma once
@@ -35,8 +35,10 @@ void dispatch_transposes(const GemmArgs& g, Launch&& launch) {
   if (ta && tb) launch(std::true_type{}, std::true_type{});
 }
 
-void gemm_naive(const GemmArgs& args, Stream stream);                         // gemm_naive.cu
-void gemm_tiled(const GemmArgs& args, Stream stream);                         // gemm_tiled.cu
+void gemm_naive(const GemmArgs& args, Stream stream);                         // gemm_naive.cu, v1
+void gemm_tiled(const GemmArgs& args, Stream stream);                         // gemm_tiled.cu, v2
+void gemm_register(const GemmArgs& args, Stream stream);                      // gemm_register.cu, v3
+void gemm_vectorized(const GemmArgs& args, Stream stream);                    // gemm_vectorized.cu, v4
 void gemm_cublas(const GemmArgs& args, const GemmEngine& engine);             // gemm_cublas.cu
 
 }  // namespace pipelab::kernels::cuda::detail

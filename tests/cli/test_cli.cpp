@@ -184,6 +184,35 @@ TEST(Cli, GemmFlagNamesAGemmOfTheChosenBackend) {
       << cuda.err;
 }
 
+TEST(Cli, TeachingGemmsRegisterAndVectorizedAreCudaGemms) {
+  // v3 and v4 of the teaching GEMMs parse as cuda GEMMs: on cpu and sim they are the usual
+  // usage error (exit 2, one line, naming the backend), on every command that takes --gemm.
+  for (const std::string name : {"register", "vectorized"}) {
+    for (const std::string command : {"run", "compare", "sweep", "bench"}) {
+      const CliResult r = run_pipelab(command + " --backend cpu --gemm " + name);
+      EXPECT_EQ(r.exit_code, 2) << command << " " << name << "\nstderr: " << r.err;
+      EXPECT_EQ(r.err.rfind("pipelab: error: --gemm: ", 0), 0u) << r.err;
+      EXPECT_NE(r.err.find("the cpu backend has no GEMM '" + name + "' (" + name + " is a cuda GEMM)"),
+                std::string::npos)
+          << command << ": " << r.err;
+      EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+    const CliResult sim = run_pipelab("compare --backend sim --gemm " + name);
+    EXPECT_EQ(sim.exit_code, 2) << sim.err;
+    EXPECT_NE(sim.err.find("the sim backend runs no GEMMs"), std::string::npos) << sim.err;
+  }
+  // The lists of cuda GEMMs name all five, in the help and in the error messages.
+  const CliResult unknown = run_pipelab("run --backend cpu --gemm fast");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("cublas, vectorized, register, tiled, naive"), std::string::npos) << unknown.err;
+  for (const char* command : {"run", "compare", "sweep", "bench"}) {
+    const CliResult help = run_pipelab(std::string(command) + " --help");
+    EXPECT_NE(help.out.find("cublas|vectorized|register|tiled|naive"), std::string::npos) << command;
+  }
+  EXPECT_NE(run_pipelab("run --help").out.find("register and vectorized compiled, not yet run on a GPU"),
+            std::string::npos);
+}
+
 TEST(Cli, CpuDeviceNamesSayWhichGemmRan) {
   namespace kc = pipelab::kernels::cpu;
   const std::string model = "--backend cpu --layers 4 --width 16 --hidden 32 --batch 24 -K 2 -M 3";

@@ -223,7 +223,8 @@ TEST(GpuTransparency, RematNaiveAnd1F1BToo) {
 
 TEST(GpuTransparency, EveryGemmVariant) {
   PIPELAB_REQUIRE_GPU();
-  for (CudaGemm gemm : {CudaGemm::Naive, CudaGemm::Tiled, CudaGemm::Cublas}) {
+  for (CudaGemm gemm :
+       {CudaGemm::Naive, CudaGemm::Tiled, CudaGemm::Register, CudaGemm::Vectorized, CudaGemm::Cublas}) {
     RunConfig c = gpu_config(CudaPlacement::Streams, 2, 4);
     c.cuda.gemm = gemm;
     SCOPED_TRACE(to_string(gemm));
@@ -494,7 +495,7 @@ TEST(GpuTransparency, BigModelsAreCheckedAgainstASingleDeviceGpuStep) {
 TEST(GpuKernelBench, GemmVariantsAgreeWithCublasAndReportTflops) {
   PIPELAB_REQUIRE_GPU();
   const auto rows = bench_gemm({{{100, 130, 70}}}, 2, false);
-  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_EQ(rows.size(), 5u);  // cublas, vectorized, register, tiled, naive
   EXPECT_EQ(rows[0].variant, "cublas");
   EXPECT_DOUBLE_EQ(rows[0].vs_cublas, 1.0);
   for (const GemmBenchRow& row : rows) {

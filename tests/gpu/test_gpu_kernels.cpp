@@ -74,7 +74,8 @@ struct GemmShape {
 };
 
 // Awkward shapes: a single element, a single row (a tiny micro-batch), primes, one
-// past the 64 × 64 × 16 tile of the tiled kernel, k much larger than m and n.
+// past the 64 × 64 × 16 tile of the tiled kernel (and the 128 × 128 × 8 of register
+// and vectorized), k much larger than m and n.
 const GemmShape kShapes[] = {{1, 1, 1},     {1, 37, 64},    {7, 13, 5},   {33, 65, 17},
                              {65, 129, 257}, {100, 37, 300}, {128, 64, 1}, {17, 3, 1031}};
 
@@ -83,12 +84,20 @@ std::vector<float> absolute(std::vector<float> values) {
   return values;
 }
 
+// How the rows of A, B and C are padded: Odd leading dimensions (cols + 3, + 1, + 2),
+// or Aligned ones (the next multiple of 4 above cols: 16-byte rows, so the vectorized
+// kernel takes its float4 paths, still with padding after every row).
+enum class Rows { Odd, Aligned };
+int round_up4(int x) { return (x + 3) / 4 * 4; }
+
 // One GEMM on the GPU against cpu::gemm, C (m, n) inside a padded (m, ldc) buffer.
 void check_gemm(kc::GemmVariant variant, Trans ta, Trans tb, GemmShape s, float alpha, float beta, bool tf32,
-                kc::Stream stream, std::uint32_t seed) {
+                kc::Stream stream, std::uint32_t seed, Rows rows = Rows::Odd) {
   const int a_rows = ta == Trans::No ? s.m : s.k, a_cols = ta == Trans::No ? s.k : s.m;
   const int b_rows = tb == Trans::No ? s.k : s.n, b_cols = tb == Trans::No ? s.n : s.k;
-  const int lda = a_cols + 3, ldb = b_cols + 1, ldc = s.n + 2;  // padded rows
+  const bool odd = rows == Rows::Odd;  // padded rows either way
+  const int lda = odd ? a_cols + 3 : round_up4(a_cols + 1), ldb = odd ? b_cols + 1 : round_up4(b_cols + 1),
+            ldc = odd ? s.n + 2 : round_up4(s.n + 1);
   const std::vector<float> A = random_floats(std::size_t(a_rows) * lda, seed);
   const std::vector<float> B = random_floats(std::size_t(b_rows) * ldb, seed + 1);
   // beta == 0: C starts as NaN and must not be read; else random values.
@@ -131,7 +140,8 @@ void check_gemm(kc::GemmVariant variant, Trans ta, Trans tb, GemmShape s, float 
     }
   EXPECT_TRUE(close_within(got, want, tolerance))
       << kc::to_string(variant) << " ta=" << (ta == Trans::Yes) << " tb=" << (tb == Trans::Yes) << " (m, n, k) = ("
-      << s.m << ", " << s.n << ", " << s.k << ") alpha " << alpha << " beta " << beta << (tf32 ? " tf32" : "");
+      << s.m << ", " << s.n << ", " << s.k << ") alpha " << alpha << " beta " << beta << (tf32 ? " tf32" : "")
+      << " lda " << lda << " ldb " << ldb << " ldc " << ldc;
   EXPECT_TRUE(bit_identical(pad_got, pad_want)) << "the padding of C (columns n .. ldc) was written";
 }
 
@@ -146,15 +156,31 @@ TEST_P(GpuGemm, MatchesCpuReferenceOnAwkwardShapes) {
       check_gemm(variant, ta, tb, shape, alpha, beta, /*tf32=*/false, stream(), seed += 3);
 }
 
+TEST_P(GpuGemm, AlignedRowsOnAwkwardShapes) {
+  // 16-byte rows: the vectorized kernel's float4 loads and stores, and its scalar path
+  // at the ragged end of a row (n, k, m not multiples of 4) and past the last tile.
+  const auto [variant, ta, tb] = GetParam();
+  std::uint32_t seed = 200;
+  for (const GemmShape& shape : kShapes)
+    for (const auto& [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{-0.75f, 0.5f}})
+      check_gemm(variant, ta, tb, shape, alpha, beta, false, stream(), seed += 3, Rows::Aligned);
+  // Multiples of 4 that are not multiples of the 128 × 128 × 8 tile: float4 everywhere.
+  for (const GemmShape& shape : {GemmShape{132, 260, 68}, GemmShape{256, 256, 24}, GemmShape{4, 128, 8}})
+    check_gemm(variant, ta, tb, shape, 1.0f, 1.0f, false, stream(), seed += 3, Rows::Aligned);
+}
+
 TEST_P(GpuGemm, BiggerThanAnyTileOrBlock) {
   // Several blocks in every direction of the tiled kernel's grid, and a long k.
   const auto [variant, ta, tb] = GetParam();
   check_gemm(variant, ta, tb, {257, 513, 1025}, 1.0f, 1.0f, false, stream(), 7);
+  check_gemm(variant, ta, tb, {384, 256, 1024}, 1.0f, 0.0f, false, stream(), 8, Rows::Aligned);
 }
 
+// Every GEMM of cuda::gemm: the teaching kernels v1 .. v4 and cuBLAS.
 INSTANTIATE_TEST_SUITE_P(
     Variants, GpuGemm,
-    ::testing::Combine(::testing::Values(kc::GemmVariant::Naive, kc::GemmVariant::Tiled, kc::GemmVariant::Cublas),
+    ::testing::Combine(::testing::Values(kc::GemmVariant::Naive, kc::GemmVariant::Tiled, kc::GemmVariant::Register,
+                                         kc::GemmVariant::Vectorized, kc::GemmVariant::Cublas),
                        ::testing::Values(Trans::No, Trans::Yes), ::testing::Values(Trans::No, Trans::Yes)),
     [](const auto& info) {
       std::string name = kc::to_string(std::get<0>(info.param));
@@ -171,7 +197,8 @@ TEST_F(GpuKernel, CublasTf32WithinTf32Bound) {
 
 TEST_F(GpuKernel, GemmWithZeroDepthOrAlphaOnlyScalesC) {
   // k == 0 or alpha == 0: C = beta·C and A, B are never read (they hold NaN here).
-  for (kc::GemmVariant variant : {kc::GemmVariant::Naive, kc::GemmVariant::Tiled, kc::GemmVariant::Cublas}) {
+  for (kc::GemmVariant variant : {kc::GemmVariant::Naive, kc::GemmVariant::Tiled, kc::GemmVariant::Register,
+                                  kc::GemmVariant::Vectorized, kc::GemmVariant::Cublas}) {
     kc::GemmEngine engine(variant, stream(), false);
     const int m = 5, n = 7, k = 3;
     DeviceArray<float> A(std::size_t(m) * k), B(std::size_t(k) * n);  // poisoned: NaN

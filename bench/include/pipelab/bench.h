@@ -11,8 +11,8 @@
 //             ratio to naive's and that as a percent of the same ideal K·M/(M+K−1) (the
 //             per-micro-batch GEMMs are the same in every row, so only the bubble, the
 //             links and the host separate a row from its ideal);
-//   kernels   the three GEMMs (naive, tiled, cuBLAS) in TFLOP/s at three shapes, as a
-//             fraction of cuBLAS;
+//   kernels   the five GEMMs (cuBLAS and the teaching kernels vectorized, register,
+//             tiled, naive) in TFLOP/s at three shapes, as a fraction of cuBLAS;
 //   overhead  the same GPipe step with and without the per-action CUDA events and
 //             NVTX ranges (--no-trace): what the instrumentation costs;
 //   torch     (--vs-torch) bench/torch_baseline.py, the same model as a plain
@@ -43,7 +43,7 @@ namespace pipelab {
 enum class BenchPart {
   Pipeline,  ///< strong scaling: naive and GPipe over M at one B: speedup, bubble, percent of the ideal
   Weak,      ///< weak scaling: B = M·b, throughput against naive on b rows, percent of the ideal
-  Kernels,   ///< GEMM naive / tiled / cuBLAS in TFLOP/s
+  Kernels,   ///< GEMM cuBLAS / vectorized / register / tiled / naive in TFLOP/s
   Overhead,  ///< one GPipe step with and without CUDA events + NVTX
   Torch,     ///< pipelab K=1 against bench/torch_baseline.py
 };
@@ -105,7 +105,7 @@ struct PipelineBenchRow {
 
 /// One row of the GEMM table.
 struct GemmBenchRow {
-  std::string variant;   ///< "naive", "tiled", "cublas"
+  std::string variant;   ///< "cublas", "vectorized", "register", "tiled", "naive"
   int m = 0;  ///< rows of C and A: C (m, n) = A (m, k) · B (n, k)ᵀ
   int n = 0;  ///< columns of C, rows of B
   int k = 0;  ///< the summed dimension
@@ -139,7 +139,7 @@ struct BenchReport {
   std::string placement;     ///< the pipeline's placement as planned (with SMs per device)
   std::vector<PipelineBenchRow> pipeline;  ///< naive first, then GPipe per M (empty if not run)
   std::vector<PipelineBenchRow> weak;      ///< naive on b rows first, then GPipe per M at B = M·b
-  std::vector<GemmBenchRow> kernels;       ///< per shape: cuBLAS, tiled, naive (empty if not run)
+  std::vector<GemmBenchRow> kernels;       ///< per shape: cuBLAS, vectorized, register, tiled, naive (empty if not run)
   std::optional<OverheadBench> overhead;   ///< when the overhead part ran
   std::optional<TorchBench> torch;         ///< when the torch part ran
 };

@@ -21,8 +21,12 @@ constexpr EnumName<CudaPlacement> kPlacementNames[] = {{CudaPlacement::Auto, "au
                                                        {CudaPlacement::Partitions, "partitions"},
                                                        {CudaPlacement::Streams, "streams"}};
 constexpr EnumName<CudaTransport> kTransportNames[] = {{CudaTransport::Peer, "peer"}, {CudaTransport::Nccl, "nccl"}};
-constexpr EnumName<CudaGemm> kGemmNames[] = {
-    {CudaGemm::Cublas, "cublas"}, {CudaGemm::Tiled, "tiled"}, {CudaGemm::Naive, "naive"}};
+// Fastest first: cuBLAS, then the teaching kernels v4 .. v1 (kernels/cuda/gemm_*.cu).
+constexpr EnumName<CudaGemm> kGemmNames[] = {{CudaGemm::Cublas, "cublas"},
+                                             {CudaGemm::Vectorized, "vectorized"},
+                                             {CudaGemm::Register, "register"},
+                                             {CudaGemm::Tiled, "tiled"},
+                                             {CudaGemm::Naive, "naive"}};
 constexpr EnumName<SimCosts> kSimCostsNames[] = {{SimCosts::Flops, "flops"}, {SimCosts::Unit, "unit"}};
 }  // namespace
 
@@ -61,7 +65,7 @@ const char* to_string(CudaGemm g) { return name_of(kGemmNames, g); }
 
 CudaGemm gemm_from_string(const std::string& name) {
   if (const auto g = value_named(kGemmNames, name)) return *g;
-  PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use cublas, tiled or naive");
+  PIPELAB_USAGE_ERROR("--gemm", "unknown GEMM '" + name + "'", "use one of " + list_names(kGemmNames));
 }
 
 void set_gemm_from_string(RunConfig& c, BackendKind backend, const std::string& name) {

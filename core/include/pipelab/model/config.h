@@ -44,11 +44,12 @@ const char* to_string(CudaTransport transport);
 /// "peer" | "nccl" (throws UsageError("--transport")).
 CudaTransport transport_from_string(const std::string& name);
 
-/// cuda backend: which GEMM runs (--gemm).
-enum class CudaGemm { Cublas, Tiled, Naive };
-/// "cublas", "tiled" or "naive".
+/// cuda backend: which GEMM runs (--gemm): cuBLAS, or one of the numbered teaching
+/// kernels (kernels/cuda/gemm_*.cu: v1 naive, v2 tiled, v3 register, v4 vectorized).
+enum class CudaGemm { Cublas, Tiled, Naive, Register, Vectorized };
+/// "cublas", "tiled", "naive", "register" or "vectorized".
 const char* to_string(CudaGemm gemm);
-/// "cublas" | "tiled" | "naive" (throws UsageError("--gemm")).
+/// "cublas" | "vectorized" | "register" | "tiled" | "naive" (throws UsageError("--gemm")).
 CudaGemm gemm_from_string(const std::string& name);
 
 /// Settings of the cpu backend (ignored by sim and cuda).
@@ -159,7 +160,7 @@ constexpr int kMaxBatch = 1 << 20;   ///< B
 constexpr double kMaxModelBytes = 1099511627776.0;  ///< largest M (kMaxDevices: largest K)
 
 /// `--gemm NAME` on `backend` (auto: cuda if a GPU is usable, else cpu, as decided by the
-/// caller): reference|blas go to config.cpu.gemm, cublas|tiled|naive to config.cuda.gemm;
+/// caller): reference|blas go to config.cpu.gemm, cublas|vectorized|register|tiled|naive to config.cuda.gemm;
 /// "" leaves the backend's default (cpu: blas where built, else reference; cuda: cublas).
 /// Throws UsageError("--gemm") naming the backend for a GEMM it does not have (the sim
 /// has none), and for blas in a build without it (with what to install).

@@ -65,6 +65,8 @@ kc::GemmVariant gemm_variant(CudaGemm gemm) {
   switch (gemm) {
     case CudaGemm::Naive: return kc::GemmVariant::Naive;
     case CudaGemm::Tiled: return kc::GemmVariant::Tiled;
+    case CudaGemm::Register: return kc::GemmVariant::Register;
+    case CudaGemm::Vectorized: return kc::GemmVariant::Vectorized;
     case CudaGemm::Cublas: return kc::GemmVariant::Cublas;
   }
   return kc::GemmVariant::Cublas;

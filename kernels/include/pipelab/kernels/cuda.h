@@ -1,6 +1,6 @@
 // pipelab/kernels/cuda.h — the model's math on the GPU: one CUDA kernel per CPU
 // reference in cpu.h (same shapes, same conventions, same argument checks), and
-// GEMM in three variants (naive, tiled, cuBLAS).
+// GEMM in five variants (four numbered teaching kernels, naive to vectorized, and cuBLAS).
 //
 // Buffers are device pointers to row-major fp32 (labels: int32). Every function
 // enqueues its work on `stream` and returns without waiting; argument and launch
@@ -52,13 +52,16 @@ void check_cublas(int status, const char* call, const char* file, int line);
 
 // ---- GEMM -------------------------------------------------------------------
 
-/// Which GEMM implementation runs.
+/// Which GEMM implementation runs: the teaching kernels in the order to read them
+/// (v1 .. v4, each file's header says what changed from the one before), then cuBLAS.
 enum class GemmVariant {
-  Naive,   ///< one thread per C(i, j): the textbook triple loop (gemm_naive.cu)
-  Tiled,   ///< shared-memory tiles + register blocking: the teaching kernel (gemm_tiled.cu)
-  Cublas,  ///< cuBLAS cublasGemmEx (gemm_cublas.cu): the fast one, the default
+  Naive,       ///< v1: one thread per C(i, j), the textbook triple loop (gemm_naive.cu)
+  Tiled,       ///< v2: 64 × 64 shared-memory tiles, 4 × 4 outputs per thread (gemm_tiled.cu)
+  Register,    ///< v3: 128 × 128 tiles, an 8 × 8 register tile per thread (gemm_register.cu)
+  Vectorized,  ///< v4: v3 + float4 loads and double-buffered shared tiles (gemm_vectorized.cu)
+  Cublas,      ///< cuBLAS cublasGemmEx (gemm_cublas.cu): the fast one, the default
 };
-/// "naive", "tiled", "cublas".
+/// "naive", "tiled", "register", "vectorized", "cublas".
 const char* to_string(GemmVariant variant);
 
 /// Everything a GEMM needs besides its operands: the variant, the stream, and for
@@ -67,7 +70,7 @@ const char* to_string(GemmVariant variant);
 class GemmEngine {
  public:
   /// `allow_tf32`: cuBLAS may round the inputs to TF32 and use tensor cores
-  /// (CUBLAS_COMPUTE_32F_FAST_TF32). Naive and tiled are always full fp32.
+  /// (CUBLAS_COMPUTE_32F_FAST_TF32). The hand-written kernels are always full fp32.
   GemmEngine(GemmVariant variant, Stream stream, bool allow_tf32);
   ~GemmEngine();
   GemmEngine(const GemmEngine&) = delete;
