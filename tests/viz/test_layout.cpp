@@ -142,6 +142,9 @@ TEST(TimelineLayout, LabelsNameKindAndMicrobatch) {
   EXPECT_EQ(box_label({ActionKind::Backward, 0, 0}), "B0");
   EXPECT_EQ(box_label({ActionKind::Recompute, 1, 5}), "R5");
   EXPECT_EQ(box_label({ActionKind::OptimizerStep, 1, -1}), "Opt");
+  EXPECT_EQ(box_label({ActionKind::BackwardWeight, 1, 4}), "W4");
+  EXPECT_EQ(box_label({ActionKind::BackwardWeight, 1, -1}), "W all") << "--w-batch's whole-batch W";
+  EXPECT_EQ(box_label({ActionKind::BackwardWeight, 1, -1, 1}), "W allc1");
   EXPECT_EQ(box_label({ActionKind::SendActivation, 1, 0}), "");
 }
 

@@ -36,6 +36,8 @@ std::string box_label(const Action& action) {
     case ActionKind::BackwardInput:
       return "I" + std::to_string(action.microbatch);
     case ActionKind::BackwardWeight:
+      // --w-batch's one W over every micro-batch (micro-batch -1): "W all", "W all c1".
+      if (is_batched_weight(action)) return "W all" + (action.chunk > 0 ? "c" + std::to_string(action.chunk) : "");
       return "W" + std::to_string(action.microbatch);
     case ActionKind::OptimizerStep:
       return "Opt";
