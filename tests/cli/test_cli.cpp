@@ -286,7 +286,8 @@ TEST(Cli, AdviseNamesWBatchInEveryRow) {
   EXPECT_GT(ran, 0);
   const CliResult plain = run_pipelab("advise -K 2 --layers 4 --width 32 --hidden 64 --batch 16 -M 2 --top 1 -q --json");
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  for (const auto& c : nlohmann::json::parse(plain.out)["candidates"]) EXPECT_FALSE(c.contains("w_batch"));
+  const auto plain_json = nlohmann::json::parse(plain.out);  // kept alive: the loop reads into it
+  for (const auto& c : plain_json["candidates"]) EXPECT_FALSE(c.contains("w_batch"));
 }
 
 TEST(Cli, AdviseListsTheFastestThatFitAndExitsOneWhenNothingDoes) {
