@@ -89,6 +89,17 @@ PipelineBenchRow pipeline_row(const RunConfig& config, int steps) {
   return row;
 }
 
+// Each row's speedup: its throughput over the first row's (naive), B / step time; with B
+// fixed (strong scaling) that is naive's step time over the row's. Then as a percent of
+// the row's ideal.
+void relate_to_naive(std::vector<PipelineBenchRow>& rows) {
+  const double naive_rows_per_s = rows.front().rows_per_s;
+  for (PipelineBenchRow& row : rows) {
+    row.speedup = naive_rows_per_s > 0 ? row.rows_per_s / naive_rows_per_s : 0;
+    row.percent_of_ideal = row.ideal_speedup > 0 ? 100.0 * row.speedup / row.ideal_speedup : 0;
+  }
+}
+
 // Weak scaling's runs: naive on one micro-batch of b rows, then GPipe at B = M·b per M;
 // all validated (B within its limit, ...) before the first runs.
 std::vector<RunConfig> weak_scaling_configs(const RunConfig& base, const std::vector<int>& microbatch_counts,
@@ -106,13 +117,7 @@ std::vector<RunConfig> weak_scaling_configs(const RunConfig& base, const std::ve
     RunConfig c = base;
     c.schedule = ScheduleKind::Gpipe;
     c.microbatches = m;
-    const long long batch = static_cast<long long>(m) * rows;  // 64 bits: M·b may pass 2^31
-    if (batch > kMaxBatch)
-      PIPELAB_USAGE_ERROR("--microbatch-rows", "weak scaling's B = M*b = " + std::to_string(m) + "*" +
-                                                   std::to_string(rows) + " is above the batch limit of " +
-                                                   std::to_string(kMaxBatch),
-                          "use fewer rows per micro-batch or a shorter -M list (docs/limits.md)");
-    c.model.batch = static_cast<int>(batch);
+    c.model.batch = batch_of_microbatch_rows(m, rows);
     configs.push_back(c);
   }
   for (const RunConfig& c : configs) validate_config(c);
@@ -252,11 +257,7 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
               : "pipeline: gpipe K=" + std::to_string(c.devices) + " M=" + std::to_string(c.microbatches));
       r.pipeline.push_back(pipeline_row(c, options.steps));
     }
-    const double naive_ms = r.pipeline.front().median_ms;
-    for (PipelineBenchRow& row : r.pipeline) {
-      row.speedup = row.median_ms > 0 ? naive_ms / row.median_ms : 0;
-      row.percent_of_ideal = row.ideal_speedup > 0 ? 100.0 * row.speedup / row.ideal_speedup : 0;
-    }
+    relate_to_naive(r.pipeline);
   }
   if (wants(BenchPart::Weak)) {
     for (const RunConfig& c : weak_configs) {
@@ -264,13 +265,9 @@ BenchReport run_bench(const BenchOptions& options, const std::function<void(cons
           std::to_string(c.devices) + " M=" + std::to_string(c.microbatches) + " B=" + std::to_string(c.model.batch));
       r.weak.push_back(pipeline_row(c, options.steps));
     }
-    // Throughput over naive's on one micro-batch of b rows: the same GEMMs per micro-batch,
-    // so the ideal is the pipeline's overlap alone, K·M/(M+K−1) (theory).
-    const double naive_rows_per_s = r.weak.front().rows_per_s;
-    for (PipelineBenchRow& row : r.weak) {
-      row.speedup = naive_rows_per_s > 0 ? row.rows_per_s / naive_rows_per_s : 0;
-      row.percent_of_ideal = row.ideal_speedup > 0 ? 100.0 * row.speedup / row.ideal_speedup : 0;
-    }
+    // Naive on one micro-batch of b rows: the same GEMMs per micro-batch, so the ideal is
+    // the pipeline's overlap alone, K·M/(M+K−1) (theory).
+    relate_to_naive(r.weak);
   }
   if (wants(BenchPart::Kernels)) {
     // The model's own first GEMM, x·W1ᵀ, for the whole batch and for one of 16

@@ -20,6 +20,9 @@ std::string parts_list(const std::vector<BenchPart>& parts) {
   return s;
 }
 
+// H100 SXM spec sheet (theory wherever shown): fp32 and dense TF32 peaks, HBM3 bandwidth.
+constexpr double kH100Fp32Tflops = 67.0, kH100Tf32Tflops = 495.0, kH100TBps = 3.35;
+
 // The pipeline and weak tables share their columns: a row is one schedule at one M and B.
 const char* kScalingHeader =
     "# schedule     M       B   step time     min throughput  speedup    ideal  of ideal   bubble  bubble  mean util"
@@ -46,8 +49,7 @@ std::string scaling_rows(const std::vector<PipelineBenchRow>& rows) {
 // The GEMM that goes memory-bound first as micro-batches shrink: the weight gradient's
 // (bench.h, dw_flop_per_byte). Device balances are spec-sheet peaks over bandwidths.
 std::string dw_napkin_line(const ModelSpec& m) {
-  // H100 SXM: 67 TFLOP/s fp32, 495 TF32 (dense), 3.35 TB/s HBM3.
-  const double fp32_balance = 67.0 / 3.35, tf32_balance = 495.0 / 3.35;
+  const double fp32_balance = kH100Fp32Tflops / kH100TBps, tf32_balance = kH100Tf32Tflops / kH100TBps;
   // As b grows the intensity tends to d·h / (2·(d + h)): a balance above that is never reached.
   const auto below = [&](double balance) {
     const double rows = dw_memory_bound_rows(m, balance);
@@ -84,8 +86,9 @@ std::string format_bench(const BenchReport& r) {
   o << "# model " << describe_config(c) << precision_and_gemm(c) << "; every time is the median of "
     << r.options.steps << " timed steps after " << step_plan(c).warmup << " warm-up step(s)\n";
   o << "# napkin math: 12*L*B*d*h = " << format_number("%.2f", flops / 1e12) << " TFLOP of GEMMs per step; params + grads "
-    << format_number("%.1f", param_gb) << " GB; H100 SXM fp32 peak ~67 TFLOP/s (TF32 ~495), i.e. >= "
-    << format_number("%.0f", flops / 67e12 * 1e3) << " ms per fp32 step on a whole H100 (theory)\n";
+    << format_number("%.1f", param_gb) << " GB; H100 SXM fp32 peak ~" << format_number("%.0f", kH100Fp32Tflops)
+    << " TFLOP/s (TF32 ~" << format_number("%.0f", kH100Tf32Tflops) << "), i.e. >= "
+    << format_number("%.0f", flops / (kH100Fp32Tflops * 1e12) * 1e3) << " ms per fp32 step on a whole H100 (theory)\n";
   if (!r.pipeline.empty() || !r.weak.empty()) o << dw_napkin_line(m);
   if (!r.pipeline.empty()) {
     o << "#\n# [pipeline] strong scaling, B = " << c.model.batch << " fixed: " << r.placement << "\n";

@@ -310,15 +310,7 @@ void apply_microbatch_rows(const CommonFlags& f, RunConfig& c) {
     if (option->get_name() == "--batch" && option->count() > 0)
       PIPELAB_USAGE_ERROR("--microbatch-rows", "conflicts with --batch: the batch is B = M*b",
                           "give one of them: --batch B (the micro-batches split it) or --microbatch-rows b");
-  // In 64 bits: M ≤ 16384 and b ≤ 2^20 would overflow an int.
-  const long long batch = static_cast<long long>(c.microbatches) * c.microbatch_rows;
-  if (batch > kMaxBatch)
-    PIPELAB_USAGE_ERROR("--microbatch-rows",
-                        "B = M*b = " + std::to_string(c.microbatches) + "*" + std::to_string(c.microbatch_rows) +
-                            " = " + std::to_string(batch) + " is above the batch limit of " +
-                            std::to_string(kMaxBatch),
-                        "use fewer rows per micro-batch or fewer micro-batches (docs/limits.md)");
-  c.model.batch = static_cast<int>(batch);
+  c.model.batch = batch_of_microbatch_rows(c.microbatches, c.microbatch_rows);
 }
 
 }  // namespace
@@ -373,20 +365,20 @@ RunConfig finish_config(CommonFlags& f, bool allow_list) {
   bool model_given = false;
   for (const CLI::Option* option : f.model_options) model_given = model_given || option->count() > 0;
   const bool on_cuda = runs_on == BackendKind::Cuda && gpu_usable;
-  if (!model_given && (on_cuda || runs_on == BackendKind::Cpu)) {
+  const bool default_model = !model_given && (on_cuda || runs_on == BackendKind::Cpu);
+  if (default_model) {
     const ModelSpec chosen = on_cuda ? default_cuda_model() : default_cpu_model();
     c.model.layers = chosen.layers;
     c.model.width = chosen.width;
     c.model.hidden = chosen.hidden;
     c.model.batch = chosen.batch;
-    if (c.microbatch_rows > 0) apply_microbatch_rows(f, c);
-    progress(f, std::string(on_cuda ? "cuda: the GPU-sized" : "cpu: the cpu") + " default model L=" +
-                    std::to_string(chosen.layers) + " d=" + std::to_string(chosen.width) + " h=" +
-                    std::to_string(chosen.hidden) + " B=" + std::to_string(c.model.batch) +
-                    (c.microbatch_rows > 0 ? " (M*b)" : "") + " (give --layers/--width/--hidden/--batch to choose)");
-  } else if (c.microbatch_rows > 0) {
-    apply_microbatch_rows(f, c);
   }
+  if (c.microbatch_rows > 0) apply_microbatch_rows(f, c);  // B = M·b replaces any default B
+  if (default_model)
+    progress(f, std::string(on_cuda ? "cuda: the GPU-sized" : "cpu: the cpu") + " default model L=" +
+                    std::to_string(c.model.layers) + " d=" + std::to_string(c.model.width) + " h=" +
+                    std::to_string(c.model.hidden) + " B=" + std::to_string(c.model.batch) +
+                    (c.microbatch_rows > 0 ? " (M*b)" : "") + " (give --layers/--width/--hidden/--batch to choose)");
   return c;
 }
 

@@ -125,7 +125,7 @@ TEST(BenchScaling, BadInputIsRefusedNamingTheFlag) {
   expect_usage_error("bench --backend auto", "--backend", "takes no auto");
   expect_usage_error("bench --backend sim --gemm cublas", "--gemm", "sim");
   expect_usage_error("bench --backend sim --parts weak -M 2048 --microbatch-rows 1024", "--microbatch-rows",
-                     "B = M*b = 2048*1024 is above the batch limit");
+                     "B = M*b = 2048*1024 = 2097152 is above the batch limit");
 }
 
 }  // namespace

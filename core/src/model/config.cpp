@@ -125,6 +125,17 @@ void require_positive(int value, const char* flag, const char* what) {
 }
 }  // namespace
 
+int batch_of_microbatch_rows(int microbatches, int rows_per_microbatch) {
+  const long long batch = static_cast<long long>(microbatches) * rows_per_microbatch;
+  if (batch > kMaxBatch)
+    PIPELAB_USAGE_ERROR("--microbatch-rows",
+                        "B = M*b = " + std::to_string(microbatches) + "*" + std::to_string(rows_per_microbatch) +
+                            " = " + std::to_string(batch) + " is above the batch limit of " +
+                            std::to_string(kMaxBatch),
+                        "use fewer rows per micro-batch or fewer micro-batches (docs/limits.md)");
+  return static_cast<int>(batch);
+}
+
 void validate_config(const RunConfig& c) {
   require_positive(c.model.layers, "--layers", "the number of layers");
   require_positive(c.model.width, "--width", "the width");

@@ -172,6 +172,10 @@ void set_gemm_from_string(RunConfig& config, BackendKind backend, const std::str
 /// rate) finite and within its range (model/ranges.h), so no duration is inf, NaN or 0.
 void validate_config(const RunConfig& config);
 
+/// --microbatch-rows: B = M·b, computed in 64 bits (M ≤ 16384 and b ≤ 2^20 would overflow
+/// an int); throws UsageError("--microbatch-rows") when it passes kMaxBatch.
+int batch_of_microbatch_rows(int microbatches, int rows_per_microbatch);
+
 /// The config as a JSON object (text), stored in trace metadata.
 std::string to_json(const RunConfig& config);
 

@@ -207,12 +207,8 @@ class SimBackend final : public Backend {
         return units(rows_[a.microbatch]);
       case ActionKind::Backward:
         return 2.0 * units(rows_[a.microbatch]);
-      case ActionKind::BackwardWeight: {
-        if (!is_batched_weight(a)) return units(rows_[a.microbatch]);
-        double sum = 0;  // the whole-batch W: one unit per micro-batch it covers
-        for (int rows : rows_) sum += units(rows);
-        return sum;
-      }
+      case ActionKind::BackwardWeight:  // the whole-batch W: the units of every row of the batch
+        return units(is_batched_weight(a) ? spec_.batch : rows_[a.microbatch]);
       default:
         return 0.0;  // OptimizerStep: free, as the theory has it
     }
